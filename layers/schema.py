@@ -1,0 +1,458 @@
+"""Layer schemas: the one place that says what each layer holds.
+
+Each layer has columns with a type, whether they are required, allowed values, the header names an import
+may use for them (Chinese or English), zh/en labels, and a drawing style. Column names, ids and allowed
+values are referenced from here, never typed as strings in other places.
+
+Geometries are stored in WGS-84 (EPSG:4326). Dates are ISO text ``YYYY-MM-DD`` (GeoPackage DATE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Geom(StrEnum):
+    """GeoPackage geometry type names."""
+
+    POINT = "POINT"
+    LINESTRING = "LINESTRING"
+    MULTILINESTRING = "MULTILINESTRING"
+    POLYGON = "POLYGON"
+    MULTIPOLYGON = "MULTIPOLYGON"
+    GEOMETRY = "GEOMETRY"
+
+
+class T(StrEnum):
+    """Column types; each maps to a GeoPackage/SQLite type."""
+
+    TEXT = "TEXT"
+    INT = "INTEGER"
+    REAL = "REAL"
+    BOOL = "BOOLEAN"
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: T
+    zh: str
+    en: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    zh: str
+    en: str
+    geometry: Geom | None
+    columns: tuple[Column, ...]
+    id_column: str | None = "id"
+    style: dict = field(default_factory=dict)
+    #: geometry is required for spatial layers unless False (e.g. a hazard may carry only a target)
+    geometry_required: bool = True
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"layer {self.name!r} has no column {name!r}")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def spatial(self) -> bool:
+        return self.geometry is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# Allowed values with labels and colours
+# --------------------------------------------------------------------------------------------------
+
+#: Risk grades in the national four-colour scheme (red, orange, yellow, blue), highest first.
+GRADES: dict[str, dict] = {
+    "major": {"zh": "重大风险", "en": "Major", "color": "#E5141B", "aliases": ("重大", "红", "红色", "red", "1", "一级")},
+    "high": {"zh": "较大风险", "en": "High", "color": "#FF8A00", "aliases": ("较大", "橙", "橙色", "orange", "2", "二级")},
+    "moderate": {"zh": "一般风险", "en": "Moderate", "color": "#F7D600",
+                 "aliases": ("一般", "黄", "黄色", "yellow", "3", "三级")},
+    "low": {"zh": "低风险", "en": "Low", "color": "#1E6FE0", "aliases": ("低", "蓝", "蓝色", "blue", "4", "四级")},
+}
+GRADE_ORDER = ("major", "high", "moderate", "low")
+
+INDUSTRIES: dict[str, dict] = {
+    "mining": {"zh": "矿山", "en": "Mining", "skill": "mining"},
+    "hazchem": {"zh": "危险化学品", "en": "Hazardous chemicals", "skill": "hazchem"},
+    "metallurgy": {"zh": "冶金", "en": "Metallurgy", "skill": "industry_trade"},
+    "industry_trade": {"zh": "工贸", "en": "Industry & trade", "skill": "industry_trade"},
+    "construction": {"zh": "建筑施工", "en": "Construction", "skill": "construction"},
+    "fireworks": {"zh": "烟花爆竹", "en": "Fireworks", "skill": "hazchem"},
+    "transport": {"zh": "道路运输（两客一危）", "en": "Road transport", "skill": "transport"},
+    "fire_key_unit": {"zh": "消防重点单位", "en": "Fire key unit", "skill": "fire"},
+    "gas": {"zh": "城镇燃气", "en": "City gas", "skill": "gas"},
+}
+
+ENTERPRISE_STATUS = {
+    "operating": {"zh": "在营", "en": "Operating", "aliases": ("正常", "营业", "在业")},
+    "suspended": {"zh": "停产整顿", "en": "Suspended", "aliases": ("停产", "停业")},
+    "closed": {"zh": "关闭", "en": "Closed", "aliases": ("注销", "吊销", "关停")},
+}
+
+PRESSURE_CLASSES: dict[str, dict] = {
+    "high": {"zh": "高压", "en": "High pressure", "color": "#B0006D", "width": 4},
+    "sub_high": {"zh": "次高压", "en": "Sub-high pressure", "color": "#E0439A", "width": 3},
+    "medium": {"zh": "中压", "en": "Medium pressure", "color": "#F08AC0", "width": 2},
+    "low": {"zh": "低压", "en": "Low pressure", "color": "#F6BEDC", "width": 1},
+}
+
+#: Technical condition class of bridges and tunnels (技术状况等级), 1 best .. 5 worst.
+CONDITION_CLASSES: dict[str, dict] = {
+    "1": {"zh": "1类", "en": "Class 1", "color": "#2E9E44"},
+    "2": {"zh": "2类", "en": "Class 2", "color": "#8CC43F"},
+    "3": {"zh": "3类", "en": "Class 3", "color": "#F7D600"},
+    "4": {"zh": "4类", "en": "Class 4", "color": "#FF8A00"},
+    "5": {"zh": "5类", "en": "Class 5", "color": "#E5141B"},
+}
+
+VENUE_KINDS: dict[str, dict] = {
+    "ktv": {"zh": "KTV", "en": "KTV", "color": "#9B59B6"},
+    "foot_massage": {"zh": "足浴", "en": "Foot massage", "color": "#8E44AD"},
+    "bar": {"zh": "酒吧", "en": "Bar", "color": "#6C3483"},
+    "mall": {"zh": "商场", "en": "Mall", "color": "#16A085"},
+    "cinema": {"zh": "影剧院", "en": "Cinema / theatre", "color": "#1ABC9C"},
+    "stadium": {"zh": "体育场馆", "en": "Stadium", "color": "#2980B9"},
+    "school": {"zh": "学校", "en": "School", "color": "#27AE60"},
+    "hospital": {"zh": "医院", "en": "Hospital", "color": "#C0392B"},
+    "market": {"zh": "农贸市场", "en": "Market", "color": "#D35400"},
+    "hotel": {"zh": "宾馆酒店", "en": "Hotel", "color": "#7F8C8D"},
+}
+
+HAZARD_LEVELS = {
+    "general": {"zh": "一般隐患", "en": "General", "aliases": ("一般",)},
+    "major": {"zh": "重大隐患", "en": "Major", "aliases": ("重大",)},
+}
+HAZARD_STATUS = {
+    "open": {"zh": "待整改", "en": "Open", "aliases": ("未整改",)},
+    "rectifying": {"zh": "整改中", "en": "Rectifying", "aliases": ()},
+    "awaiting_check": {"zh": "待验收", "en": "Awaiting check", "aliases": ("待复查",)},
+    "closed": {"zh": "已销号", "en": "Closed", "aliases": ("已整改", "销号")},
+}
+#: the five elements of 五到位
+FIVE_IN_PLACE = {
+    "resp_in_place": {"zh": "责任到位", "en": "Responsibility"},
+    "measures_in_place": {"zh": "措施到位", "en": "Measures"},
+    "funds_in_place": {"zh": "资金到位", "en": "Funds"},
+    "deadline_in_place": {"zh": "时限到位", "en": "Deadline"},
+    "plan_in_place": {"zh": "预案到位", "en": "Contingency plan"},
+}
+
+INSPECTION_RESULTS = {
+    "pass": {"zh": "合格", "en": "Pass"},
+    "hazards_found": {"zh": "发现隐患", "en": "Hazards found"},
+    "closed_door": {"zh": "未营业/闭门", "en": "Closed door"},
+}
+INSPECTION_ACTIONS = {
+    "none": {"zh": "无", "en": "None"},
+    "order_rectify": {"zh": "责令整改", "en": "Order to rectify"},
+    "fine": {"zh": "罚款", "en": "Fine"},
+    "suspend": {"zh": "停产整顿", "en": "Order to suspend"},
+    "close": {"zh": "关闭", "en": "Order to close"},
+}
+
+SKILLS = {
+    "hazchem": {"zh": "危化", "en": "Hazchem"},
+    "gas": {"zh": "燃气", "en": "Gas"},
+    "fire": {"zh": "消防", "en": "Fire"},
+    "construction": {"zh": "建筑施工", "en": "Construction"},
+    "mining": {"zh": "矿山", "en": "Mining"},
+    "industry_trade": {"zh": "工贸", "en": "Industry & trade"},
+    "transport": {"zh": "交通运输", "en": "Transport"},
+    "structures": {"zh": "桥隧结构", "en": "Bridges & tunnels"},
+}
+
+RESOURCE_KINDS = {
+    "fire_station": {"zh": "消防站", "en": "Fire station", "color": "#E74C3C"},
+    "rescue_team": {"zh": "救援队伍", "en": "Rescue team", "color": "#E67E22"},
+    "shelter": {"zh": "应急避难场所", "en": "Shelter", "color": "#27AE60"},
+    "supply_depot": {"zh": "物资储备库", "en": "Supply depot", "color": "#2980B9"},
+}
+FLOOD_KINDS = {
+    "waterlogging": {"zh": "易涝点", "en": "Waterlogging point", "color": "#00A8E8"},
+    "underpass": {"zh": "下穿通道", "en": "Low underpass", "color": "#0077B6"},
+    "riverside_works": {"zh": "临河工地", "en": "Riverside works", "color": "#48CAE4"},
+}
+ROAD_CLASSES = {
+    "motorway": {"zh": "快速路", "en": "Expressway", "speed": 60, "width": 3.0},
+    "primary": {"zh": "主干路", "en": "Arterial", "speed": 40, "width": 2.2},
+    "secondary": {"zh": "次干路", "en": "Secondary", "speed": 30, "width": 1.5},
+    "tertiary": {"zh": "支路", "en": "Local road", "speed": 20, "width": 1.0},
+}
+GAS_STATION_KINDS = {
+    "gate": {"zh": "门站", "en": "Gate station"},
+    "regulator": {"zh": "调压站", "en": "Regulator station"},
+    "storage": {"zh": "储配站", "en": "Storage station"},
+    "filling": {"zh": "加气站", "en": "Filling station"},
+    "fuel": {"zh": "加油站", "en": "Fuel station"},
+}
+ACCIDENT_KINDS = {
+    "fire": {"zh": "火灾", "en": "Fire"},
+    "explosion": {"zh": "爆炸", "en": "Explosion"},
+    "poisoning": {"zh": "中毒窒息", "en": "Poisoning / asphyxiation"},
+    "fall": {"zh": "高处坠落", "en": "Fall from height"},
+    "collapse": {"zh": "坍塌", "en": "Collapse"},
+    "machinery": {"zh": "机械伤害", "en": "Machinery"},
+    "electrocution": {"zh": "触电", "en": "Electrocution"},
+    "traffic": {"zh": "交通事故", "en": "Traffic"},
+}
+OBJECT_LAYERS = ("enterprises", "venues", "gas_stations", "bridges", "tunnels")
+"""Layers whose rows are inspectable objects (targets of inspections, hazards, responsibility links)."""
+
+
+def _c(name: str, type_: T, zh: str, en: str, *aliases: str, **kw) -> Column:
+    return Column(name, type_, zh, en, aliases=tuple(aliases), **kw)
+
+
+_DISTRICT = _c("district_code", T.TEXT, "区县代码", "District code", "区县", "所属区县", "区县编码", "district")
+_TOWN = _c("town_code", T.TEXT, "镇街代码", "Town code", "镇街", "乡镇街道", "街道", "镇街编码", "town")
+_NAME = _c("name", T.TEXT, "名称", "Name", "名称", "企业名称", "单位名称", "名字", "name", required=True)
+_ID = _c("id", T.TEXT, "编号", "ID", "编号", "ID", "id", "序号", "编码", required=True, unique=True)
+
+LAYERS: dict[str, Layer] = {}
+
+
+def _add(layer: Layer) -> None:
+    LAYERS[layer.name] = layer
+
+
+_add(Layer("districts", "区县", "Districts", Geom.MULTIPOLYGON, (
+    _c("code", T.TEXT, "区县代码", "Code", "代码", "区划代码", "行政区划代码", "编码", "code", required=True, unique=True),
+    _c("name", T.TEXT, "名称", "Name", "名称", "区县名称", "name", required=True),
+    _c("name_en", T.TEXT, "英文名", "English name", "英文名称", "name_en"),
+), id_column="code", style={"line": "#5B6B82", "fill": "rgba(91,107,130,0.04)"}))
+
+_add(Layer("towns", "镇街", "Towns / streets", Geom.MULTIPOLYGON, (
+    _c("code", T.TEXT, "镇街代码", "Code", "代码", "区划代码", "编码", "code", required=True, unique=True),
+    _c("name", T.TEXT, "名称", "Name", "名称", "镇街名称", "街道名称", "name", required=True),
+    _c("name_en", T.TEXT, "英文名", "English name", "英文名称", "name_en"),
+    _DISTRICT,
+), id_column="code", style={"line": "#8A96A8", "fill": "rgba(0,0,0,0)"}))
+
+_add(Layer("enterprises", "企业", "Enterprises", Geom.POINT, (
+    _ID,
+    _c("credit_code", T.TEXT, "统一社会信用代码", "Unified social credit code", "统一社会信用代码", "信用代码",
+       "社会信用代码", "credit_code", "uscc"),
+    _NAME,
+    _c("industry", T.TEXT, "行业", "Industry", "行业", "行业类别", "行业分类", "industry", required=True,
+       allowed=tuple(INDUSTRIES)),
+    _c("grade", T.TEXT, "风险等级", "Risk grade", "风险等级", "等级", "风险分级", "grade", "risk_grade", required=True,
+       allowed=tuple(GRADES)),
+    _DISTRICT, _TOWN,
+    _c("status", T.TEXT, "经营状态", "Status", "状态", "经营状态", "status", allowed=tuple(ENTERPRISE_STATUS)),
+    _c("address", T.TEXT, "地址", "Address", "地址", "详细地址", "注册地址", "address"),
+    _c("employees", T.INT, "从业人数", "Employees", "从业人数", "职工人数", "人数", "employees"),
+    _c("contact", T.TEXT, "安全负责人", "Safety contact", "安全负责人", "联系人", "contact"),
+), style={"size": 7}))
+
+_add(Layer("gas_pipelines", "燃气管线", "Gas pipelines", Geom.LINESTRING, (
+    _ID,
+    _c("pressure", T.TEXT, "压力级制", "Pressure class", "压力级制", "压力等级", "压力", "pressure", required=True,
+       allowed=tuple(PRESSURE_CLASSES)),
+    _c("material", T.TEXT, "管材", "Material", "管材", "材质", "material"),
+    _c("diameter_mm", T.INT, "管径(mm)", "Diameter (mm)", "管径", "diameter", "diameter_mm"),
+    _c("year_laid", T.INT, "敷设年份", "Year laid", "敷设年份", "建设年份", "year", "year_laid"),
+    _DISTRICT,
+)))
+
+_add(Layer("gas_stations", "燃气场站", "Gas stations", Geom.POINT, (
+    _ID, _NAME,
+    _c("kind", T.TEXT, "类型", "Kind", "类型", "场站类型", "kind", allowed=tuple(GAS_STATION_KINDS)),
+    _c("pressure", T.TEXT, "压力级制", "Pressure class", "压力级制", "pressure", allowed=tuple(PRESSURE_CLASSES)),
+    _c("condition_class", T.TEXT, "安全状况等级", "Condition class", "状况等级", "condition", "condition_class",
+       allowed=tuple(CONDITION_CLASSES)),
+    _DISTRICT, _TOWN,
+)))
+
+_STRUCTURE = (
+    _ID, _NAME,
+    _c("condition_class", T.TEXT, "技术状况等级", "Condition class", "技术状况等级", "状况等级", "技术等级",
+       "condition", "condition_class", required=True, allowed=tuple(CONDITION_CLASSES)),
+    _c("length_m", T.REAL, "长度(m)", "Length (m)", "长度", "length", "length_m"),
+    _c("year_built", T.INT, "建成年份", "Year built", "建成年份", "year", "year_built"),
+    _c("road", T.TEXT, "所在道路", "Road", "所在道路", "道路", "road"),
+    _DISTRICT, _TOWN,
+)
+_add(Layer("bridges", "桥梁", "Bridges", Geom.LINESTRING, _STRUCTURE))
+_add(Layer("tunnels", "隧道", "Tunnels", Geom.LINESTRING, _STRUCTURE))
+
+_add(Layer("rail_lines", "轨道交通线路", "Rail lines", Geom.LINESTRING, (
+    _ID, _NAME,
+    _c("line_no", T.TEXT, "线路号", "Line", "线路", "线路号", "line", "line_no"),
+    _c("color", T.TEXT, "线路色", "Line colour", "颜色", "color", "colour"),
+)))
+_add(Layer("rail_stations", "轨道交通车站", "Rail stations", Geom.POINT, (
+    _ID, _NAME,
+    _c("lines", T.TEXT, "所属线路", "Lines", "线路", "lines"),
+    _c("daily_passengers", T.INT, "日均客流", "Daily passengers", "客流", "日均客流", "daily_passengers"),
+    _DISTRICT,
+)))
+
+_add(Layer("venues", "人员密集场所", "Crowded venues", Geom.POINT, (
+    _ID, _NAME,
+    _c("kind", T.TEXT, "场所类型", "Kind", "类型", "场所类型", "kind", required=True, allowed=tuple(VENUE_KINDS)),
+    _c("capacity", T.INT, "容纳人数", "Capacity", "容纳人数", "容量", "核定人数", "capacity"),
+    _c("open_hours", T.TEXT, "营业时间", "Opening hours", "营业时间", "开放时间", "open_hours", "opening_hours"),
+    _c("credit_code", T.TEXT, "统一社会信用代码", "Unified social credit code", "统一社会信用代码", "credit_code"),
+    _c("address", T.TEXT, "地址", "Address", "地址", "address"),
+    _DISTRICT, _TOWN,
+)))
+
+_TARGET_LAYER = _c("target_layer", T.TEXT, "对象图层", "Target layer", "对象类型", "target_layer", required=True,
+                   allowed=OBJECT_LAYERS)
+_TARGET_ID = _c("target_id", T.TEXT, "对象编号", "Target ID", "对象编号", "企业编号", "target_id", required=True)
+
+_add(Layer("hazards", "隐患", "Hazards", Geom.POINT, (
+    _ID, _TARGET_LAYER, _TARGET_ID,
+    _c("type", T.TEXT, "隐患类型", "Hazard type", "隐患类型", "类型", "type"),
+    _c("description", T.TEXT, "隐患描述", "Description", "隐患描述", "描述", "description"),
+    _c("level", T.TEXT, "隐患级别", "Level", "隐患级别", "级别", "level", required=True, allowed=tuple(HAZARD_LEVELS)),
+    _c("found_date", T.DATE, "发现日期", "Found", "发现日期", "排查日期", "found_date", required=True),
+    _c("deadline", T.DATE, "整改期限", "Deadline", "整改期限", "整改时限", "deadline"),
+    _c("status", T.TEXT, "整改状态", "Status", "整改状态", "状态", "status", required=True, allowed=tuple(HAZARD_STATUS)),
+    _c("closed_date", T.DATE, "销号日期", "Closed", "销号日期", "closed_date"),
+    *(_c(k, T.BOOL, v["zh"], v["en"], v["zh"], k) for k, v in FIVE_IN_PLACE.items()),
+    _c("responsible_person", T.TEXT, "整改责任人", "Responsible person", "责任人", "整改责任人", "responsible_person"),
+    _DISTRICT,
+), geometry_required=False, style={"major": "#E5141B", "general": "#FF8A00"}))
+
+_add(Layer("inspections", "检查记录", "Inspections", None, (
+    _ID, _TARGET_LAYER, _TARGET_ID,
+    _c("date", T.DATE, "检查日期", "Date", "检查日期", "日期", "date", required=True),
+    _c("team_id", T.TEXT, "检查组", "Team", "检查组", "检查组编号", "team", "team_id"),
+    _c("result", T.TEXT, "检查结果", "Result", "检查结果", "结果", "result", allowed=tuple(INSPECTION_RESULTS)),
+    _c("hazards_found", T.INT, "发现隐患数", "Hazards found", "隐患数", "发现隐患数", "hazards_found"),
+    _c("action", T.TEXT, "处理措施", "Action", "处理措施", "执法措施", "action", allowed=tuple(INSPECTION_ACTIONS)),
+    _c("plan_id", T.TEXT, "计划编号", "Plan", "计划编号", "plan_id"),
+)))
+
+_add(Layer("teams", "检查组", "Inspector teams", Geom.POINT, (
+    _ID, _NAME,
+    _c("district_scope", T.TEXT, "负责区县", "District scope", "负责区县", "辖区", "district_scope"),
+    _c("skills", T.TEXT, "专业技能", "Skills", "技能", "专业", "skills"),
+    _c("shift_start", T.TEXT, "上班时间", "Shift start", "上班时间", "shift_start"),
+    _c("shift_end", T.TEXT, "下班时间", "Shift end", "下班时间", "shift_end"),
+    _c("break_start", T.TEXT, "午休开始", "Break start", "午休开始", "break_start"),
+    _c("break_minutes", T.INT, "午休分钟", "Break (min)", "午休分钟", "break_minutes"),
+    _c("members", T.INT, "人数", "Members", "人数", "members"),
+    _DISTRICT,
+), style={"color": "#00E5FF"}))
+
+_add(Layer("departments", "监管部门", "Departments", None, (
+    _ID, _NAME,
+    _c("name_en", T.TEXT, "英文名", "English name", "name_en"),
+    _c("kind", T.TEXT, "部门类别", "Kind", "类别", "kind"),
+    _DISTRICT,
+)))
+
+_add(Layer("responsibilities", "监管责任", "Supervision links", None, (
+    _ID, _TARGET_LAYER, _TARGET_ID,
+    _c("department_id", T.TEXT, "监管部门", "Department", "监管部门", "部门编号", "department_id", required=True),
+    _c("lead", T.BOOL, "牵头部门", "Lead", "牵头", "是否牵头", "lead"),
+    _c("officer", T.TEXT, "包保责任人", "Officer", "包保责任人", "责任人", "officer"),
+)))
+
+_add(Layer("accidents", "事故", "Accidents", Geom.POINT, (
+    _ID,
+    _c("enterprise_id", T.TEXT, "企业编号", "Enterprise", "企业编号", "enterprise_id"),
+    _c("date", T.DATE, "事故日期", "Date", "事故日期", "日期", "date", required=True),
+    _c("kind", T.TEXT, "事故类型", "Kind", "事故类型", "类型", "kind", allowed=tuple(ACCIDENT_KINDS)),
+    _c("deaths", T.INT, "死亡人数", "Deaths", "死亡", "死亡人数", "deaths"),
+    _c("injuries", T.INT, "受伤人数", "Injuries", "受伤", "受伤人数", "injuries"),
+    _c("description", T.TEXT, "简要经过", "Description", "描述", "简要经过", "description"),
+    _DISTRICT,
+), geometry_required=False))
+
+_add(Layer("resources", "应急资源", "Emergency resources", Geom.POINT, (
+    _ID, _NAME,
+    _c("kind", T.TEXT, "资源类型", "Kind", "类型", "kind", required=True, allowed=tuple(RESOURCE_KINDS)),
+    _c("capacity", T.INT, "规模", "Capacity", "规模", "容量", "capacity"),
+    _c("phone", T.TEXT, "值班电话", "Duty phone", "电话", "值班电话", "phone"),
+    _DISTRICT,
+)))
+
+_add(Layer("flood_points", "内涝点", "Flood points", Geom.POINT, (
+    _ID, _NAME,
+    _c("kind", T.TEXT, "类型", "Kind", "类型", "kind", required=True, allowed=tuple(FLOOD_KINDS)),
+    _c("max_depth_cm", T.INT, "历史最大积水(cm)", "Max depth (cm)", "积水深度", "max_depth_cm"),
+    _DISTRICT,
+)))
+
+_add(Layer("roads", "道路", "Roads", Geom.LINESTRING, (
+    _ID,
+    _c("name", T.TEXT, "名称", "Name", "名称", "道路名称", "name"),
+    _c("road_class", T.TEXT, "道路等级", "Road class", "道路等级", "等级", "road_class", "class", required=True,
+       allowed=tuple(ROAD_CLASSES)),
+    _c("speed_kmh", T.REAL, "设计速度", "Speed (km/h)", "速度", "设计速度", "speed", "speed_kmh"),
+    _c("oneway", T.BOOL, "单行", "One way", "单行", "oneway"),
+)))
+
+_add(Layer("water", "水系", "Water", Geom.GEOMETRY, (
+    _ID,
+    _c("name", T.TEXT, "名称", "Name", "名称", "name"),
+    _c("kind", T.TEXT, "类型", "Kind", "类型", "kind"),
+), style={"fill": "#1B3A5C", "line": "#2B5C8A"}))
+
+# Planning (issue: inspection planning) -- saved plans and their stops.
+_add(Layer("plans", "检查计划", "Inspection plans", None, (
+    _ID,
+    _c("name", T.TEXT, "计划名称", "Name", "name"),
+    _c("plan_date", T.DATE, "计划日期", "Date", "plan_date", required=True),
+    _c("version", T.INT, "版本", "Version", "version"),
+    _c("created_by", T.TEXT, "制定人", "Created by", "created_by"),
+    _c("created_at", T.DATETIME, "制定时间", "Created at", "created_at"),
+    _c("params", T.TEXT, "参数(JSON)", "Parameters (JSON)", "params"),
+)))
+_add(Layer("plan_stops", "计划站点", "Plan stops", None, (
+    _ID,
+    _c("plan_id", T.TEXT, "计划编号", "Plan", "plan_id", required=True),
+    _c("team_id", T.TEXT, "检查组", "Team", "team_id"),
+    _c("seq", T.INT, "顺序", "Order", "seq"),
+    _TARGET_LAYER, _TARGET_ID,
+    _c("arrival", T.TEXT, "到达时间", "Arrival", "arrival"),
+    _c("departure", T.TEXT, "离开时间", "Departure", "departure"),
+    _c("locked", T.BOOL, "锁定", "Locked", "locked"),
+    _c("status", T.TEXT, "状态", "Status", "status"),
+    _c("unassigned_reason", T.TEXT, "未分配原因", "Unassigned reason", "unassigned_reason"),
+)))
+
+_add(Layer("users", "用户", "Users", None, (
+    _c("id", T.TEXT, "用户名", "Username", "id", required=True, unique=True),
+    _c("password_hash", T.TEXT, "密码散列", "Password hash", "password_hash", required=True),
+    _c("role", T.TEXT, "角色", "Role", "role", required=True, allowed=("city", "district", "planner")),
+    _c("district_code", T.TEXT, "区县代码", "District code", "district_code"),
+    _c("display_name", T.TEXT, "姓名", "Display name", "display_name"),
+)))
+
+
+def layer(name: str) -> Layer:
+    """The schema of layer ``name``; a clear error when there is no such layer."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        known = ", ".join(LAYERS)
+        raise KeyError(f"没有图层 {name!r}，可选：{known} (no layer {name!r}; known layers: {known})") from None
+
+
+def label(mapping: dict[str, dict], key: str, lang: str) -> str:
+    """zh/en label of an allowed value (``lang`` is ``"zh"`` or ``"en"``); the key itself when unknown."""
+    entry = mapping.get(key)
+    if entry is None:
+        return str(key)
+    return entry["en"] if lang == "en" else entry["zh"]

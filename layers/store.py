@@ -1,0 +1,652 @@
+"""The store: one interface, one embedded implementation on a GeoPackage file.
+
+The GeoPackage is written with the standard library's ``sqlite3`` so that every write is one real SQLite
+transaction across all tables (a rejected or failed import leaves the file exactly as it was). The file
+follows OGC GeoPackage 1.4 (application id, ``gpkg_spatial_ref_sys``, ``gpkg_contents``,
+``gpkg_geometry_columns``, standard geometry blobs), so QGIS, GDAL and ``pyogrio`` open it.
+
+Everything goes through :class:`Store`; ``dashboard/`` never touches SQL, so a PostGIS store can be added
+behind the same interface.
+
+Read types: DATE/DATETIME columns come back as ``datetime64``, BOOLEAN as nullable ``boolean``, INTEGER as
+nullable ``Int64``. Geometries are EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.errors import RiskMapError, StoreError
+from layers.schema import LAYERS, Geom, Layer, T, layer as layer_schema
+
+SCHEMA_VERSION = 1
+GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+GPKG_USER_VERSION = 10400  # 1.4.0
+SRS_ID = 4326
+QUARANTINE = "riskmap_quarantine"
+IMPORTS = "riskmap_imports"
+META = "riskmap_meta"
+VERSIONS = "riskmap_schema_version"
+
+_WGS84_WKT = (
+    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
+    'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
+    'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]'
+)
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+# --------------------------------------------------------------------------------------------------
+# GeoPackage geometry blobs
+# --------------------------------------------------------------------------------------------------
+
+def to_gpkg_blobs(geoms: Sequence[Any] | np.ndarray) -> list[bytes | None]:
+    """Encode shapely geometries (EPSG:4326, 2D) as GeoPackage geometry blobs; ``None`` stays NULL."""
+    arr = np.asarray(geoms, dtype=object)
+    out: list[bytes | None] = [None] * len(arr)
+    if len(arr) == 0:
+        return out
+    present = ~shapely.is_missing(arr)
+    idx = np.flatnonzero(present)
+    if len(idx) == 0:
+        return out
+    g = arr[idx]
+    wkb = shapely.to_wkb(g, byte_order=1, output_dimension=2, flavor="iso")
+    is_point = shapely.get_type_id(g) == 0
+    empty = shapely.is_empty(g)
+    bounds = shapely.bounds(g)
+    point_header = b"GP\x00\x01" + struct.pack("<i", SRS_ID)
+    empty_header = b"GP\x00\x11" + struct.pack("<i", SRS_ID)
+    env_prefix = b"GP\x00\x03" + struct.pack("<i", SRS_ID)
+    for j, i in enumerate(idx):
+        if empty[j]:
+            out[i] = empty_header + wkb[j]
+        elif is_point[j]:
+            out[i] = point_header + wkb[j]
+        else:
+            minx, miny, maxx, maxy = bounds[j]
+            out[i] = env_prefix + struct.pack("<4d", minx, maxx, miny, maxy) + wkb[j]
+    return out
+
+
+def from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """Decode GeoPackage geometry blobs into a numpy array of shapely geometries."""
+    wkbs: list[bytes | None] = []
+    for b in blobs:
+        if b is None:
+            wkbs.append(None)
+            continue
+        if b[:2] != b"GP":
+            raise StoreError(f"不是 GeoPackage 几何 (not a GeoPackage geometry blob: {bytes(b[:8])!r})")
+        wkbs.append(b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 7]:])
+    return shapely.from_wkb(np.array(wkbs, dtype=object))
+
+
+# --------------------------------------------------------------------------------------------------
+# The interface
+# --------------------------------------------------------------------------------------------------
+
+class Transaction(ABC):
+    """Writes inside one all-or-nothing transaction (see :meth:`Store.transaction`)."""
+
+    @abstractmethod
+    def append(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def replace(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def upsert(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def update(self, layer: str, ids: Iterable[str], values: Mapping[str, Any]) -> int: ...
+
+    @abstractmethod
+    def delete(self, layer: str, ids: Iterable[str]) -> int: ...
+
+    @abstractmethod
+    def quarantine(self, rows: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def log_import(self, record: Mapping[str, Any]) -> None: ...
+
+
+class Store(ABC):
+    """Access to every layer. Implementations: :class:`GeoPackageStore` (embedded default)."""
+
+    url: str
+
+    @abstractmethod
+    def read(self, layer: str, *, columns: Sequence[str] | None = None, where: Mapping[str, Any] | None = None,
+             ids: Iterable[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+        """Rows of ``layer``; ``where`` maps column -> value or list of values (AND-ed)."""
+
+    @abstractmethod
+    def count(self, layer: str) -> int: ...
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]: ...
+
+    @abstractmethod
+    def data_version(self) -> int:
+        """A number that grows with every committed write (cache key)."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def last_import(self) -> str | None: ...
+
+    @abstractmethod
+    def quarantined(self, layer: str | None = None) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def imports(self) -> pd.DataFrame: ...
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in LAYERS}
+
+    def health(self) -> dict[str, Any]:
+        return {"store": self.url, "schema_version": self.schema_version(), "data_version": self.data_version(),
+                "counts": self.counts(), "last_import": self.last_import(),
+                "quarantined": int(len(self.quarantined()))}
+
+
+def open_store(url: str | Path, *, create: bool = True) -> Store:
+    """Open the store at ``url`` (a GeoPackage path); create an empty one when missing and ``create``."""
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://")):
+        raise StoreError("PostGIS 存储尚未实现 (a PostGIS store is not implemented yet; use a .gpkg path)")
+    return GeoPackageStore(Path(text), create=create)
+
+
+# --------------------------------------------------------------------------------------------------
+# GeoPackage implementation
+# --------------------------------------------------------------------------------------------------
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _q(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise StoreError(f"invalid identifier {name!r}")
+    return f'"{name}"'
+
+
+def _sql_type(t: T) -> str:
+    return {T.TEXT: "TEXT", T.INT: "INTEGER", T.REAL: "REAL", T.BOOL: "BOOLEAN", T.DATE: "DATE",
+            T.DATETIME: "DATETIME"}[t]
+
+
+def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
+    """Python values for sqlite from a column, NULL for missing."""
+    s = series
+    if t in (T.DATE, T.DATETIME):
+        if pd.api.types.is_datetime64_any_dtype(s):
+            fmt = "%Y-%m-%d" if t is T.DATE else "%Y-%m-%dT%H:%M:%S"
+            out = s.dt.strftime(fmt)
+            return [None if pd.isna(v) else v for v in out.tolist()]
+        vals = []
+        for v in s.tolist():
+            if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
+                vals.append(None)
+            elif isinstance(v, datetime):
+                vals.append(v.strftime("%Y-%m-%d") if t is T.DATE else v.replace(microsecond=0).isoformat())
+            elif isinstance(v, date):
+                vals.append(v.isoformat())
+            else:
+                vals.append(str(v))
+        return vals
+    vals = s.tolist()
+    out: list[Any] = []
+    for v in vals:
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            out.append(None)
+        elif t is T.BOOL:
+            out.append(1 if bool(v) else 0)
+        elif t is T.INT:
+            out.append(int(v))
+        elif t is T.REAL:
+            out.append(float(v))
+        else:
+            out.append(str(v))
+    return out
+
+
+class _GpkgTransaction(Transaction):
+    def __init__(self, store: GeoPackageStore, con: sqlite3.Connection):
+        self.store = store
+        self.con = con
+        self.touched: set[str] = set()
+
+    def _rows(self, schema: Layer, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+        unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
+        if unknown:
+            raise StoreError(f"图层 {schema.name} 没有列 {unknown} (layer {schema.name} has no columns {unknown})")
+        cols = [c for c in schema.names if c in frame.columns]
+        data = [_to_sql_values(frame[c], schema.column(c).type) for c in cols]
+        names = list(cols)
+        if schema.spatial and "geometry" in frame.columns:
+            geoms = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
+            data.append(to_gpkg_blobs(np.asarray(geoms, dtype=object)))
+            names.append("geom")
+        return names, list(zip(*data, strict=True)) if data else []
+
+    def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
+        if len(frame) == 0:
+            return 0
+        names, rows = self._rows(schema, frame)
+        sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
+               f"VALUES ({', '.join('?' for _ in names)})")
+        try:
+            self.con.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
+                f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
+        self.touched.add(schema.name)
+        return len(rows)
+
+    def append(self, layer: str, frame: pd.DataFrame) -> int:
+        return self._insert(layer_schema(layer), frame)
+
+    def replace(self, layer: str, frame: pd.DataFrame) -> int:
+        schema = layer_schema(layer)
+        self.con.execute(f"DELETE FROM {_q(schema.name)}")
+        self.touched.add(schema.name)
+        return self._insert(schema, frame)
+
+    def upsert(self, layer: str, frame: pd.DataFrame) -> int:
+        schema = layer_schema(layer)
+        if schema.id_column is None:
+            raise StoreError(f"layer {layer} has no id column to upsert on")
+        if len(frame):
+            self.delete(layer, frame[schema.id_column].astype(str).tolist())
+        return self._insert(schema, frame)
+
+    def update(self, layer: str, ids: Iterable[str], values: Mapping[str, Any]) -> int:
+        schema = layer_schema(layer)
+        ids = [str(i) for i in ids]
+        if not ids or not values:
+            return 0
+        sets, params = [], []
+        for k, v in values.items():
+            col = schema.column(k)
+            sets.append(f"{_q(k)} = ?")
+            params.append(_to_sql_values(pd.Series([v], dtype=object), col.type)[0])
+        n = 0
+        for chunk in _chunks(ids, 500):
+            cur = self.con.execute(
+                f"UPDATE {_q(schema.name)} SET {', '.join(sets)} WHERE {_q(schema.id_column)} IN "
+                f"({', '.join('?' for _ in chunk)})", [*params, *chunk])
+            n += cur.rowcount
+        self.touched.add(schema.name)
+        return n
+
+    def delete(self, layer: str, ids: Iterable[str]) -> int:
+        schema = layer_schema(layer)
+        n = 0
+        for chunk in _chunks([str(i) for i in ids], 500):
+            cur = self.con.execute(
+                f"DELETE FROM {_q(schema.name)} WHERE {_q(schema.id_column)} IN ({', '.join('?' for _ in chunk)})",
+                chunk)
+            n += cur.rowcount
+        self.touched.add(schema.name)
+        return n
+
+    def quarantine(self, rows: pd.DataFrame) -> int:
+        """Rows with columns layer, source, row, field, reason_zh, reason_en, raw (dict or JSON)."""
+        if len(rows) == 0:
+            return 0
+        at = _now()
+        recs = []
+        for r in rows.to_dict("records"):
+            raw = r.get("raw")
+            recs.append((r["layer"], r.get("source"), None if r.get("row") is None else int(r["row"]),
+                         r.get("field"), r["reason_zh"], r["reason_en"],
+                         raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False,
+                                                                                      default=str), at))
+        self.con.executemany(
+            f"INSERT INTO {QUARANTINE} (layer, source, row, field, reason_zh, reason_en, raw, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", recs)
+        self.touched.add(QUARANTINE)
+        return len(recs)
+
+    def log_import(self, record: Mapping[str, Any]) -> None:
+        self.con.execute(
+            f"INSERT INTO {IMPORTS} (layer, source, mode, rows_read, written, quarantined, fixed, at, report) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.get("layer"), record.get("source"), record.get("mode"), record.get("rows_read"),
+             record.get("written"), record.get("quarantined"), record.get("fixed"), _now(),
+             json.dumps(record.get("report"), ensure_ascii=False, default=str) if record.get("report") else None))
+        self.con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_import', ?)", (_now(),))
+
+
+def _chunks(seq: list, n: int) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+class GeoPackageStore(Store):
+    """The embedded default store: one GeoPackage file."""
+
+    def __init__(self, path: Path, *, create: bool = True):
+        self.path = Path(path)
+        self.url = str(self.path)
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"存储文件不存在：{self.path} (store file not found: {self.path})")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    # -- connection -----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"无法打开存储 {self.path}：{exc} (cannot open store {self.path}: {exc})") from exc
+        con.execute("PRAGMA foreign_keys = OFF")
+        return con
+
+    @contextmanager
+    def _con(self) -> Iterator[sqlite3.Connection]:
+        con = self._connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._con() as con:
+            try:
+                app_id = con.execute("PRAGMA application_id").fetchone()[0]
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path} 不是 GeoPackage/SQLite 文件 ({self.path} is not a GeoPackage: {exc})"
+                                 ) from exc
+            if tables and app_id != GPKG_APPLICATION_ID and "gpkg_contents" not in tables:
+                raise StoreError(f"{self.path} 不是 GeoPackage 文件 ({self.path} is not a GeoPackage file)")
+            if VERSIONS in tables and _up_to_date(con, tables):
+                return
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                current = 0
+                if VERSIONS in tables:
+                    current = con.execute(f"SELECT COALESCE(MAX(version), 0) FROM {VERSIONS}").fetchone()[0]
+                if current > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"存储的结构版本 {current} 比程序新 ({SCHEMA_VERSION})，请升级程序 "
+                        f"(the store's schema version {current} is newer than this program's {SCHEMA_VERSION})")
+                if not tables or "gpkg_contents" not in tables:
+                    self._create_gpkg_core(con)
+                for version, step in MIGRATIONS:
+                    if version > current:
+                        step(con)
+                        con.execute(f"INSERT INTO {VERSIONS} (version, applied_at) VALUES (?, ?)", (version, _now()))
+                _ensure_layers(con)  # additive: new layers and columns from the schema in code
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _create_gpkg_core(con: sqlite3.Connection) -> None:
+        con.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+        con.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+        con.execute("""CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+            srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
+            organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT)""")
+        con.executemany("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", [
+            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
+            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
+            ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84_WKT, "longitude/latitude coordinates in decimal degrees"),
+        ])
+        con.execute("""CREATE TABLE IF NOT EXISTS gpkg_contents (
+            table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+            description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+            CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id))""")
+        con.execute("""CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+            table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+            srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+            CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+            CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+            CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id))""")
+
+    # -- reads ------------------------------------------------------------------------------------
+    def _columns_of(self, con: sqlite3.Connection, table: str) -> list[str]:
+        return [r[1] for r in con.execute(f"PRAGMA table_info({_q(table)})")]
+
+    def read(self, layer: str, *, columns: Sequence[str] | None = None, where: Mapping[str, Any] | None = None,
+             ids: Iterable[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+        schema = layer_schema(layer)
+        cols = list(columns) if columns is not None else schema.names
+        want_geom = schema.spatial and (columns is None or "geometry" in cols)
+        cols = [c for c in cols if c != "geometry"]
+        for c in cols:
+            schema.column(c)
+        clauses, params = [], []
+        for k, v in (where or {}).items():
+            schema.column(k)
+            if isinstance(v, (list, tuple, set, np.ndarray, pd.Index, pd.Series)):
+                v = list(v)
+                if not v:
+                    clauses.append("0")
+                    continue
+                clauses.append(f"{_q(k)} IN ({', '.join('?' for _ in v)})")
+                params.extend(v)
+            elif v is None:
+                clauses.append(f"{_q(k)} IS NULL")
+            else:
+                clauses.append(f"{_q(k)} = ?")
+                params.append(v)
+        id_list = None if ids is None else [str(i) for i in ids]
+        select = [_q(c) for c in cols] + (["geom"] if want_geom else [])
+        base = f"SELECT {', '.join(select) if select else 'fid'} FROM {_q(schema.name)}"
+        with self._con() as con:
+            rows: list[tuple] = []
+            if id_list is not None:
+                for chunk in _chunks(id_list, 500):
+                    cl = [*clauses, f"{_q(schema.id_column)} IN ({', '.join('?' for _ in chunk)})"]
+                    rows.extend(con.execute(f"{base} WHERE {' AND '.join(cl)} ORDER BY fid", [*params, *chunk]))
+            else:
+                sql = base + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY fid"
+                rows = con.execute(sql, params).fetchall()
+        names = cols + (["geometry"] if want_geom else [])
+        frame = pd.DataFrame.from_records(rows, columns=names if select else ["fid"]) if rows else \
+            pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+        for c in cols:
+            frame[c] = _typed(frame[c], schema.column(c).type)
+        if want_geom:
+            geoms = from_gpkg_blobs(frame["geometry"].tolist()) if len(frame) else np.array([], dtype=object)
+            frame = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=SRS_ID,
+                                                                                              index=frame.index),
+                                     crs=SRS_ID)
+        return frame
+
+    def count(self, layer: str) -> int:
+        schema = layer_schema(layer)
+        with self._con() as con:
+            return int(con.execute(f"SELECT COUNT(*) FROM {_q(schema.name)}").fetchone()[0])
+
+    def counts(self) -> dict[str, int]:
+        with self._con() as con:
+            return {name: int(con.execute(f"SELECT COUNT(*) FROM {_q(name)}").fetchone()[0]) for name in LAYERS}
+
+    def data_version(self) -> int:
+        with self._con() as con:
+            row = con.execute(f"SELECT value FROM {META} WHERE key = 'data_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def schema_version(self) -> int:
+        with self._con() as con:
+            return int(con.execute(f"SELECT COALESCE(MAX(version), 0) FROM {VERSIONS}").fetchone()[0])
+
+    def last_import(self) -> str | None:
+        with self._con() as con:
+            row = con.execute(f"SELECT value FROM {META} WHERE key = 'last_import'").fetchone()
+        return row[0] if row else None
+
+    def last_write(self) -> str | None:
+        with self._con() as con:
+            row = con.execute(f"SELECT value FROM {META} WHERE key = 'last_write'").fetchone()
+        return row[0] if row else None
+
+    def quarantined(self, layer: str | None = None) -> pd.DataFrame:
+        sql = f"SELECT layer, source, row, field, reason_zh, reason_en, raw, imported_at FROM {QUARANTINE}"
+        with self._con() as con:
+            if layer:
+                return pd.read_sql_query(sql + " WHERE layer = ? ORDER BY fid", con, params=(layer,))
+            return pd.read_sql_query(sql + " ORDER BY fid", con)
+
+    def imports(self) -> pd.DataFrame:
+        with self._con() as con:
+            return pd.read_sql_query(f"SELECT * FROM {IMPORTS} ORDER BY fid", con)
+
+    # -- writes -----------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """All writes inside the ``with`` block commit together or not at all."""
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            tx = _GpkgTransaction(self, con)
+            try:
+                yield tx
+                if tx.touched:
+                    _touch(con, tx.touched)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"写入存储失败，未做任何更改：{exc} (writing the store failed, nothing was changed: {exc})"
+                             ) from exc
+        finally:
+            con.close()
+
+
+def _typed(s: pd.Series, t: T) -> pd.Series:
+    if t is T.DATE or t is T.DATETIME:
+        return pd.to_datetime(s, errors="coerce", format="ISO8601")
+    if t is T.BOOL:
+        return s.astype("boolean")
+    if t is T.INT:
+        return pd.to_numeric(s, errors="coerce").astype("Int64")
+    if t is T.REAL:
+        return pd.to_numeric(s, errors="coerce").astype(float)
+    return s.astype(object).where(s.notna(), None)
+
+
+def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
+    now = _now()
+    con.execute(f"INSERT INTO {META} (key, value) VALUES ('data_version', '1') ON CONFLICT(key) DO UPDATE SET "
+                "value = CAST(value AS INTEGER) + 1")
+    con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_write', ?)", (now,))
+    for t in tables:
+        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, t))
+
+
+# --------------------------------------------------------------------------------------------------
+# Migrations
+# --------------------------------------------------------------------------------------------------
+
+def _create_layer_table(con: sqlite3.Connection, schema: Layer) -> None:
+    cols = ["fid INTEGER PRIMARY KEY AUTOINCREMENT"]
+    if schema.spatial:
+        cols.append(f"geom {schema.geometry.value}")
+    for c in schema.columns:
+        cols.append(f"{_q(c.name)} {_sql_type(c.type)}{' UNIQUE' if c.unique else ''}")
+    con.execute(f"CREATE TABLE {_q(schema.name)} ({', '.join(cols)})")
+    if schema.spatial:
+        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id, "
+                    "min_x, min_y, max_x, max_y) VALUES (?, 'features', ?, ?, ?, -180, -90, 180, 90)",
+                    (schema.name, schema.name, f"{schema.zh} / {schema.en}", SRS_ID))
+        con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
+                    (schema.name, schema.geometry.value, SRS_ID))
+    else:
+        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
+                    "VALUES (?, 'attributes', ?, ?)", (schema.name, schema.name, f"{schema.zh} / {schema.en}"))
+    for c in schema.columns:
+        if c.name in {"district_code", "target_id", "plan_id", "enterprise_id"}:
+            con.execute(f"CREATE INDEX IF NOT EXISTS {_q('idx_' + schema.name + '_' + c.name)} "
+                        f"ON {_q(schema.name)} ({_q(c.name)})")
+
+
+def _ensure_layers(con: sqlite3.Connection) -> None:
+    existing = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for schema in LAYERS.values():
+        if schema.name not in existing:
+            _create_layer_table(con, schema)
+            continue
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({_q(schema.name)})")}
+        for c in schema.columns:
+            if c.name not in have:
+                con.execute(f"ALTER TABLE {_q(schema.name)} ADD COLUMN {_q(c.name)} {_sql_type(c.type)}")
+
+
+def _up_to_date(con: sqlite3.Connection, tables: set[str]) -> bool:
+    current = con.execute(f"SELECT COALESCE(MAX(version), 0) FROM {VERSIONS}").fetchone()[0]
+    if current != SCHEMA_VERSION or not set(LAYERS) <= tables:
+        return False
+    for schema in LAYERS.values():
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({_q(schema.name)})")}
+        if not set(schema.names) <= have:
+            return False
+    return True
+
+
+def _migration_1(con: sqlite3.Connection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {VERSIONS} (version INTEGER NOT NULL, applied_at TEXT NOT NULL)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT)")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {QUARANTINE} (fid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NOT NULL,
+        source TEXT, row INTEGER, field TEXT, reason_zh TEXT NOT NULL, reason_en TEXT NOT NULL, raw TEXT,
+        imported_at TEXT NOT NULL)""")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {IMPORTS} (fid INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT,
+        source TEXT, mode TEXT, rows_read INTEGER, written INTEGER, quarantined INTEGER, fixed INTEGER, at TEXT,
+        report TEXT)""")
+    for t, desc in ((QUARANTINE, "隔离记录 / Quarantined rows"), (IMPORTS, "导入日志 / Import log"),
+                    (META, "元数据 / Metadata"), (VERSIONS, "结构版本 / Schema versions")):
+        con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+                    "VALUES (?, 'attributes', ?, ?)", (t, t, desc))
+
+
+MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1)]
+
+
+@lru_cache(maxsize=64)
+def _cached_read(url: str, version: int, layer: str, columns: tuple[str, ...] | None,
+                 where: tuple | None) -> pd.DataFrame:
+    store = open_store(url, create=False)
+    return store.read(layer, columns=list(columns) if columns else None, where=dict(where) if where else None)
+
+
+def cached_read(store: Store, layer: str, *, columns: Sequence[str] | None = None,
+                where: Mapping[str, Any] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+    """``store.read`` cached per (store, data version, query): a new import is seen at once by every worker.
+
+    Callers must not modify the returned frame (copy it first).
+    """
+    key_where = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (where or {}).items())) or None
+    return _cached_read(store.url, store.data_version(), layer, tuple(columns) if columns else None, key_where)
+
+
+__all__ = ["Store", "Transaction", "GeoPackageStore", "open_store", "cached_read", "SCHEMA_VERSION",
+           "RiskMapError", "StoreError"]
