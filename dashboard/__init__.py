@@ -1,0 +1,1 @@
+"""The Dash app: pages, components, thin callbacks, auth, i18n. Imports ``layers`` and ``geo``."""

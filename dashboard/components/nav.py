@@ -1,0 +1,33 @@
+"""The top bar every page (but the wall) shows: title, pages, user, language switch."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from dashboard import context
+from dashboard.i18n import t, with_query
+
+PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/plan", "nav.plan"), ("/wall", "nav.wall"))
+
+
+def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
+    """``active`` is the current path; ``query`` the current URL parameters (kept by the language switch)."""
+    query = {k: v for k, v in (query or {}).items() if isinstance(v, str)}
+    search = "&".join(f"{k}={v}" for k, v in query.items())
+    other = "en" if lang == "zh" else "zh"
+    user = context.current_user() or {}
+    role = user.get("role")
+    who = user.get("display_name") or user.get("id") or ""
+    links = [dcc.Link(t(key, lang), href=with_query(path, None, lang=lang if lang != "zh" else None),
+                      className="nav-link active" if path == active else "nav-link", id=f"nav-{path.strip('/') or 'map'}")
+             for path, key in PAGES]
+    return html.Header(className="topbar", children=[
+        html.Div(t("app.title", lang), className="brand"),
+        html.Nav(links, className="nav"),
+        html.Div(className="topbar-right", children=[
+            html.Span(f"{who} · {t('role.' + role, lang)}" if role else "", className="user", id="nav-user"),
+            html.A(t("nav.lang", lang), href=with_query(active, search, lang=other), id="lang-switch",
+                   className="lang-switch"),
+            html.A(t("nav.logout", lang), href="/logout", className="logout") if context.settings().auth else None,
+        ]),
+    ])
