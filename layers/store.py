@@ -85,6 +85,13 @@ def to_gpkg_blobs(geoms: Sequence[Any] | np.ndarray) -> list[bytes | None]:
 
 def from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
     """Decode GeoPackage geometry blobs into a numpy array of shapely geometries."""
+    # fast path: all 2D little-endian points without envelope (29 bytes: 8 header + 21 WKB)
+    if blobs and all(b is not None and len(b) == 29 for b in blobs):
+        raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), 29)
+        if (raw[:, 0] == 0x47).all() and (raw[:, 3] == 1).all() and (raw[:, 8] == 1).all() and \
+                (raw[:, 9] == 1).all() and (raw[:, 10:13] == 0).all():
+            xy = raw[:, 13:29].copy().view("<f8").reshape(len(blobs), 2)
+            return shapely.points(xy)
     wkbs: list[bytes | None] = []
     for b in blobs:
         if b is None:
@@ -194,6 +201,22 @@ def _sql_type(t: T) -> str:
             T.DATETIME: "DATETIME"}[t]
 
 
+def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
+    """Vectorised conversion for the common column types; None when the slow path must decide."""
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
+    if t is T.TEXT and (kind == "O" or pd.api.types.is_string_dtype(s.dtype)):
+        if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            return s.astype(object).where(s.notna(), None).tolist()
+        return None
+    if t is T.INT and kind in ("i", "u"):
+        return s.tolist()
+    if t is T.REAL and kind == "f":
+        return s.astype(object).where(s.notna(), None).tolist()
+    if t is T.BOOL and kind == "b":
+        return s.to_numpy().astype(np.int64).tolist()
+    return None
+
+
 def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     """Python values for sqlite from a column, NULL for missing."""
     s = series
@@ -201,7 +224,7 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
         if pd.api.types.is_datetime64_any_dtype(s):
             fmt = "%Y-%m-%d" if t is T.DATE else "%Y-%m-%dT%H:%M:%S"
             out = s.dt.strftime(fmt)
-            return [None if pd.isna(v) else v for v in out.tolist()]
+            return out.astype(object).where(s.notna(), None).tolist()
         vals = []
         for v in s.tolist():
             if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
@@ -213,6 +236,9 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
             else:
                 vals.append(str(v))
         return vals
+    fast = _fast_sql_values(s, t)
+    if fast is not None:
+        return fast
     vals = s.tolist()
     out: list[Any] = []
     for v in vals:
@@ -227,6 +253,11 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
         else:
             out.append(str(v))
     return out
+
+
+_INSERT_CHUNK = 100_000
+#: page cache of a writing connection (KiB, negative = size): big imports insert into several indexes
+_WRITE_CACHE_KIB = 256 * 1024
 
 
 class _GpkgTransaction(Transaction):
@@ -251,6 +282,12 @@ class _GpkgTransaction(Transaction):
     def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
         if len(frame) == 0:
             return 0
+        n = 0
+        for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
+            n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb)
+        return n
+
+    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str) -> int:
         names, rows = self._rows(schema, frame)
         sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
@@ -526,6 +563,7 @@ class GeoPackageStore(Store):
         """All writes inside the ``with`` block commit together or not at all."""
         con = self._connect()
         try:
+            con.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
             con.execute("BEGIN IMMEDIATE")
             tx = _GpkgTransaction(self, con)
             try:
