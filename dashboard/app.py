@@ -21,11 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
+def _bind_page_modules() -> None:
+    """Make ``import dashboard.pages.X`` return the very module Dash loaded (not a second copy that would
+    register its page twice)."""
+    import sys
+
+    import dashboard.pages as pages_pkg
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dashboard.pages.") and name.count(".") == 2:
+            setattr(pages_pkg, name.rsplit(".", 1)[1], module)
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     """A Dash app serving the store named in ``settings``; nothing is loaded until a page asks."""
     settings = settings or Settings.from_env()
     app = Dash(
-        __name__,
+        "dashboard",  # pages import as dashboard.pages.<name>, the same module a test or tool imports
         use_pages=True,
         pages_folder=str(Path(__file__).parent / "pages"),
         assets_folder=str(ROOT / "assets"),
@@ -35,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title=None,
         compress=False,
     )
+    _bind_page_modules()
     server: flask.Flask = app.server
     server.config["RISKMAP_SETTINGS"] = settings
     server.secret_key = settings.secret_key or secrets.token_hex(32)

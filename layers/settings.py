@@ -42,6 +42,14 @@ class Settings:
     #: risk weight per grade
     grade_weights: dict = field(default_factory=lambda: {"major": 10.0, "high": 5.0, "moderate": 2.0, "low": 1.0},
                                 metadata={"help": "JSON: risk weight per grade"})
+    #: grade a venue is inspected and weighted as, by kind (coverage: dead corners and blind spots)
+    venue_grades: dict = field(default_factory=lambda: {
+        "ktv": "high", "foot_massage": "high", "bar": "high", "mall": "moderate", "cinema": "moderate",
+        "stadium": "moderate", "school": "moderate", "hospital": "moderate", "market": "moderate", "hotel": "low"},
+        metadata={"help": "JSON: risk grade a crowded venue is treated as, by kind (sets its inspection interval "
+                          "and risk weight)"})
+    venue_crowd_capacity: int = field(default=1000, metadata={
+        "help": "a venue holding at least this many people is treated as one grade higher"})
     h3_resolution: int = field(default=8, metadata={"help": "H3 resolution of the blind-spot grid"})
     coverage_window_days: int = field(default=365, metadata={"help": "window in which an inspection covers a cell"})
     reach_minutes: float = field(default=30.0, metadata={"help": "a cell is in reach within this travel time"})
@@ -59,6 +67,10 @@ class Settings:
         "cinema": "10:00-22:00", "stadium": "09:00-21:00", "school": "08:00-17:00", "hospital": "08:00-18:00",
         "market": "06:00-18:00", "hotel": "00:00-23:59"}, metadata={
         "help": "JSON: default opening hours per venue kind, for inspection time windows"})
+    service_minutes: dict = field(default_factory=lambda: {
+        "enterprises.major": 120, "enterprises.high": 90, "enterprises.moderate": 60, "enterprises.low": 45,
+        "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}, metadata={
+        "help": "JSON: minutes on site per inspection, by object layer and grade ('layer.grade', else 'layer')"})
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -40,7 +40,7 @@ def as_user(app_and_path):
 
 def _page():
     """The page module as the app imported it (Dash imports ``dashboard/pages`` as ``pages.*``)."""
-    return sys.modules["pages.plan"]
+    return sys.modules["dashboard.pages.plan"]
 
 
 def _edit(page, trig, **kw):
