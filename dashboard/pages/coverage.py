@@ -1,0 +1,421 @@
+"""Coverage gaps (``/coverage``, 检查覆盖): dead corners, blind spots and supervision gaps as of a date.
+
+A map with the dead corners as points in their grade's colour, the blind-spot hexagons coloured by risk, the
+team bases and the suggested new bases; the per-district and per-town figures; the lists of dead corners,
+blind spots and supervision gaps with the reason of each; an as-of date picker; k suggested bases.
+
+Callbacks are thin adapters over ``layers.coverage`` (``compute_cached`` then ``for_districts``). What a user
+may see is decided on the server from the session (``dashboard.context.scope``), never from the inputs: a
+district leader gets only their district. A run on the demo city takes about a second and is cached per
+(store version, date, settings), so the page computes in the callback with a loading indicator; a background
+callback would need ``diskcache``, which is not installed.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+import dash
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dashboard import context
+from dashboard.components.errors import calm_message, guarded
+from dashboard.components.mapfig import esc, ring_coords, typed
+from dashboard.components.nav import navbar
+from dashboard.components.theme import template_dict
+from dashboard.i18n import norm_lang, register, t
+from layers import coverage as cov
+from layers.errors import AccessDenied, RiskMapError
+from layers.schema import GRADES, LAYERS, label
+from layers.store import cached_read
+
+register({
+    "cov.heading": ("检查覆盖：死角、盲区、监管空白", "Inspection coverage: dead corners, blind spots, supervision gaps"),
+    "cov.as_of": ("统计日期", "As of"),
+    "cov.districts": ("区县", "Districts"),
+    "cov.all_districts": ("全部可见区县", "All districts you may see"),
+    "cov.k": ("建议新增驻地数", "Suggested new bases"),
+    "cov.method": ("选址方法", "Siting method"),
+    "cov.greedy": ("贪心（快）", "Greedy (fast)"),
+    "cov.exact": ("精确（MCLP）", "Exact (MCLP)"),
+    "cov.export": ("导出 Excel", "Export to Excel"),
+    "cov.objects": ("检查对象", "Objects"),
+    "cov.in_time": ("按时检查（风险加权）", "Inspected in time (risk-weighted)"),
+    "cov.cells_covered": ("风险网格覆盖", "Risk cells covered"),
+    "cov.dead": ("死角", "Dead corners"),
+    "cov.never": ("从未检查", "Never inspected"),
+    "cov.blind": ("盲区网格", "Blind cells"),
+    "cov.gaps": ("监管空白", "Supervision gaps"),
+    "cov.future": ("条检查日期晚于今天，未计入", "inspections dated after today were not counted"),
+    "cov.reach_road": ("到达时间按道路计算", "Travel time over the road network"),
+    "cov.reach_straight": ("到达时间按直线距离×绕行系数估算", "Travel time estimated: straight line x detour factor"),
+    "cov.map.dead": ("死角", "Dead corners"),
+    "cov.map.blind": ("盲区（按风险着色）", "Blind spots (by risk)"),
+    "cov.map.bases": ("检查组驻地", "Team bases"),
+    "cov.map.suggested": ("建议驻地", "Suggested bases"),
+    "cov.tab.district": ("分区县", "By district"),
+    "cov.tab.town": ("分镇街", "By town"),
+    "cov.tab.dead": ("死角清单", "Dead corners"),
+    "cov.tab.blind": ("盲区清单", "Blind spots"),
+    "cov.tab.gaps": ("监管空白清单", "Supervision gaps"),
+    "cov.tab.bases": ("建议驻地", "Suggested bases"),
+    "cov.col.code": ("代码", "Code"),
+    "cov.col.name": ("名称", "Name"),
+    "cov.col.layer": ("类型", "Kind"),
+    "cov.col.grade": ("等级", "Grade"),
+    "cov.col.district": ("区县", "District"),
+    "cov.col.overdue": ("超期天数", "Days overdue"),
+    "cov.col.score": ("优先度", "Priority"),
+    "cov.col.reason": ("原因", "Reason"),
+    "cov.col.risk": ("风险", "Risk"),
+    "cov.col.kind": ("类别", "Kind"),
+    "cov.col.travel": ("到达（分钟）", "Travel (min)"),
+    "cov.col.rank": ("序号", "Rank"),
+    "cov.col.gained": ("新增可达风险", "Risk brought in reach"),
+    "cov.col.share": ("累计占不可达风险", "Cumulative share of unreached risk"),
+    "cov.col.dead": ("死角", "Dead corners"),
+    "cov.col.blind": ("盲区", "Blind cells"),
+    "cov.col.no_department": ("无部门", "No department"),
+    "cov.col.no_lead": ("无牵头", "No lead"),
+    "cov.col.no_officer": ("无责任人", "No officer"),
+    "cov.col.mismatch": ("区县不符", "Wrong district"),
+    "cov.col.outside": ("区县外", "Outside"),
+    "cov.none": ("无", "None"),
+    "cov.shown": ("显示前 {n} 条，共 {total} 条；完整清单请导出", "Showing the first {n} of {total}; export for all"),
+})
+
+dash.register_page(__name__, path="/coverage", title="检查覆盖")
+
+TABLE_ROWS = 500
+BLIND_COLOURS = ("#fdd49e", "#fc8d59", "#e34a33", "#b30000")
+_TABLE_STYLE = {"page_size": 15, "style_table": {"overflowX": "auto"},
+                "style_cell": {"fontSize": "13px", "padding": "4px", "textAlign": "left", "whiteSpace": "normal",
+                               "height": "auto", "maxWidth": "520px"},
+                "style_header": {"fontWeight": "bold", "background": "#eef2f6"}, "sort_action": "native"}
+
+
+class Ids(StrEnum):
+    LANG = "cov-lang"
+    AS_OF = "cov-as-of"
+    DISTRICTS = "cov-districts"
+    K = "cov-k"
+    METHOD = "cov-method"
+    SUMMARY = "cov-summary"
+    MAP = "cov-map"
+    BY_DISTRICT = "cov-by-district"
+    BY_TOWN = "cov-by-town"
+    DEAD = "cov-dead"
+    BLIND = "cov-blind"
+    GAPS = "cov-gaps"
+    BASES = "cov-bases"
+    NOTE = "cov-note"
+    EXPORT = "cov-export"
+    DOWNLOAD = "cov-download"
+
+
+# --------------------------------------------------------------------------------------------------
+# the analysis for this user
+# --------------------------------------------------------------------------------------------------
+
+def _parse_date(text: str | None) -> date:
+    if not text:
+        return date.today()
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        raise RiskMapError(f"日期 {text!r} 无效 (date {text!r} is not valid)") from None
+
+
+def result_for_user(as_of: str | None, districts: list[str] | None) -> cov.CoverageResult:
+    """The cached city-wide result narrowed on the server to what the session's user may see."""
+    scope = context.scope(districts or None)
+    result = cov.compute_cached(context.store(), as_of=_parse_date(as_of), settings=context.settings())
+    return result.for_districts(scope)
+
+
+# --------------------------------------------------------------------------------------------------
+# figures and tables
+# --------------------------------------------------------------------------------------------------
+
+def _name(frame: pd.DataFrame, lang: str) -> pd.Series:
+    if lang == "en" and "name_en" in frame.columns:
+        return frame["name_en"].where(frame["name_en"].notna(), frame["name"])
+    return frame["name"]
+
+
+def coverage_map(result: cov.CoverageResult, suggested: pd.DataFrame | None, *, lang: str,
+                 districts: list[str] | None) -> dict:
+    """District outlines, blind hexagons by risk class, dead corners by grade, team bases, suggested bases."""
+    store = context.store()
+    traces: list[dict] = []
+    d = cached_read(store, "districts")
+    if districts is not None and len(d):
+        d = d[d["code"].isin(districts)]
+    bounds = tuple(d.total_bounds) if len(d) else None
+    if len(d):
+        x, y = ring_coords(d.geometry.to_numpy())
+        traces.append({"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "hoverinfo": "skip",
+                       "line": {"color": "#5B6B82", "width": 1.2}, "showlegend": False, "name": "districts"})
+    blind = result.blind_spots
+    if len(blind):
+        q = np.quantile(blind["risk"], [0.5, 0.8, 0.95]) if len(blind) > 3 else np.array([np.inf] * 3)
+        cls = np.searchsorted(q, blind["risk"].to_numpy(), side="right")
+        for k, colour in enumerate(BLIND_COLOURS):
+            sel = blind[cls == k]
+            if len(sel) == 0:
+                continue
+            x, y = ring_coords(sel.geometry.to_numpy())
+            reason = sel["reason_en" if lang == "en" else "reason_zh"]
+            traces.append({"type": "scatter", "mode": "lines", "fill": "toself", "x": typed(x), "y": typed(y),
+                           "line": {"color": colour, "width": 0.5}, "fillcolor": colour, "opacity": 0.75,
+                           "name": t("cov.map.blind", lang), "legendgroup": "blind", "showlegend": k == 0,
+                           "hoverinfo": "skip"})
+            # a hover point at each hexagon's centre
+            traces.append({"type": "scatter", "mode": "markers", "x": typed(sel["lon"]), "y": typed(sel["lat"]),
+                           "marker": {"size": 6, "color": colour, "opacity": 0.01}, "showlegend": False,
+                           "legendgroup": "blind", "text": [esc(r) for r in reason],
+                           "hovertemplate": "%{text}<extra></extra>", "name": "blind"})
+    dead = result.dead_corners
+    if len(dead):
+        for g in GRADES:
+            sel = dead[dead["grade"] == g]
+            if len(sel) == 0:
+                continue
+            reason = sel["reason_en" if lang == "en" else "reason_zh"]
+            traces.append({"type": "scattergl", "mode": "markers", "x": typed(sel.geometry.x),
+                           "y": typed(sel.geometry.y),
+                           "marker": {"size": 7, "color": GRADES[g]["color"], "line": {"width": 0.5, "color": "#222"}},
+                           "name": f"{t('cov.map.dead', lang)} · {label(GRADES, g, lang)}",
+                           "customdata": (sel["layer"] + ":" + sel["id"]).tolist(),
+                           "text": [f"{esc(n)}<br>{esc(r)}" for n, r in zip(sel["name"].astype(str), reason,
+                                                                           strict=True)],
+                           "hovertemplate": "%{text}<extra></extra>"})
+    teams = cached_read(store, "teams")
+    if len(teams):
+        teams = teams[teams.geometry.notna()]
+        if districts is not None and "district_code" in teams.columns:
+            teams = teams[teams["district_code"].isin(districts) | teams["district_code"].isna()]
+        traces.append({"type": "scatter", "mode": "markers", "x": typed(teams.geometry.x),
+                       "y": typed(teams.geometry.y), "name": t("cov.map.bases", lang),
+                       "marker": {"size": 11, "symbol": "square", "color": "#00A3C4", "line": {"width": 1,
+                                                                                              "color": "#000"}},
+                       "text": [esc(n) for n in teams["name"]], "hovertemplate": "%{text}<extra></extra>"})
+    if suggested is not None and len(suggested):
+        traces.append({"type": "scatter", "mode": "markers+text", "x": typed(suggested["lon"]),
+                       "y": typed(suggested["lat"]), "name": t("cov.map.suggested", lang),
+                       "marker": {"size": 18, "symbol": "star", "color": "#12A150", "line": {"width": 1,
+                                                                                            "color": "#000"}},
+                       "text": [str(r) for r in suggested["rank"]], "textposition": "top center",
+                       "hovertext": [f"#{r} +{g:.1f}" for r, g in zip(suggested["rank"], suggested["risk_gained"],
+                                                                     strict=True)],
+                       "hovertemplate": "%{hovertext}<extra></extra>"})
+    lat0 = (bounds[1] + bounds[3]) / 2 if bounds else 30.0
+    layout = {"template": template_dict("light"), "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+              "xaxis": {"visible": False}, "dragmode": "pan",
+              "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(lat0))},
+              "legend": {"orientation": "h", "y": 1.0, "x": 0, "bgcolor": "rgba(255,255,255,0.7)"},
+              "uirevision": "coverage-map", "plot_bgcolor": "#eef2f6", "paper_bgcolor": "#eef2f6"}
+    return {"data": traces, "layout": layout}
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+
+
+def summary_cards(result: cov.CoverageResult, lang: str) -> list:
+    s = result.summary
+    cards = [("cov.objects", f"{s['objects']:,}"), ("cov.in_time", _pct(s["share_in_time"])),
+             ("cov.cells_covered", _pct(s["share_cells_covered"])), ("cov.dead", f"{s['dead_corners']:,}"),
+             ("cov.never", f"{s.get('never_inspected', 0):,}"), ("cov.blind", f"{s['blind_spots']:,}"),
+             ("cov.gaps", f"{len(result.supervision_gaps):,}")]
+    box = {"background": "#fff", "border": "1px solid #dfe4ea", "borderRadius": "6px", "padding": "6px 12px",
+           "minWidth": "110px"}
+    return [html.Div(style=box, children=[html.Div(v, style={"fontSize": "22px", "fontWeight": "bold"}),
+                                          html.Div(t(k, lang), className="muted")]) for k, v in cards]
+
+
+def note(result: cov.CoverageResult, lang: str) -> list:
+    out = [html.Span(t("cov.reach_road" if result.reach.get("method") == "road" else "cov.reach_straight", lang))]
+    fut = int(result.ignored_inspections.set_index("kind")["count"].get("future", 0)) \
+        if len(result.ignored_inspections) else 0
+    if fut:
+        out.append(html.Span(f" · {fut} {t('cov.future', lang)}", style={"color": "#b35900"}))
+    return out
+
+
+def area_rows(frame: pd.DataFrame, lang: str, key: str) -> list[dict]:
+    f = frame.assign(label=_name(frame, lang))
+    return [{"code": r[key] or "", "name": r["label"], "objects": int(r["objects"]),
+             "in_time": _pct(r["share_in_time"]), "cells": _pct(r["share_cells_covered"]),
+             "dead": int(r["dead_corners"]), "blind": int(r["blind_spots"]),
+             "no_department": int(r["gap_no_department"]), "no_lead": int(r["gap_no_lead"]),
+             "no_officer": int(r["gap_no_officer"]), "mismatch": int(r["gap_district_mismatch"]),
+             "outside": int(r["gap_outside_districts"])} for r in f.to_dict("records")]
+
+
+def dead_rows(result: cov.CoverageResult, lang: str) -> list[dict]:
+    d = result.dead_corners.head(TABLE_ROWS)
+    reason = "reason_en" if lang == "en" else "reason_zh"
+    return [{"layer": LAYERS[r["layer"]].en if lang == "en" else LAYERS[r["layer"]].zh, "name": str(r["name"]),
+             "grade": label(GRADES, r["grade"], lang), "district": r["district_code"] or "",
+             "overdue": int(r["days_overdue"]), "score": round(float(r["score"]), 1), "reason": r[reason]}
+            for r in d.to_dict("records")]
+
+
+def blind_rows(result: cov.CoverageResult, lang: str) -> list[dict]:
+    b = result.blind_spots.head(TABLE_ROWS)
+    reason = "reason_en" if lang == "en" else "reason_zh"
+    kinds = {k: v[1] if lang == "en" else v[0] for k, v in cov.BLIND_KINDS.items()}
+    return [{"cell": r["cell"], "district": r["district_code"] or "", "risk": round(float(r["risk"]), 1),
+             "kind": " + ".join(kinds[k] for k in r["kind"].split("+")),
+             "travel": None if not np.isfinite(r["travel_min"]) else round(float(r["travel_min"]), 1),
+             "reason": r[reason]} for r in b.to_dict("records")]
+
+
+def gap_rows(result: cov.CoverageResult, lang: str) -> list[dict]:
+    g = result.supervision_gaps.head(TABLE_ROWS)
+    return [{"layer": LAYERS[r["layer"]].en if lang == "en" else LAYERS[r["layer"]].zh, "name": str(r["name"]),
+             "district": r["district_code"] or "", "kind": r["kind_en"] if lang == "en" else r["kind_zh"],
+             "reason": r["reason_en"] if lang == "en" else r["reason_zh"]} for r in g.to_dict("records")]
+
+
+def base_rows(suggested: pd.DataFrame) -> list[dict]:
+    return [{"rank": int(r["rank"]), "cell": r["cell"], "lon": round(float(r["lon"]), 5),
+             "lat": round(float(r["lat"]), 5), "gained": round(float(r["risk_gained"]), 1),
+             "share": _pct(float(r["share_of_unreached"]))} for r in suggested.to_dict("records")]
+
+
+def _cols(lang: str, *pairs: tuple[str, str]) -> list[dict]:
+    return [{"name": t(k, lang), "id": i} for k, i in pairs]
+
+
+def _shown(total: int, lang: str) -> str:
+    return t("cov.shown", lang).format(n=TABLE_ROWS, total=total) if total > TABLE_ROWS else ""
+
+
+# --------------------------------------------------------------------------------------------------
+# layout and callbacks
+# --------------------------------------------------------------------------------------------------
+
+def _district_options(lang: str) -> list[dict]:
+    allowed = context.allowed_districts()
+    d = cached_read(context.store(), "districts", columns=["code", "name", "name_en"])
+    if allowed is not None:
+        d = d[d["code"].isin(allowed)]
+    return [{"label": f"{(r.name_en if lang == 'en' and isinstance(r.name_en, str) and r.name_en else r.name)} "
+                      f"({r.code})", "value": r.code} for r in d.itertuples(index=False)]
+
+
+def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> html.Div:
+    lang = norm_lang(lang)
+    try:
+        options = _district_options(lang)
+    except (RiskMapError, AccessDenied) as exc:
+        return html.Div([navbar(lang, "/coverage", {"lang": lang, **query}),
+                         html.Div(calm_message(lang, exc), className="page")])
+    row = {"display": "flex", "gap": "10px", "alignItems": "center", "flexWrap": "wrap", "margin": "4px 0"}
+    area_cols = _cols(lang, ("cov.col.code", "code"), ("cov.col.name", "name"), ("cov.objects", "objects"),
+                      ("cov.in_time", "in_time"), ("cov.cells_covered", "cells"), ("cov.col.dead", "dead"),
+                      ("cov.col.blind", "blind"), ("cov.col.no_department", "no_department"),
+                      ("cov.col.no_lead", "no_lead"), ("cov.col.no_officer", "no_officer"),
+                      ("cov.col.mismatch", "mismatch"), ("cov.col.outside", "outside"))
+    tables = dcc.Tabs([
+        dcc.Tab(label=t("cov.tab.district", lang), children=[
+            dash_table.DataTable(id=Ids.BY_DISTRICT, columns=area_cols, data=[], **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.town", lang), children=[
+            dash_table.DataTable(id=Ids.BY_TOWN, columns=area_cols, data=[], **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.dead", lang), children=[dash_table.DataTable(
+            id=Ids.DEAD, data=[], columns=_cols(lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"),
+                                                ("cov.col.grade", "grade"), ("cov.col.district", "district"),
+                                                ("cov.col.overdue", "overdue"), ("cov.col.score", "score"),
+                                                ("cov.col.reason", "reason")), **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.blind", lang), children=[dash_table.DataTable(
+            id=Ids.BLIND, data=[], columns=_cols(lang, ("cov.col.code", "cell"), ("cov.col.district", "district"),
+                                                 ("cov.col.risk", "risk"), ("cov.col.kind", "kind"),
+                                                 ("cov.col.travel", "travel"), ("cov.col.reason", "reason")),
+            **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.gaps", lang), children=[dash_table.DataTable(
+            id=Ids.GAPS, data=[], columns=_cols(lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"),
+                                                ("cov.col.district", "district"), ("cov.col.kind", "kind"),
+                                                ("cov.col.reason", "reason")), **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.bases", lang), children=[dash_table.DataTable(
+            id=Ids.BASES, data=[], columns=_cols(lang, ("cov.col.rank", "rank"), ("cov.col.code", "cell"),
+                                                 ("cov.col.gained", "gained"), ("cov.col.share", "share")),
+            **_TABLE_STYLE)]),
+    ])
+    return html.Div([
+        navbar(lang, "/coverage", {"lang": lang, **query}),
+        dcc.Store(id=Ids.LANG, data=lang),
+        html.Div(className="page", children=[
+            html.H2(t("cov.heading", lang)),
+            html.Div(className="panel", style=row, children=[
+                html.Label(t("cov.as_of", lang), htmlFor=Ids.AS_OF),
+                dcc.DatePickerSingle(id=Ids.AS_OF, date=_parse_date(as_of).isoformat(), display_format="YYYY-MM-DD"),
+                html.Label(t("cov.districts", lang)),
+                html.Div(dcc.Dropdown(id=Ids.DISTRICTS, options=options, multi=True,
+                                      placeholder=t("cov.all_districts", lang)), style={"minWidth": "260px"}),
+                html.Label(t("cov.k", lang), htmlFor=Ids.K),
+                dcc.Input(id=Ids.K, type="number", value=3, min=0, max=20, step=1, style={"width": "60px"}),
+                dcc.RadioItems(id=Ids.METHOD, value="greedy", inline=True, options=[
+                    {"label": t("cov.greedy", lang), "value": "greedy"},
+                    {"label": t("cov.exact", lang), "value": "exact"}]),
+                html.Button(t("cov.export", lang), id=Ids.EXPORT, n_clicks=0),
+                dcc.Download(id=Ids.DOWNLOAD),
+            ]),
+            dcc.Loading(type="default", children=[
+                html.Div(id=Ids.SUMMARY, style=row),
+                html.Div(id=Ids.NOTE, className="muted"),
+                dcc.Graph(id=Ids.MAP, figure={"data": [], "layout": {"template": template_dict("light")}},
+                          style={"height": "62vh"}, config={"scrollZoom": True, "displaylogo": False}),
+            ]),
+            tables,
+        ]),
+    ])
+
+
+def _outputs_for_error(exc: BaseException) -> tuple:
+    return (calm_message("zh", exc), "", dash.no_update, [], [], [], [], [], [])
+
+
+@callback(Output(Ids.SUMMARY, "children"), Output(Ids.NOTE, "children"), Output(Ids.MAP, "figure"),
+          Output(Ids.BY_DISTRICT, "data"), Output(Ids.BY_TOWN, "data"), Output(Ids.DEAD, "data"),
+          Output(Ids.BLIND, "data"), Output(Ids.GAPS, "data"), Output(Ids.BASES, "data"),
+          Input(Ids.AS_OF, "date"), Input(Ids.DISTRICTS, "value"), Input(Ids.K, "value"), Input(Ids.METHOD, "value"),
+          State(Ids.LANG, "data"))
+@guarded(_outputs_for_error)
+def update(as_of, districts, k, method, lang):
+    """Everything on the page for one date, district selection and k."""
+    lang = norm_lang(lang)
+    result = result_for_user(as_of, districts)
+    k = int(k or 0)
+    suggested = cov.suggest_bases(result, max(0, min(k, 20)), method="exact" if method == "exact" else "greedy") \
+        if k > 0 else None
+    scope = context.scope(districts or None)
+    notes = note(result, lang)
+    for frame, n in ((result.dead_corners, "dead"), (result.supervision_gaps, "gaps")):
+        if len(frame) > TABLE_ROWS:
+            notes.append(html.Span(f" · {t('cov.tab.' + n, lang)}: {_shown(len(frame), lang)}"))
+    return (summary_cards(result, lang), notes, coverage_map(result, suggested, lang=lang, districts=scope),
+            area_rows(result.by_district, lang, "district_code"), area_rows(result.by_town, lang, "town_code"),
+            dead_rows(result, lang), blind_rows(result, lang), gap_rows(result, lang),
+            base_rows(suggested) if suggested is not None else [])
+
+
+@callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.AS_OF, "date"),
+          State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), prevent_initial_call=True)
+@guarded(lambda exc: dash.no_update)
+def export(_n, as_of, districts, lang):
+    """The user's area as an XLSX file (formula-like text stays text)."""
+    from layers.export import write_xlsx
+
+    result = result_for_user(as_of, districts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"coverage-{result.as_of.isoformat()}.xlsx"
+        write_xlsx(result.sheets(norm_lang(lang)), path)
+        return dcc.send_bytes(path.read_bytes(), path.name)

@@ -1,0 +1,100 @@
+"""The coverage page: callbacks as plain functions (city user, district user, nobody), then real Chromium."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import openpyxl
+import pytest
+from conftest import CITY_USER, login
+
+D102 = {"id": "d420102", "role": "district", "district_code": "420102", "display_name": "d420102"}
+
+
+def _page():
+    """The page module as the app imported it (``dashboard.pages.coverage``; ``pages.coverage`` in older
+    app factories)."""
+    return sys.modules.get("dashboard.pages.coverage") or sys.modules["pages.coverage"]
+
+
+def _update(**kw):
+    args = {"as_of": None, "districts": None, "k": 2, "method": "greedy", "lang": "en"}
+    args.update(kw)
+    return _page().update(**args)
+
+
+def test_city_user_sees_every_district_and_suggested_bases(live_app, request_ctx):
+    with request_ctx(user=CITY_USER, path="/coverage"):
+        summary, note, fig, by_d, by_t, dead, blind, gaps, bases = _update()
+    codes = {r["code"] for r in by_d}
+    assert len(codes - {""}) == 8
+    assert dead and all(r["reason"] for r in dead)
+    assert any("days" in r["reason"] or "never inspected" in r["reason"] for r in dead)
+    names = {tr.get("name") for tr in fig["data"]}
+    assert "Team bases" in names
+    assert any(str(n).startswith("Dead corners") for n in names)
+    assert len(bases) <= 2
+    assert by_t and gaps is not None and blind is not None
+    assert len(summary) == 7
+
+
+def test_district_user_sees_only_their_district(live_app, request_ctx):
+    with request_ctx(user=D102, path="/coverage"):
+        summary, note, fig, by_d, by_t, dead, blind, gaps, bases = _update(lang="zh")
+        assert {r["code"] for r in by_d} == {"420102"}
+        assert {r["district"] for r in dead} <= {"420102"}
+        assert {r["district"] for r in blind} <= {"420102"}
+        # asking for another district is refused with a calm message, nothing else is sent
+        out = _update(districts=["420103"], lang="zh")
+    assert "无权" in str(out[0]) and out[3] == [] and out[5] == []
+
+
+def test_nobody_logged_in_gets_a_calm_message(live_app, request_ctx):
+    with request_ctx(user=None, path="/coverage"):
+        out = _update()
+    assert "alert" in str(out[0]) and out[3] == []
+
+
+def test_an_earlier_date_shows_coverage_as_it_stood(live_app, request_ctx):
+    with request_ctx(user=CITY_USER, path="/coverage"):
+        now = _update(k=0)
+        then = _update(as_of="2000-01-01", k=0)
+    # in 2000 nothing had been inspected: every object is a dead corner, never inspected
+    assert then[5] and all("never inspected" in r["reason"] for r in then[5])
+    assert sum(r["dead"] for r in then[3]) >= sum(r["dead"] for r in now[3])
+
+
+def test_export_is_an_xlsx_of_the_users_area(live_app, request_ctx):
+    with request_ctx(user=D102, path="/coverage"):
+        data = _page().export(1, None, None, "en")
+    raw = data["content"]
+    import base64
+
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(raw) if data.get("base64") else raw))
+    ws = wb["by_district"]
+    codes = {ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)}
+    assert codes == {"420102"}
+
+
+@pytest.mark.browser
+def test_coverage_page_in_chromium_loads_clean_and_offline(watched_page, live_app):
+    page = watched_page.page
+    page.goto(f"{live_app.url}/coverage?lang=en")
+    page.wait_for_selector("#cov-map .scatterlayer .trace", timeout=120_000)
+    page.wait_for_function("() => document.querySelectorAll('#cov-summary > div').length === 7", timeout=120_000)
+    assert "Dead corners" in page.inner_text("#cov-summary")
+    assert not watched_page.errors, watched_page.errors
+    assert not watched_page.foreign_requests(live_app.host)
+
+
+@pytest.mark.browser
+def test_district_leader_in_chromium_sees_one_district(new_watched_page, live_app):
+    w = new_watched_page()
+    login(w.page, live_app.url, "d420102", "demo", "/coverage?lang=en")
+    w.page.wait_for_selector("#cov-map .scatterlayer .trace", timeout=120_000)
+    w.page.click("text=By district")
+    w.page.wait_for_selector("#cov-by-district td", timeout=60_000)
+    cells = w.page.locator("#cov-by-district td[data-dash-column=code]").all_inner_texts()
+    assert [c.strip() for c in cells] == ["420102"]
+    assert not w.errors, w.errors
