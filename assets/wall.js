@@ -1,0 +1,56 @@
+/* The command-centre wall (/wall): clientside helpers. Dash loads every assets/*.js on every page, so
+ * everything here is guarded by the wall's own elements and does nothing elsewhere. */
+(function () {
+  "use strict";
+  var KIND = "riskmap-deck";
+
+  function wallRoot() { return document.getElementById("wall"); }
+
+  /* Tell the 3D view (same-origin iframe) which area to show and which data version is current. */
+  function toDeck(focus, state) {
+    var f = focus || {};
+    var msg = {kind: KIND, focus: f.town || f.district || null,
+               version: state && state.version !== undefined ? state.version : null};
+    window.__riskmapWallFocus = msg;
+    var frame = document.getElementById("wall-deck");
+    if (frame && frame.contentWindow) {
+      frame.contentWindow.postMessage(msg, window.location.origin);
+    }
+    return msg.focus || "";
+  }
+
+  /* The screen size, so the server draws the map's text to match (a 4K wall gets larger labels). */
+  function viewport() {
+    return {h: window.innerHeight, w: window.innerWidth};
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    riskmapWall: {toDeck: toDeck, viewport: viewport}
+  });
+
+  /* The 3D view loads after the map has been drawn (both are heavy for the browser at start). */
+  function startDeck() {
+    var frame = document.getElementById("wall-deck");
+    var src = frame && frame.getAttribute("data-src");
+    if (src && !frame.getAttribute("src")) { frame.setAttribute("src", src); }
+  }
+
+  /* Timing marker for benchmarks and tests: window.__wallReady and #wall[data-ready="1"] once the map has
+   * been drawn. Reset when the wall is left (single-page navigation). */
+  function markReady() {
+    var root = wallRoot();
+    if (!root) { window.__wallReady = false; return; }
+    if (root.getAttribute("data-ready") === "1") { return; }
+    var gd = document.querySelector("#wall-map .js-plotly-plot");
+    var drawn = gd && gd._fullData && gd.querySelector(".main-svg") &&
+      (gd._fullData.length === 0 || gd.querySelector(".cartesianlayer .trace, .gl-container canvas"));
+    if (drawn) {
+      root.setAttribute("data-ready", "1");
+      window.__wallReady = true;
+      if (window.performance && performance.mark) { performance.mark("wall-ready"); }
+      startDeck();
+    }
+  }
+  window.__wallReady = false;
+  setInterval(markReady, 100);
+})();

@@ -1,0 +1,625 @@
+"""The command-centre wall (``/wall``, 指挥大屏): full screen, dark, refreshes and tours by itself.
+
+Centre: the city map. Around it: the area's figures, the district ranking by risk index, the 3D view (pydeck)
+and a ticker of the newest major and overdue hazards. Every ``Settings.wall_refresh_s`` seconds the wall asks
+the store for its data version; unchanged -> nothing is sent (``no_update``); changed -> the picture is
+redrawn; unreadable -> the last good picture stays and the header says it is stale. With a tour interval
+(``Settings.wall_tour_s`` or ``/wall?tour=30``) it zooms to one district after another (a district user:
+one town after another) and the figures follow.
+
+The area shown is always narrowed on the server to what the session's user may see (``context.scope``).
+Timing marker for benchmarks: ``window.__wallReady`` becomes true (and ``#wall[data-ready="1"]`` is set) once
+the map's plot has been drawn; ``#wall-map .js-plotly-plot`` exists from then on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import dash
+import numpy as np
+import pandas as pd
+import shapely
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    html,
+    no_update,
+)
+
+from dashboard import context
+from dashboard.components import deck
+from dashboard.components.mapfig import MapOptions, build_map, ring_coords, typed, view_range
+from dashboard.components.theme import MAP_COLOURS
+from dashboard.i18n import norm_lang, register, t, with_query
+from layers import coverage, summary
+from layers.schema import GRADE_ORDER
+from layers.store import open_store
+
+log = logging.getLogger(__name__)
+
+dash.register_page(__name__, path="/wall", title="指挥大屏")
+
+
+class Ids(StrEnum):
+    ROOT = "wall"
+    MAP = "wall-map"
+    KPIS = "wall-kpis"
+    RANK = "wall-rank"
+    RANK_TITLE = "wall-rank-title"
+    TICKER = "wall-ticker"
+    DECK = "wall-deck"
+    DECK_SINK = "wall-deck-sink"
+    STATUS = "wall-status"
+    UPDATED = "wall-updated"
+    FOCUS_LABEL = "wall-focus"
+    REFRESH = "wall-refresh"
+    TOUR = "wall-tour"
+    STATE = "wall-state"
+    FOCUS = "wall-focus-store"
+    CONF = "wall-conf"
+    VIEW = "wall-view"
+
+
+register({
+    "wall.title": ("城市安全生产风险指挥大屏", "City work-safety command centre"),
+    "wall.city": ("全市", "Whole city"),
+    "wall.enterprises": ("监管企业", "Enterprises"),
+    "wall.major_hazards": ("重大隐患未销号", "Open major hazards"),
+    "wall.overdue": ("逾期未整改隐患", "Overdue hazards"),
+    "wall.inspections_30d": ("近30日检查", "Inspections, last 30 days"),
+    "wall.coverage": ("检查覆盖率", "Inspection coverage"),
+    "wall.coverage_note": ("风险加权 · 在规定周期内已检查", "risk-weighted, inspected within interval"),
+    "wall.rank_districts": ("区县风险指数排名", "District risk index"),
+    "wall.rank_towns": ("镇街风险指数排名", "Town risk index"),
+    "wall.ticker": ("最新重大及逾期隐患", "Newest major and overdue hazards"),
+    "wall.ticker_empty": ("当前无重大或逾期隐患", "No open major or overdue hazards"),
+    "wall.badge_major": ("重大", "MAJOR"),
+    "wall.badge_overdue": ("逾期", "OVERDUE"),
+    "wall.found": ("发现", "found"),
+    "wall.overdue_days": ("逾期 {n} 天", "{n} days overdue"),
+    "wall.as_of": ("数据截至 {d}", "Data as of {d}"),
+    "wall.updated": ("数据更新 {t}", "Data updated {t}"),
+    "wall.checked": ("刷新 {t}", "Checked {t}"),
+    "wall.ok": ("实时", "LIVE"),
+    "wall.stale": ("数据源不可读，显示的是 {t} 的数据", "Data source unreadable; showing data from {t}"),
+    "wall.no_data": ("数据暂不可读，正在重试", "Data cannot be read yet; retrying"),
+    "wall.tour": ("轮巡", "Tour"),
+    "wall.deck": ("三维风险 · 燃气管网", "3D risk · gas network"),
+    "wall.lang": ("English", "中文"),
+    "wall.grade.major": ("重大", "Major"),
+    "wall.grade.high": ("较大", "High"),
+    "wall.grade.moderate": ("一般", "Moderate"),
+    "wall.grade.low": ("低", "Low"),
+})
+
+TICKER_ITEMS = 20
+#: map layers the wall shows (mapfig toggle keys): risk, where the enterprises are, hazards, gas, rail
+WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rail", "boundaries", "roads"})
+#: above this many enterprises in the area the wall's map draws them as H3 hexagons (city zoom)
+WALL_POINT_LIMIT = 2000
+
+
+# --------------------------------------------------------------------------------------------------
+# What the wall shows (plain functions over layers.summary; called by the callbacks and the deck route)
+# --------------------------------------------------------------------------------------------------
+
+def tour_stops(city: summary.City, scope: list[str] | None) -> list[dict[str, str | None]]:
+    """The areas the tour visits: the whole area first, then each district (a district user: each town)."""
+    if scope is not None and len(scope) == 1:
+        towns = city.towns[city.towns["district_code"] == scope[0]].sort_values("code")
+        return [{"district": scope[0], "town": None}] + [{"district": scope[0], "town": str(c)}
+                                                         for c in towns["code"]]
+    districts = city.districts if scope is None else city.districts[city.districts["code"].isin(scope)]
+    return [{"district": None, "town": None}] + [{"district": str(c), "town": None}
+                                                 for c in districts.sort_values("code")["code"]]
+
+
+def filters_for(scope: list[str] | None, focus: Mapping[str, Any] | None) -> summary.Filters:
+    """Filters of the focused area, checked against the user's scope (a focus outside it raises)."""
+    focus = focus or {}
+    district = focus.get("district")
+    districts = context.scope(district) if district else scope
+    return summary.Filters.make(districts=districts, town=focus.get("town") or None)
+
+
+def area_name(sel: summary.Selection, lang: str) -> str:
+    def pick(frame: pd.DataFrame) -> str:
+        row = frame.iloc[0]
+        en = row.get("name_en")
+        return str(en) if lang == "en" and isinstance(en, str) and en else str(row["name"])
+    if sel.level == "town" and len(sel.towns):
+        return f"{pick(sel.districts)} · {pick(sel.towns)}"
+    if sel.level == "district" and len(sel.districts):
+        return pick(sel.districts)
+    return t("wall.city", lang)
+
+
+def coverage_share(store: Any, sel: summary.Selection, settings: Any) -> float | None:
+    """Coverage of the area (layers.coverage): the share of its risk weight inspected within each object's
+    interval, as of the city's "as of" date. None when the area carries no risk weight."""
+    as_of = sel.city.as_of.date() if sel.city.as_of is not None else None
+    res = coverage.compute_cached(store, as_of=as_of, settings=settings)
+    if sel.level == "town":
+        rows = res.by_town[res.by_town["town_code"] == sel.filters.town]
+    elif sel.filters.districts is not None:
+        rows = res.by_district[res.by_district["district_code"].isin(sel.filters.districts)]
+    else:
+        rows = res.by_district
+    weight = float(rows["risk_weight"].sum()) if len(rows) else 0.0
+    return float(rows["risk_weight_in_time"].sum()) / weight if weight > 0 else None
+
+
+def ticker_rows(sel: summary.Selection, *, limit: int = TICKER_ITEMS) -> pd.DataFrame:
+    """The newest open hazards that are major or overdue (found date descending)."""
+    h = sel.hazards
+    h = h[h["unclosed"] & (h["level"].eq("major") | h["overdue"])]
+    return h.sort_values(["found_date", "id"], ascending=[False, False]).head(limit)
+
+
+def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[str, Any] | None,
+            lang: str, *, font_scale: float = 1.5, with_map: bool = True) -> dict[str, Any]:
+    """Everything the wall draws for one area: figures, ranking, ticker and the map figure (a dict; None
+    unless ``with_map``)."""
+    city = summary.load_city(store)
+    sel = summary.select(city, filters_for(scope, focus))
+    figs = summary.area_figures(sel)
+    whole = summary.select(city, summary.Filters.make(districts=scope))
+    rank = summary.risk_index(whole, weights=settings.risk_index_weights)
+    dnames = {str(c): (en if lang == "en" and isinstance(en, str) and en else zh)
+              for c, zh, en in zip(city.districts["code"], city.districts["name"],
+                                   city.districts["name_en"] if "name_en" in city.districts else
+                                   [None] * len(city.districts), strict=True)}
+    return {
+        "version": city.version,
+        "as_of": figs["as_of"],
+        "area": area_name(sel, lang),
+        "figures": figs,
+        "coverage": coverage_share(store, sel, settings),
+        "rank": rank.sort_values(["index", "code"], ascending=[False, True]).to_dict("records"),
+        "rank_level": "district" if whole.level == "city" else "town",
+        "ticker": ticker_rows(sel).assign(district_name=lambda f: f["district_code"].map(dnames)),
+        "as_of_ts": city.as_of,
+        "map": map_figure(whole, sel, rank, lang, font_scale=font_scale) if with_map else None,
+        "selection": sel,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The map: mapfig's dark map of the whole area in scope, zoomed to the focus, the focus outlined last
+# --------------------------------------------------------------------------------------------------
+
+def _focus_outline(sel: summary.Selection) -> tuple[dict, dict]:
+    """x, y (typed arrays) of the focused area's outline; empty when the focus is the whole area."""
+    if sel.level == "town":
+        geoms = np.asarray(sel.towns.geometry.values)
+    elif sel.level == "district":
+        geoms = np.asarray(sel.districts.geometry.values)
+    else:
+        geoms = np.empty(0, dtype=object)
+    x, y = ring_coords(geoms)
+    return typed(x), typed(y)
+
+
+def _uirevision(sel: summary.Selection) -> str:
+    return f"wall:{sel.level}:{','.join(sel.filters.districts or ())}:{sel.filters.town or ''}"
+
+
+def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFrame, lang: str, *,
+               font_scale: float = 1.5) -> dict:
+    """The dark map of ``whole`` (every layer; enterprises as H3 hexagons when many) zoomed to ``sel``, the
+    focused area outlined by the last trace. Not draggable: a wall is watched, not handled."""
+    mf = build_map(whole, MapOptions(lang=lang, theme="dark", legend=True, font_scale=font_scale,
+                                     visible=WALL_LAYERS, point_limit=WALL_POINT_LIMIT,
+                                     uirevision=_uirevision(sel)), risk=rank)
+    fig = mf.figure
+    # a wall is watched, not hovered: hidden layers and hover texts stay on the server (a fifth of the size)
+    data = []
+    for trace in fig["data"]:
+        if trace.get("visible", True) is False:
+            continue
+        keep_text = "text" in str(trace.get("mode", ""))
+        for k in ("hovertext", "customdata", "hovertemplate", *(() if keep_text else ("text",))):
+            trace.pop(k, None)
+        trace["hoverinfo"] = "skip"
+        data.append(trace)
+    fig["data"] = data
+    x, y = _focus_outline(sel)
+    fig["data"].append({"type": "scatter", "mode": "lines", "x": x, "y": y, "hoverinfo": "skip",
+                        "showlegend": False, "name": "focus",
+                        "line": {"color": MAP_COLOURS["dark"]["selected"], "width": 3 * font_scale}})
+    xr, yr = view_range(sel.bounds)
+    fig["layout"]["xaxis"]["range"] = xr
+    fig["layout"]["yaxis"]["range"] = yr
+    fig["layout"]["dragmode"] = False
+    fig["layout"]["meta"] = {**fig["layout"].get("meta", {}), "wall_focus_trace": len(fig["data"]) - 1}
+    return fig
+
+
+def focus_patch(sel: summary.Selection, trace_index: int) -> Patch:
+    """Move the drawn map to ``sel`` without sending the map again: new ranges and the focus outline."""
+    patch = Patch()
+    xr, yr = view_range(sel.bounds)
+    patch["layout"]["xaxis"]["range"] = xr
+    patch["layout"]["yaxis"]["range"] = yr
+    patch["layout"]["uirevision"] = _uirevision(sel)
+    x, y = _focus_outline(sel)
+    patch["data"][trace_index]["x"] = x
+    patch["data"][trace_index]["y"] = y
+    return patch
+
+
+# --------------------------------------------------------------------------------------------------
+# Components
+# --------------------------------------------------------------------------------------------------
+
+def _fmt_int(n: int | None) -> str:
+    return "—" if n is None else f"{int(n):,}"
+
+
+def kpi_tiles(pic: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
+    figs = (pic or {}).get("figures") or {}
+    ent = figs.get("enterprises") or {}
+    hz = figs.get("hazards") or {}
+    cov = (pic or {}).get("coverage")
+    grades = html.Div(className="wall-grades", children=[
+        html.Div(className=f"wall-grade grade-{g}", children=[
+            html.Span(t(f"wall.grade.{g}", lang), className="wall-grade-label"),
+            html.Span(_fmt_int(ent.get(g)), className="wall-grade-value", id=f"wall-kpi-grade-{g}"),
+        ]) for g in GRADE_ORDER])
+
+    def tile(key: str, label: str, value: str, extra: Any = None, cls: str = "") -> html.Div:
+        return html.Div(className=f"wall-tile {cls}", id=f"wall-kpi-{key}", children=[
+            html.Div(label, className="wall-tile-label"),
+            html.Div(value, className="wall-tile-value"),
+            extra,
+        ])
+
+    return [
+        tile("enterprises", t("wall.enterprises", lang), _fmt_int(ent.get("total")) if ent else "—", grades,
+             "wall-tile-ent"),
+        tile("major", t("wall.major_hazards", lang), _fmt_int(hz.get("major")) if hz else "—", None, "alarm"),
+        tile("overdue", t("wall.overdue", lang), _fmt_int(hz.get("overdue")) if hz else "—", None, "warn"),
+        tile("inspections", t("wall.inspections_30d", lang), _fmt_int(figs.get("inspections_30d"))
+             if figs else "—"),
+        tile("coverage", t("wall.coverage", lang), "—" if cov is None else f"{100 * cov:.1f}%",
+             html.Div(t("wall.coverage_note", lang), className="wall-tile-note")),
+    ]
+
+
+def ranking(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
+    rows = (pic or {}).get("rank") or []
+    level = (pic or {}).get("rank_level", "district")
+    focus = focus or {}
+    current = focus.get("town") if level == "town" else focus.get("district")
+    out = []
+    for i, r in enumerate(rows[:12], start=1):
+        name = r.get("name_en") if lang == "en" and isinstance(r.get("name_en"), str) and r.get("name_en") \
+            else r.get("name")
+        idx = float(r.get("index") or 0.0)
+        out.append(html.Div(className="wall-rank-row" + (" current" if r.get("code") == current else ""),
+                            **{"data-code": str(r.get("code"))}, children=[
+            html.Span(str(i), className="wall-rank-no"),
+            html.Span(str(name), className="wall-rank-name"),
+            html.Span(className="wall-rank-bar",
+                      children=html.Span(style={"width": f"{max(idx, 1.5):.1f}%"})),
+            html.Span(f"{idx:.0f}", className="wall-rank-value"),
+        ]))
+    return out
+
+
+def ticker(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
+    rows = (pic or {}).get("ticker")
+    if rows is None or len(rows) == 0:
+        return [html.Span(t("wall.ticker_empty", lang), className="wall-ticker-empty")]
+    as_of = (pic or {}).get("as_of_ts")
+    items = []
+    for r in rows.to_dict("records"):
+        badges = []
+        if r.get("level") == "major":
+            badges.append(html.Span(t("wall.badge_major", lang), className="badge major"))
+        if r.get("overdue"):
+            badges.append(html.Span(t("wall.badge_overdue", lang), className="badge overdue"))
+        found = summary.as_date(r.get("found_date"))
+        late = ""
+        dl = summary.as_date(r.get("deadline"))
+        if r.get("overdue") and dl is not None and as_of is not None:
+            late = t("wall.overdue_days", lang).format(n=(as_of.date() - dl).days)
+        what = str(r.get("description") or r.get("type") or "")
+        what = what if len(what) <= 24 else what[:23] + "…"
+        text = " · ".join(s for s in (str(r.get("obj_name") or r.get("target_id") or ""), what,
+                                      str(r.get("district_name") or ""),
+                                      f"{t('wall.found', lang)} {found.isoformat()}" if found else "", late) if s)
+        items.append(html.Span(className="wall-ticker-item", **{"data-hazard": str(r.get("id"))},
+                               children=[*badges, html.Span(text)]))
+    # the row twice, so the scroll loops without a gap
+    return [html.Div(className="wall-ticker-track", children=[
+        html.Div(items, className="wall-ticker-run"),
+        html.Div(items, className="wall-ticker-run", **{"aria-hidden": "true"}),
+    ])]
+
+
+def _local(ts: str | datetime | None) -> str:
+    if ts is None:
+        return "—"
+    d = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _focus_key(focus: Mapping[str, Any] | None) -> str:
+    """The area a picture was drawn for, as one string ("" = the whole area in scope)."""
+    f = focus or {}
+    return f"{f.get('district') or ''}/{f.get('town') or ''}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def status_line(state: Mapping[str, Any], lang: str) -> tuple[list[Any], str]:
+    """Children and class of the status chip: live, or stale since the last good picture."""
+    if state.get("stale"):
+        since = state.get("good_at")
+        text = t("wall.stale", lang).format(t=_local(since)) if since else t("wall.no_data", lang)
+        return [html.Span("⚠ ", className="wall-status-icon"), text], "wall-status stale"
+    return [html.Span("● ", className="wall-status-icon"), t("wall.ok", lang)], "wall-status ok"
+
+
+def updated_line(state: Mapping[str, Any], lang: str) -> list[Any]:
+    parts = []
+    if state.get("as_of"):
+        parts.append(html.Span(t("wall.as_of", lang).format(d=state["as_of"])))
+    if state.get("written"):
+        parts.append(html.Span(t("wall.updated", lang).format(t=_local(state["written"]))))
+    if state.get("checked_at"):
+        parts.append(html.Span(t("wall.checked", lang).format(t=_local(state["checked_at"])[-8:])))
+    return parts
+
+
+def _empty_map(lang: str) -> dict:
+    """The map's frame while no data could be read yet (the refresh fills it in)."""
+    paper = MAP_COLOURS["dark"]["paper"]
+    return {"data": [], "layout": {
+        "paper_bgcolor": paper, "plot_bgcolor": paper, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "annotations": [{"text": t("wall.no_data", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
+                         "yref": "paper", "font": {"size": 24, "color": MAP_COLOURS["dark"]["town_label"]}}]}}
+
+
+#: map text size at 1080 px of screen height (mapfig's sizes x this); grows with the screen
+BASE_FONT_SCALE = 1.5
+
+
+def font_scale(view: Mapping[str, Any] | None) -> float:
+    """Map text scale for the browser's viewport (``{"h": innerHeight}``), in steps of 0.25."""
+    h = float((view or {}).get("h") or 1080)
+    return max(1.0, round(BASE_FONT_SCALE * h / 1080 * 4) / 4)
+
+
+# --------------------------------------------------------------------------------------------------
+# Layout
+# --------------------------------------------------------------------------------------------------
+
+def _tour_seconds(tour: str | None, default: int) -> int:
+    try:
+        return max(0, int(float(tour))) if tour not in (None, "") else int(default)
+    except ValueError:
+        return int(default)
+
+
+def layout(lang: str | None = None, tour: str | None = None, **query: str) -> html.Div:
+    lang = norm_lang(lang)
+    settings = context.settings()
+    tour_s = _tour_seconds(tour, settings.wall_tour_s)
+    scope = context.scope()
+    state: dict[str, Any] = {"version": None, "stale": False, "good_at": None, "checked_at": _now()}
+    stops: list[dict[str, Any]] = []
+    pic = None
+    try:
+        store = context.store()
+        city = summary.load_city(store)
+        stops = tour_stops(city, scope)
+        focus = stops[0] if stops else {"district": None, "town": None}
+        pic = picture(store, settings, scope, focus, lang, font_scale=BASE_FONT_SCALE)
+        state.update(version=pic["version"], as_of=pic["as_of"], good_at=_now(), drawn=_focus_key(focus),
+                     scale=BASE_FONT_SCALE, focus_trace=pic["map"]["layout"]["meta"]["wall_focus_trace"],
+                     written=getattr(store, "last_write", store.last_import)())
+    except Exception:  # noqa: BLE001 - the wall never shows an error page: it draws the frame and retries
+        log.exception("wall: first picture failed")
+        focus = {"district": scope[0] if scope and len(scope) == 1 else None, "town": None}
+        state.update(stale=True)
+    status_children, status_class = status_line(state, lang)
+    search = "&".join(f"{k}={v}" for k, v in {"tour": tour, **query}.items() if isinstance(v, str) and v)
+    other = "en" if lang == "zh" else "zh"
+    fig = pic["map"] if pic else _empty_map(lang)
+    return html.Div(id=Ids.ROOT, className="wall", **{"data-lang": lang, "data-ready": "0"}, children=[
+        html.Header(className="wall-head", children=[
+            html.Div(t("wall.title", lang), className="wall-title"),
+            html.Div(className="wall-focus-box", children=[
+                html.Span(t("wall.tour", lang) + " ▸ ", className="wall-tour-label") if tour_s else None,
+                html.Span(pic["area"] if pic else "—", id=Ids.FOCUS_LABEL, className="wall-focus"),
+            ]),
+            html.Div(updated_line(state, lang), id=Ids.UPDATED, className="wall-updated"),
+            html.Div(status_children, id=Ids.STATUS, className=status_class, role="status"),
+            html.A(t("wall.lang", lang), href=with_query("/wall", search, lang=other if other != "zh" else None),
+                   id="wall-lang-switch", className="wall-lang"),
+        ]),
+        html.Section(className="wall-kpis", id=Ids.KPIS, children=kpi_tiles(pic, lang)),
+        html.Section(className="wall-map-box", children=[
+            dcc.Graph(id=Ids.MAP, figure=fig, className="wall-map", responsive=True,
+                      config={"displayModeBar": False, "scrollZoom": False, "staticPlot": False}),
+        ]),
+        html.Section(className="wall-rank-box", children=[
+            html.H2(t("wall.rank_districts" if (pic or {}).get("rank_level", "district") == "district"
+                      else "wall.rank_towns", lang), id=Ids.RANK_TITLE, className="wall-h"),
+            html.Div(ranking(pic, focus, lang), id=Ids.RANK, className="wall-rank"),
+        ]),
+        html.Section(className="wall-deck-box", children=[
+            html.H2(t("wall.deck", lang), className="wall-h"),
+            # src is set by assets/wall.js once the map has been drawn (the two would compete for the CPU)
+            html.Iframe(id=Ids.DECK, className="wall-deck", title=t("deck.title", lang),
+                        **{"data-src": f"{deck.PAGE_ROUTE}?lang={lang}"}),
+        ]),
+        html.Section(className="wall-ticker-box", children=[
+            html.Div(t("wall.ticker", lang), className="wall-ticker-title"),
+            html.Div(ticker(pic, lang), id=Ids.TICKER, className="wall-ticker"),
+        ]),
+        dcc.Interval(id=Ids.REFRESH, interval=max(1, int(settings.wall_refresh_s)) * 1000),
+        dcc.Interval(id=Ids.TOUR, interval=max(1, tour_s) * 1000, disabled=not tour_s or len(stops) < 2),
+        dcc.Store(id=Ids.STATE, data=state),
+        dcc.Store(id=Ids.FOCUS, data={**focus, "i": 0}),
+        dcc.Store(id=Ids.CONF, data={"lang": lang, "stops": stops}),
+        dcc.Store(id=Ids.VIEW),
+        html.Div(id=Ids.DECK_SINK, hidden=True),
+    ])
+
+
+# --------------------------------------------------------------------------------------------------
+# Callbacks
+# --------------------------------------------------------------------------------------------------
+
+@callback(Output(Ids.FOCUS, "data"), Input(Ids.TOUR, "n_intervals"), State(Ids.FOCUS, "data"),
+          State(Ids.CONF, "data"), prevent_initial_call=True)
+def advance_tour(_n: int | None, focus: dict | None, conf: dict | None) -> Any:
+    """Next stop of the tour (the stops were made for this user on the server; the render re-checks scope)."""
+    stops = (conf or {}).get("stops") or []
+    if len(stops) < 2:
+        return no_update
+    i = (int((focus or {}).get("i", 0)) + 1) % len(stops)
+    return {**stops[i], "i": i}
+
+
+_OUTPUTS = [Output(Ids.MAP, "figure"), Output(Ids.KPIS, "children"), Output(Ids.RANK, "children"),
+            Output(Ids.RANK_TITLE, "children"), Output(Ids.TICKER, "children"), Output(Ids.FOCUS_LABEL, "children"),
+            Output(Ids.STATUS, "children"), Output(Ids.STATUS, "className"), Output(Ids.UPDATED, "children"),
+            Output(Ids.STATE, "data")]
+
+
+@callback(*_OUTPUTS, Input(Ids.REFRESH, "n_intervals"), Input(Ids.FOCUS, "data"), Input(Ids.VIEW, "data"),
+          State(Ids.STATE, "data"), State(Ids.CONF, "data"), prevent_initial_call=True)
+def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict | None, conf: dict | None
+            ) -> tuple:
+    """Redraw when the data version changed; move the map (a Patch) and redo the figures when only the focus
+    changed; send nothing when neither did. When the store cannot be read, keep the picture and say "stale"."""
+    lang = norm_lang((conf or {}).get("lang"))
+    state = dict(state or {})
+    state["checked_at"] = _now()
+    keep = (no_update,) * 6
+    try:
+        store = context.store()
+        version = store.data_version()
+        written = getattr(store, "last_write", store.last_import)()
+    except Exception:  # noqa: BLE001 - unreadable store: keep the last good picture
+        log.warning("wall: store unreadable, keeping the last picture", exc_info=True)
+        state["stale"] = True
+        return (*keep, *status_line(state, lang), updated_line(state, lang), state)
+    want, scale = _focus_key(focus), font_scale(view)
+    same_data = version == state.get("version") and not state.get("stale") and scale == state.get("scale")
+    if same_data and want == state.get("drawn"):
+        return (*keep, no_update, no_update, updated_line(state, lang), state)
+    move_only = same_data and state.get("focus_trace") is not None
+    try:
+        pic = picture(store, context.settings(), context.scope(), focus, lang, font_scale=scale,
+                      with_map=not move_only)
+    except Exception:  # noqa: BLE001 - e.g. the file changed under us: keep the last good picture
+        log.exception("wall: redraw failed, keeping the last picture")
+        state["stale"] = True
+        return (*keep, *status_line(state, lang), updated_line(state, lang), state)
+    if move_only:
+        fig = focus_patch(pic["selection"], int(state["focus_trace"]))
+    else:
+        fig = pic["map"]
+        state["focus_trace"] = fig["layout"]["meta"]["wall_focus_trace"]
+    state.update(version=pic["version"], stale=False, good_at=_now(), as_of=pic["as_of"], written=written,
+                 drawn=want, scale=scale)
+    title = t("wall.rank_districts" if pic["rank_level"] == "district" else "wall.rank_towns", lang)
+    return (fig, kpi_tiles(pic, lang), ranking(pic, focus, lang), title, ticker(pic, lang), pic["area"],
+            *status_line(state, lang), updated_line(state, lang), state)
+
+
+clientside_callback(ClientsideFunction(namespace="riskmapWall", function_name="viewport"),
+                    Output(Ids.VIEW, "data"), Input(Ids.CONF, "data"))
+clientside_callback(ClientsideFunction(namespace="riskmapWall", function_name="toDeck"),
+                    Output(Ids.DECK_SINK, "title"), Input(Ids.FOCUS, "data"), Input(Ids.STATE, "data"))
+
+
+# --------------------------------------------------------------------------------------------------
+# The 3D view's data (served by deck.install's route, inside the request: scope from the session)
+# --------------------------------------------------------------------------------------------------
+
+def _paths(geom: Any, tol: float = 0.0004) -> list[list[list[float]]]:
+    g = shapely.simplify(geom, tol, preserve_topology=True)
+    return [np.round(np.asarray(p.exterior.coords)[:, :2], 5).tolist() for p in getattr(g, "geoms", [g])]
+
+
+def risk_cells(sel: summary.Selection, weights: Mapping[str, float], res: int) -> pd.DataFrame:
+    """H3 cells (resolution ``res``) of the selection with a risk score: the risk index weights
+    (``Settings.risk_index_weights``) of its enterprises by grade plus those of its open hazards (major or
+    general, plus overdue). Columns cell (H3 string), risk, objects, major, hazards."""
+    from geo.grid import cells_to_str, latlng_to_cells
+
+    w = weights
+    ent = sel.enterprises
+    ent = ent[ent["x"].notna() & ent["y"].notna()]
+    h = sel.hazards
+    h = h[h["unclosed"] & h["x"].notna() & h["y"].notna()]
+    grade_w = ent["grade"].map({g: float(w.get(f"{g}_enterprise", 0.0)) for g in GRADE_ORDER}).fillna(0.0)
+    haz_w = np.where(h["level"].eq("major"), w.get("open_major_hazard", 0.0), w.get("open_general_hazard", 0.0)) \
+        + np.where(h["overdue"], w.get("overdue_hazard", 0.0), 0.0)
+    frame = pd.DataFrame({
+        "cell": np.concatenate([latlng_to_cells(ent["y"].to_numpy(float), ent["x"].to_numpy(float), res),
+                                latlng_to_cells(h["y"].to_numpy(float), h["x"].to_numpy(float), res)]),
+        "risk": np.concatenate([grade_w.to_numpy(float), np.asarray(haz_w, dtype=float)]),
+        "objects": np.concatenate([np.ones(len(ent)), np.zeros(len(h))]),
+        "major": np.concatenate([ent["grade"].eq("major").to_numpy(float), np.zeros(len(h))]),
+        "hazards": np.concatenate([np.zeros(len(ent)), np.ones(len(h))]),
+    })
+    if len(frame) == 0:
+        return pd.DataFrame(columns=["cell", "risk", "objects", "major", "hazards"])
+    agg = frame.groupby("cell", sort=True).sum().reset_index()
+    agg["cell"] = cells_to_str(agg["cell"].to_numpy(np.uint64))
+    return agg[agg["risk"] > 0].reset_index(drop=True)
+
+
+def deck_payload(lang: str) -> dict[str, Any]:
+    """The 3D view's JSON for the session's user: risk hexagons, gas network, and the tour's areas."""
+    settings = context.settings()
+    scope = context.scope()
+    store = context.store()
+    key = json.dumps({"w": settings.risk_index_weights, "res": int(settings.h3_resolution)}, sort_keys=True)
+    return _deck_payload(store.url, store.data_version(), None if scope is None else tuple(scope), lang, key)
+
+
+@lru_cache(maxsize=16)
+def _deck_payload(url: str, version: int, scope: tuple[str, ...] | None, lang: str, key: str) -> dict[str, Any]:
+    """Cached per (store, data version, scope, language, weights): every wall on the same data shares it."""
+    opts = json.loads(key)
+    store = open_store(url, create=False)
+    city = summary.load_city(store)
+    whole = summary.select(city, summary.Filters.make(districts=scope))
+    cells = risk_cells(whole, opts["w"], int(opts["res"]))
+    level = whole.towns if scope is not None and len(scope) == 1 else whole.districts
+    areas = {str(r["code"]): {"paths": _paths(r.geometry), "bounds": list(r.geometry.bounds)}
+             for _, r in level.iterrows()}
+    bounds = list(whole.bounds)
+    pipes = whole.lines.get("gas_pipelines")
+    spec = deck.deck_spec(cells=cells, pipelines=pipes if pipes is not None else pd.DataFrame(),
+                          view=deck.fit_view(bounds), lang=lang)
+    return {"deck": spec, "areas": areas, "bounds": bounds, "version": city.version, "empty": len(cells) == 0}
+
+
+deck.install(dash.get_app().server, deck_payload)
