@@ -119,7 +119,8 @@ def login(page, base_url: str, user: str = "admin", password: str = "demo", next
     page.fill("#login-username", user)
     page.fill("#login-password", password)
     page.click("#login-submit")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_url(lambda url: "/login" not in url)  # not "networkidle": the wall refreshes itself
+    page.wait_for_load_state("domcontentloaded")
 
 
 @pytest.fixture

@@ -1,0 +1,256 @@
+"""Issue 3's numbers for the map page (``/``) and the wall (``/wall``), against the plain Plotly way.
+
+    python benchmarks/bench_map.py            # demo city (5,000 enterprises) and 100,000 enterprises
+    python benchmarks/bench_map.py --quick    # demo city only (CI smoke test)
+
+For each city size, in one run:
+
+* **time to map drawn** in headless Chromium, from navigation (the server is up, logged in) to the Plotly map
+  on screen: ``/`` (``#map-graph`` has its traces) and ``/wall`` (``window.__wallReady``); the first load
+  (cold: the server reads the store) and the second (warm). Targets: 3 s (demo) and 6 s (100k).
+* **figure payload** in bytes: our map figure for the city view as Dash sends it, and the whole ``/`` page
+  response; target under 2 MB at 100,000 enterprises.
+* **drill-down server time**: ``dashboard.pages.map.layout(district=…)`` plus its JSON encoding (the work of
+  Dash's router callback for ``/?district=…``), median of 50 calls over the districts (the page memoises a
+  view per data version and URL, so these are mostly repeat visits), and the median for a district not seen
+  before (memo cleared); target under 150 ms.
+* **the plain way** for the same: every enterprise in one ``plotly.express.scatter_map`` figure with the same
+  hover fields, default JSON (payload and, on a static page served locally, time to drawn), and the
+  drill-down as filtering the frame and building that figure again.
+
+Timings on shared machines are noisy: read the ratio, which comes from one run. Headless Chromium here draws
+WebGL in software (no GPU), which makes every WebGL map slower than on a real screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+MAP_READY = """() => { const g = document.querySelector('#map-graph .js-plotly-plot');
+  return !!(g && g._fullLayout && g.calcdata && g.querySelector('.scatterlayer .trace')); }"""
+WALL_READY = "() => window.__wallReady === true"
+PLAIN_READY = """() => { const g = document.querySelector('.plotly-graph-div');
+  return !!(g && g._fullLayout && g.calcdata && g.querySelector('canvas')); }"""
+
+
+def store_for(n: int, seed: int, cache: Path) -> Path:
+    from layers.demo import build_demo_store
+
+    path = cache / f"city-{n}-{seed}.gpkg"
+    if not path.exists():
+        t0 = time.perf_counter()
+        build_demo_store(path, enterprises=n, seed=seed)
+        print(f"  built demo city of {n:,} enterprises in {time.perf_counter() - t0:.1f} s", flush=True)
+    return path
+
+
+class Server(threading.Thread):
+    def __init__(self, wsgi):
+        super().__init__(daemon=True)
+        from werkzeug.serving import make_server
+
+        self.srv = make_server("127.0.0.1", 0, wsgi, threaded=True)
+        self.port = self.srv.server_port
+
+    def run(self) -> None:
+        self.srv.serve_forever()
+
+    def stop(self) -> None:
+        self.srv.shutdown()
+
+
+def browser_times(pw, base: str, paths: list[tuple[str, str]], *, repeat: int) -> dict[str, list[float]]:
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    page = b.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(180_000)   # shared, loaded machines
+    page.goto(f"{base}/login?next=/healthz")
+    page.fill("#login-username", "admin")
+    page.fill("#login-password", "demo")
+    page.click("#login-submit")
+    page.wait_for_load_state("networkidle")
+    out: dict[str, list[float]] = {}
+    for path, ready in paths:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            page.goto(base + path, wait_until="commit")
+            page.wait_for_function(ready, timeout=300_000, polling=50)
+            times.append(time.perf_counter() - t0)
+        out[path] = times
+    b.close()
+    return out
+
+
+def plain_figure(city, districts: list[str] | None = None):
+    """The obvious way: every enterprise as one scatter_map figure, hover fields as columns."""
+    import plotly.express as px
+
+    from layers.schema import GRADES
+
+    e = city.objects["enterprises"]
+    if districts:
+        e = e[e["district_code"].isin(districts)]
+    e = e[e["x"].notna()]
+    return px.scatter_map(e, lat="y", lon="x", color="grade", hover_name="name",
+                          hover_data=["industry", "district_code", "town_code", "last_inspection", "open_hazards",
+                                      "department", "officer"],
+                          color_discrete_map={g: v["color"] for g, v in GRADES.items()}, map_style="white-bg",
+                          zoom=9)
+
+
+def plain_page_time(pw, fig, tmp: Path) -> float:
+    """Time to drawn of the plain figure on a static page (plotly.js from the plotly package, served locally)."""
+    import plotly
+
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    (tmp / "plotly.min.js").write_bytes(js.read_bytes())
+    fig.write_html(tmp / "plain.html", include_plotlyjs="plotly.min.js", full_html=True)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):  # noqa: ANN002
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = b.new_page(viewport={"width": 1600, "height": 1000})
+        t0 = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{srv.server_port}/plain.html", wait_until="commit")
+        page.wait_for_function(PLAIN_READY, timeout=300_000, polling=50)
+        dt = time.perf_counter() - t0
+        b.close()
+    finally:
+        srv.shutdown()
+    return dt
+
+
+def bench_city(n: int, *, seed: int, cache: Path, calls: int, repeat: int) -> dict:
+    from dash._utils import to_json
+    from playwright.sync_api import sync_playwright
+    from plotly.io.json import to_json_plotly
+
+    from dashboard.app import create_app
+    from layers.settings import Settings
+    from layers.store import open_store
+    from layers.summary import load_city
+
+    path = store_for(n, seed, cache)
+    app = create_app(Settings(store=str(path), secret_key="bench", wall_refresh_s=3600))
+    map_page = page_module("/")
+    server = Server(app.server)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    res: dict = {"n": n}
+    try:
+        import dash
+
+        paths = [("/", MAP_READY)]
+        if any(p["path"] == "/wall" for p in dash.page_registry.values()):
+            paths.append(("/wall", WALL_READY))
+        with sync_playwright() as pw:
+            res["browser"] = browser_times(pw, base, paths, repeat=repeat)
+            store = open_store(path, create=False)
+            city = load_city(store)
+            plain = plain_figure(city)
+            plain_json = plain.to_json()
+            res["plain_bytes"] = len(plain_json.encode())
+            with tempfile.TemporaryDirectory() as tmp:
+                res["plain_browser"] = plain_page_time(pw, plain, Path(tmp))
+        user = {"id": "admin", "role": "city", "district_code": None, "display_name": "admin"}
+        import flask
+
+        with app.server.test_request_context("/"):
+            flask.session["user"] = user
+            v = map_page.view(map_page.parse_state({}), "zh")
+            res["figure_bytes"] = len(to_json_plotly(v["figure"]).encode())
+            res["page_bytes"] = len(to_json(map_page.layout()).encode())
+            res["aggregated"] = v["aggregated"]
+            codes = sorted(city.districts["code"])
+            for c in codes:                       # warm the per-area caches once, as a running server has them
+                to_json(map_page.layout(district=c))
+            ours, first = [], []
+            for i in range(calls):
+                t0 = time.perf_counter()
+                to_json(map_page.layout(district=codes[i % len(codes)]))
+                ours.append(time.perf_counter() - t0)
+            for i in range(max(5, calls // 5)):   # a district not seen before: the page's view cache empty
+                map_page._VIEWS.clear()
+                t0 = time.perf_counter()
+                to_json(map_page.layout(district=codes[i % len(codes)]))
+                first.append(time.perf_counter() - t0)
+            res["drill_ms"] = 1000 * statistics.median(ours)
+            res["drill_first_ms"] = 1000 * statistics.median(first)
+            res["drill_bytes"] = len(to_json(map_page.layout(district=codes[0])).encode())
+        plain_t = []
+        for i in range(max(5, calls // 5)):
+            t0 = time.perf_counter()
+            plain_figure(city, [codes[i % len(codes)]]).to_json()
+            plain_t.append(time.perf_counter() - t0)
+        res["plain_drill_ms"] = 1000 * statistics.median(plain_t)
+    finally:
+        server.stop()
+    return res
+
+
+def page_module(path: str):
+    """The module Dash loaded for the page at ``path`` (importing it again would register it twice)."""
+    import dash
+
+    name = next(p["module"] for p in dash.page_registry.values() if p["path"] == path)
+    return sys.modules[name]
+
+
+def report(r: dict) -> None:
+    n = r["n"]
+    target_t = 3.0 if n <= 10_000 else 6.0
+    print(f"\n## {n:,} enterprises (map {'hexagons' if r['aggregated'] else 'points'} at city view)")
+    for path, times in r["browser"].items():
+        cold, warm = times[0], min(times[1:]) if len(times) > 1 else times[0]
+        print(f"  {path:6s} map drawn: cold {cold:6.2f} s, warm {warm:6.2f} s   (target {target_t:.0f} s)")
+    ours_t = min(r["browser"]["/"][1:] or r["browser"]["/"])
+    print(f"  plain   map drawn: {r['plain_browser']:6.2f} s   (scatter_map of every point, static page)"
+          f"   ratio plain/ours {r['plain_browser'] / ours_t:.2f}")
+    print(f"  payload  ours: figure {r['figure_bytes'] / 1e6:6.2f} MB, whole page {r['page_bytes'] / 1e6:6.2f} MB"
+          f"   plain figure {r['plain_bytes'] / 1e6:6.2f} MB   ratio plain/ours "
+          f"{r['plain_bytes'] / r['figure_bytes']:.2f}   (target < 2 MB at 100k)")
+    print(f"  drill-down (layout + JSON, median): ours {r['drill_ms']:7.1f} ms ({r['drill_bytes'] / 1e6:.2f} MB),"
+          f" {r['drill_first_ms']:.1f} ms for a district not seen before"
+          f"   plain {r['plain_drill_ms']:7.1f} ms   ratio {r['plain_drill_ms'] / r['drill_ms']:.2f}"
+          f" ({r['plain_drill_ms'] / r['drill_first_ms']:.2f} unseen)   (target < 150 ms at 100k)")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="demo city only, fewer repeats")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "riskmap-bench"),
+                    help="folder for the generated demo stores (reused between runs)")
+    args = ap.parse_args(argv)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    sizes = [5000] if args.quick else [5000, 100_000]
+    for n in sizes:
+        t0 = time.perf_counter()
+        r = bench_city(n, seed=args.seed, cache=cache, calls=10 if args.quick else 50,
+                       repeat=2 if args.quick else 3)
+        report(r)
+        print(f"  ({time.perf_counter() - t0:.0f} s for this size)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

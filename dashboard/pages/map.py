@@ -1,0 +1,446 @@
+"""The risk map (``/``): every layer on one map, filters, a panel of figures, drill-down city → district → town.
+
+The URL is the state: ``/?district=…&town=…&industry=a,b&grade=major&hazard=open,overdue&lang=en``. Any
+change of it (a filter, a click on an area, the breadcrumb, the browser's back button, a reload) goes through
+Dash's page router, which calls :func:`layout` with the query: one request that returns the map and the panel
+for that state (:func:`view`, the drill-down). Callbacks only turn clicks and filter choices into a new URL,
+toggle layer visibility with a ``Patch`` and show the card of a clicked object.
+
+Access: :func:`view` and every callback that reads data narrow it with ``context.scope`` (server session).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from enum import StrEnum
+from urllib.parse import parse_qsl
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash.exceptions import MissingCallbackContextException
+
+from dashboard import context
+from dashboard.components.errors import calm_message
+from dashboard.components.mapfig import (
+    DEFAULT_VISIBLE,
+    MapOptions,
+    build_map,
+    toggle_options,
+    visibility_patch,
+)
+from dashboard.components.nav import navbar
+from dashboard.components.panel import figure_panel, hazard_card, object_card
+from dashboard.i18n import lang_from_search, norm_lang, register, t, with_query
+from layers.errors import AccessDenied, RiskMapError
+from layers.schema import GRADE_ORDER, GRADES, INDUSTRIES, OBJECT_LAYERS, label
+from layers.summary import (
+    HAZARD_FILTERS,
+    Filters,
+    area_figures,
+    find_hazard,
+    find_object,
+    load_city,
+    risk_index,
+    select,
+)
+
+log = logging.getLogger(__name__)
+
+register({
+    "map.title": ("一张图", "Risk map"),
+    "map.heading": ("全市风险一张图", "City risk map"),
+    "map.city": ("全市", "City"),
+    "map.filter.district": ("区县", "District"),
+    "map.filter.town": ("镇街", "Town"),
+    "map.filter.industry": ("行业", "Industry"),
+    "map.filter.grade": ("风险等级", "Grade"),
+    "map.filter.hazard": ("隐患状态", "Hazard status"),
+    "map.filter.all": ("全部", "All"),
+    "map.filter.unclosed": ("未销号（默认）", "Not closed (default)"),
+    "map.filter.reset": ("清除筛选", "Clear filters"),
+    "map.hz.open": ("待整改", "Open"),
+    "map.hz.rectifying": ("整改中", "Rectifying"),
+    "map.hz.awaiting_check": ("待验收", "Awaiting check"),
+    "map.hz.closed": ("已销号", "Closed"),
+    "map.hz.overdue": ("逾期", "Overdue"),
+    "map.layers": ("图层", "Layers"),
+    "map.aggregated": ("企业较多：全市视图按六边形聚合、只标重大隐患；进入区县显示每个企业和隐患",
+                       "Many enterprises: the city view groups them in hexagons and marks major hazards only; "
+                       "open a district to see each one"),
+})
+
+dash.register_page(__name__, path="/", title=lambda **_: "一张图 · Risk map", name="map")
+
+
+class Ids(StrEnum):
+    MAP = "map-graph"
+    TRACES = "map-traces"
+    LAYERS = "map-layers"
+    DISTRICT = "map-f-district"
+    TOWN = "map-f-town"
+    INDUSTRY = "map-f-industry"
+    GRADE = "map-f-grade"
+    HAZARD = "map-f-hazard"
+    RESET = "map-f-reset"
+    PANEL = "map-panel"
+    CARD = "map-card"
+    CRUMB = "map-crumb"
+    COVERAGE = "map-coverage"
+    STATE = "map-state"
+    NOTE = "map-note"
+    TIP = "map-tip"
+
+
+QUERY_KEYS = ("district", "town", "industry", "grade", "hazard")
+
+
+def parse_state(query: dict) -> dict:
+    """The map state from URL parameters: district, town (strings or None) and lists of filter values."""
+    def listed(v: object, allowed) -> list[str]:
+        if not isinstance(v, str) or not v:
+            return []
+        return [x for x in v.split(",") if x in allowed]
+    d = query.get("district")
+    tw = query.get("town")
+    return {"district": d if isinstance(d, str) and d else None, "town": tw if isinstance(tw, str) and tw else None,
+            "industry": listed(query.get("industry"), INDUSTRIES), "grade": listed(query.get("grade"), GRADES),
+            "hazard": listed(query.get("hazard"), HAZARD_FILTERS)}
+
+
+def filters_for(state: dict, city) -> Filters:
+    """Scoped filters: ``context.scope`` raises AccessDenied for a district outside the user's area.
+
+    A town without its district takes the district the town belongs to.
+    """
+    district, town = state["district"], state["town"]
+    if town and not district:
+        row = city.towns[city.towns["code"] == town]
+        if not len(row):
+            raise RiskMapError(f"镇街 {town} 不存在 (town {town} is not in the store)")
+        district = str(row["district_code"].iloc[0])
+    return Filters.make(districts=context.scope(district), town=town, industries=state["industry"],
+                        grades=state["grade"], hazard_status=state["hazard"])
+
+
+def _names(city, lang: str) -> dict[str, str]:
+    out = {}
+    for f in (city.districts, city.towns):
+        for code, zh, en in zip(f["code"], f["name"], f["name_en"] if "name_en" in f else f["name"], strict=True):
+            out[str(code)] = en if lang == "en" and isinstance(en, str) and en else zh
+    return out
+
+
+def view(state: dict, lang: str, search: str | None = None) -> dict:
+    """Everything the page shows for one URL state: map figure, trace keys, panel, breadcrumb, filter options.
+
+    Thin: :mod:`layers.summary` computes, :mod:`dashboard.components.mapfig` and ``panel`` draw.
+    """
+    settings = context.settings()
+    store = context.store()
+    city = load_city(store)
+    filters = filters_for(state, city)          # the scope check, before any cache
+    allowed = context.allowed_districts()
+    key = (store.url, city.version, filters, lang, search, None if allowed is None else tuple(allowed),
+           json.dumps(settings.risk_index_weights, sort_keys=True), settings.tile_url, settings.tile_crs)
+    return _view_cached(key, city, settings, filters, lang, search, allowed)
+
+
+_VIEWS: OrderedDict = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+_VIEWS_SIZE = 32
+
+
+def _view_cached(key: tuple, city, settings, filters: Filters, lang: str, search: str | None,
+                 allowed: list[str] | None) -> dict:
+    """:func:`_view`, memoised per (store, data version, filters, language, URL, scope, settings): a leader
+    going back and forth between areas gets the same picture without recomputing it. Never modified."""
+    with _VIEWS_LOCK:
+        hit = _VIEWS.get(key)
+        if hit is not None:
+            _VIEWS.move_to_end(key)
+            return hit
+    out = _view(city, settings, filters, lang, search, allowed)
+    with _VIEWS_LOCK:
+        _VIEWS[key] = out
+        while len(_VIEWS) > _VIEWS_SIZE:
+            _VIEWS.popitem(last=False)
+    return out
+
+
+def _view(city, settings, filters: Filters, lang: str, search: str | None, allowed: list[str] | None) -> dict:
+    sel = select(city, filters)
+    names = _names(city, lang)
+    risk = risk_index(sel, weights=settings.risk_index_weights)
+    mf = build_map(sel, MapOptions(lang=lang, theme="light", tile_url=settings.tile_url,
+                                   tile_crs=settings.tile_crs, hover="events"), risk=risk)
+    figs = area_figures(sel)
+    if sel.level == "town":
+        title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"
+    elif sel.level == "district":
+        title = names.get(filters.districts[0], filters.districts[0])
+    else:
+        title = t("map.city", lang)
+    panel = figure_panel(figs, risk, lang=lang, search=search, area_title=title,
+                         child_level="district" if sel.level == "city" else "town")
+    crumbs = [("map.city", None, None)] if allowed is None else []
+    if filters.districts and len(filters.districts) == 1:
+        crumbs.append((None, filters.districts[0], None))
+    if filters.town:
+        crumbs.append((None, filters.districts[0], filters.town))
+    district_opts = [{"label": names[str(c)], "value": str(c)} for c in sel.city.districts["code"]
+                     if allowed is None or c in allowed]
+    town_opts = [{"label": names[str(c)], "value": str(c)} for c in sel.towns["code"]] if sel.level != "city" \
+        else []
+    if sel.level == "town":   # the other towns of the district stay choosable
+        town_opts = [{"label": names[str(c)], "value": str(c)} for c in
+                     city.towns.loc[city.towns["district_code"] == filters.districts[0], "code"]]
+    return {"figure": mf.figure, "traces": mf.traces, "aggregated": mf.aggregated, "panel": panel,
+            "crumbs": crumbs, "names": names, "district_options": district_opts, "town_options": town_opts,
+            "level": sel.level, "filters": filters}
+
+
+def _breadcrumb(crumbs: list, names: dict, search: str | None, lang: str) -> html.Nav:
+    items = []
+    for i, (key, district, town) in enumerate(crumbs):
+        text = t(key, lang) if key else names.get(town or district, town or district)
+        last = i == len(crumbs) - 1
+        if last:
+            items.append(html.Span(text, className="crumb current"))
+        else:
+            href = with_query("/", search, district=district, town=town)
+            items.append(dcc.Link(text, href=href, className="crumb", id=f"crumb-{i}"))
+            items.append(html.Span("›", className="crumb-sep"))
+    return html.Nav(items, className="breadcrumb", id=Ids.CRUMB)
+
+
+def _search_of(query: dict) -> str:
+    params = {k: v for k, v in query.items() if isinstance(v, str) and v}
+    return ("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""
+
+
+def layout(lang: str | None = None, **query: str) -> html.Div:
+    lang = norm_lang(lang)
+    search = _search_of({**query, **({"lang": lang} if lang != "zh" else {})})
+    state = parse_state(query)
+    head = navbar(lang, "/", {"lang": lang, **{k: v for k, v in query.items() if k in QUERY_KEYS}})
+    try:
+        v = view(state, lang, search)
+    except AccessDenied as exc:
+        log.warning("map page refused: %s", exc)
+        return html.Div([head, html.Div(className="page", children=[
+            calm_message(lang, exc), dcc.Link(t("map.city", lang), href=with_query("/", None, lang=lang
+                                                                               if lang != "zh" else None))])])
+    except Exception as exc:  # the edge: calm text, traceback to the log
+        log.exception("map page failed for %r", query)
+        return html.Div([head, html.Div(calm_message(lang, exc), className="page")])
+
+    hz_opts = [{"label": t(f"map.hz.{k}", lang), "value": k} for k in HAZARD_FILTERS]
+    grade_opts = [{"label": html.Span([html.Span(className="swatch", style={"background": GRADES[g]["color"]}),
+                                       label(GRADES, g, lang)]), "value": g} for g in GRADE_ORDER]
+    filters = html.Div(className="map-filters no-print", children=[
+        dcc.Dropdown(id=Ids.DISTRICT, options=v["district_options"], value=state["district"] if state["district"]
+                     else (v["district_options"][0]["value"] if context.allowed_districts() is not None and
+                           v["district_options"] else None),
+                     placeholder=t("map.filter.district", lang), clearable=context.allowed_districts() is None,
+                     className="f-district"),
+        dcc.Dropdown(id=Ids.TOWN, options=v["town_options"], value=state["town"],
+                     placeholder=t("map.filter.town", lang), disabled=not v["town_options"], className="f-town"),
+        dcc.Dropdown(id=Ids.INDUSTRY, options=[{"label": label(INDUSTRIES, k, lang), "value": k} for k in INDUSTRIES],
+                     value=state["industry"], multi=True, placeholder=t("map.filter.industry", lang),
+                     className="f-industry"),
+        dcc.Checklist(id=Ids.GRADE, options=grade_opts, value=state["grade"], inline=True, className="f-grade"),
+        dcc.Dropdown(id=Ids.HAZARD, options=hz_opts, value=state["hazard"], multi=True,
+                     placeholder=t("map.filter.unclosed", lang), className="f-hazard"),
+        html.Button(t("map.filter.reset", lang), id=Ids.RESET, n_clicks=0, className="btn-reset"),
+    ])
+    toggles = html.Div(className="map-layers no-print", children=[
+        html.Span(t("map.layers", lang), className="layers-title"),
+        dcc.Checklist(id=Ids.LAYERS, options=toggle_options(lang), value=sorted(DEFAULT_VISIBLE), inline=True,
+                      persistence=True, persistence_type="session"),
+    ])
+    note = html.Div(t("map.aggregated", lang), className="map-note", id=Ids.NOTE) if v["aggregated"] else None
+    graph = dcc.Graph(id=Ids.MAP, figure=v["figure"], className="map-graph",
+                      config={"scrollZoom": True, "displaylogo": False, "doubleClick": "reset",
+                              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]})
+    return html.Div(className="map-page", children=[
+        head,
+        dcc.Store(id=Ids.TRACES, data=v["traces"]),
+        dcc.Store(id=Ids.STATE, data={"search": search, "level": v["level"]}),
+        html.Div(className="map-toolbar", children=[_breadcrumb(v["crumbs"], v["names"], search, lang), filters]),
+        html.Div(className="map-body", children=[
+            html.Div(className="map-left", children=[toggles, html.Div(
+                [graph, note, dcc.Tooltip(id=Ids.TIP, direction="bottom", className="map-tip")],
+                className="map-frame")]),
+            html.Aside(className="map-side", id=Ids.PANEL, children=[
+                html.Div(id=Ids.CARD, className="card-slot",
+                         children=html.Div(t("panel.click_hint", lang), className="muted hint")),
+                v["panel"],
+            ]),
+        ]),
+    ])
+
+
+# --------------------------------------------------------------------------------------------------
+# Callbacks (thin): filters and clicks become a URL; layer toggles become a Patch; a click shows a card
+# --------------------------------------------------------------------------------------------------
+
+def search_for(search: str | None, *, triggered: str | None, district: str | None, town: str | None,
+               industry: list | None, grade: list | None, hazard: list | None) -> str | None:
+    """The new query string after a filter change (None when nothing changed)."""
+    if triggered == Ids.RESET:
+        new = with_query("/", search, district=None, town=None, industry=None, grade=None, hazard=None)
+    else:
+        changes = {"district": district or None, "town": town or None,
+                   "industry": ",".join(industry or []) or None, "grade": ",".join(grade or []) or None,
+                   "hazard": ",".join(hazard or []) or None}
+        if triggered == Ids.DISTRICT:
+            changes["town"] = None
+        new = with_query("/", search, **changes)
+    new_search = (new[1:] if new.startswith("/") else new).replace("%2C", ",")   # lists read better with commas
+    old = dict(parse_qsl((search or "").lstrip("?")))
+    return None if dict(parse_qsl(new_search.lstrip("?"))) == old else new_search
+
+
+@callback(Output("url", "search", allow_duplicate=True),
+          Input(Ids.DISTRICT, "value"), Input(Ids.TOWN, "value"), Input(Ids.INDUSTRY, "value"),
+          Input(Ids.GRADE, "value"), Input(Ids.HAZARD, "value"), Input(Ids.RESET, "n_clicks"),
+          State("url", "search"), State(Ids.STATE, "data"), prevent_initial_call=True)
+def on_filters(district, town, industry, grade, hazard, _reset, search, rendered):
+    """A filter changed: the new URL (the router redraws the page from it).
+
+    Dash also calls this when the page is drawn, and a back/forward move can change the URL while an older
+    page is still showing: only a user's change on the page that matches the URL navigates.
+    """
+    triggered = _triggered()
+    if triggered is None or _n_triggered() != 1 or not same_search(search, (rendered or {}).get("search")):
+        return no_update   # drawn (every input "changed" at once), or a stale page
+    new = search_for(search, triggered=triggered, district=district, town=town, industry=industry,
+                     grade=grade, hazard=hazard)
+    return no_update if new is None else new
+
+
+def same_search(a: str | None, b: str | None) -> bool:
+    """Two query strings hold the same parameters (order and list separators aside)."""
+    def norm(s: str | None) -> dict:
+        d = {k: v.replace("%2C", ",") for k, v in parse_qsl((s or "").lstrip("?"))}
+        if d.get("lang") == "zh":
+            d.pop("lang")
+        return d
+    return norm(a) == norm(b)
+
+
+@callback(Output("url", "search", allow_duplicate=True), Output(Ids.CARD, "children"),
+          Input(Ids.MAP, "clickData"), State("url", "search"), prevent_initial_call=True)
+def on_map_click(click, search):
+    """An area (label, fill or hexagon) drills down; an object shows its card."""
+    lang = lang_from_search(search)
+    try:
+        return map_click(click, search, lang)
+    except Exception as exc:  # the edge
+        if isinstance(exc, AccessDenied):
+            log.warning("map click refused: %s", exc)
+        else:
+            log.exception("map click failed")
+        return no_update, calm_message(lang, exc)
+
+
+def map_click(click: dict | None, search: str | None, lang: str):
+    """(new search or no_update, card or no_update) for a Plotly click event."""
+    points = (click or {}).get("points") or []
+    custom = next((p.get("customdata") for p in points if isinstance(p.get("customdata"), str)), None)
+    if custom is None:
+        # a fill: Plotly sends the curve only; the trace's area code is in our trace meta
+        return no_update, no_update
+    kind, _, code = custom.partition(":")
+    if kind == "district":
+        context.scope(code)
+        return with_query("/", search, district=code, town=None)[1:], no_update
+    if kind == "town":
+        city = load_city(context.store())
+        row = city.towns[city.towns["code"] == code]
+        if not len(row):
+            raise RiskMapError(f"镇街 {code} 不存在 (town {code} is not in the store)")
+        district = str(row["district_code"].iloc[0])
+        context.scope(district)
+        return with_query("/", search, district=district, town=code)[1:], no_update
+    if kind in OBJECT_LAYERS or kind == "hazards":
+        city = load_city(context.store())
+        if kind == "hazards":   # a hazard's click opens its object
+            h = _allowed(find_hazard(city, code), f"{kind}:{code}")
+            kind, code = str(h["target_layer"]), str(h["target_id"])
+        row = _allowed(find_object(city, kind, code), f"{kind}:{code}")
+        return no_update, object_card(row, kind, lang=lang, area_names=_names(city, lang))
+    return no_update, no_update
+
+
+def _allowed(row, what: str):
+    """``row`` when its district is one the user may see (AccessDenied otherwise)."""
+    allowed = context.allowed_districts()
+    if allowed is not None and row.get("district_code") not in allowed:
+        raise AccessDenied(f"对象不在您的区县内 (object {what} is outside your district)")
+    return row
+
+
+@callback(Output(Ids.TIP, "show"), Output(Ids.TIP, "bbox"), Output(Ids.TIP, "children"),
+          Input(Ids.MAP, "hoverData"), State("url", "search"), prevent_initial_call=True)
+def on_hover(hover, search):
+    """The tooltip of the point under the mouse, built on the server (the figure carries ids only)."""
+    lang = lang_from_search(search)
+    try:
+        return hover_tip(hover, lang)
+    except Exception as exc:  # the edge
+        if not isinstance(exc, AccessDenied | RiskMapError):
+            log.exception("map hover failed")
+        return False, no_update, no_update
+
+
+def hover_tip(hover: dict | None, lang: str):
+    """(show, bbox, children) for a Plotly hover event on an object or hazard point."""
+    pt = next((p for p in (hover or {}).get("points") or [] if isinstance(p.get("customdata"), str)), None)
+    if pt is None:
+        return False, no_update, no_update
+    kind, _, code = pt["customdata"].partition(":")
+    if kind not in OBJECT_LAYERS and kind != "hazards":
+        return False, no_update, no_update   # areas and hexagons have Plotly's own hover label
+    city = load_city(context.store())
+    names = _names(city, lang)
+    if kind == "hazards":
+        card = hazard_card(_allowed(find_hazard(city, code), f"{kind}:{code}"), lang=lang, area_names=names)
+    else:
+        card = object_card(_allowed(find_object(city, kind, code), f"{kind}:{code}"), kind, lang=lang,
+                           area_names=names, link=False)
+    return True, pt.get("bbox"), card
+
+
+@callback(Output(Ids.MAP, "figure"), Input(Ids.LAYERS, "value"), State(Ids.TRACES, "data"))
+def on_layers(visible, traces):
+    """Show or hide layers without redrawing: a Patch of each trace's ``visible``."""
+    return layer_patch(visible, traces, initial=_triggered() is None)
+
+
+def layer_patch(visible: list[str] | None, traces: list[str] | None, *, initial: bool):
+    """The Patch for the checked layers; nothing when the page was just drawn with the default layers (the
+    checklist keeps the user's choice across pages in the browser session, then it differs and is applied)."""
+    if not traces or (initial and set(visible or []) == DEFAULT_VISIBLE):
+        return no_update
+    return visibility_patch(traces, visible or [])
+
+
+def _n_triggered() -> int:
+    """How many inputs fired the running callback (a newly drawn page fires all of them at once)."""
+    try:
+        return len([t for t in ctx.triggered if t.get("prop_id") != "."])
+    except MissingCallbackContextException:
+        return 0
+
+
+def _triggered() -> str | None:
+    """The id of the input that fired the running callback (None on the initial call or outside Dash)."""
+    try:
+        return ctx.triggered_id
+    except MissingCallbackContextException:
+        return None
+

@@ -1,0 +1,243 @@
+"""One object (``/object?layer=enterprises&id=…``): its data, hazards with their dates and five-in-place,
+inspections, accidents (repeated kinds marked), supervising departments and officers, a map of its surroundings.
+
+The page is built on the server from the URL; the user's district scope is checked against the object's
+district (a district leader cannot open another district's object by editing the URL).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+import pandas as pd
+from dash import dcc, html
+
+from dashboard import context
+from dashboard.components.errors import calm_message
+from dashboard.components.mapfig import surroundings_map
+from dashboard.components.nav import navbar
+from dashboard.i18n import norm_lang, register, t, with_query
+from layers.errors import AccessDenied, RiskMapError
+from layers.schema import (
+    ACCIDENT_KINDS,
+    CONDITION_CLASSES,
+    ENTERPRISE_STATUS,
+    FIVE_IN_PLACE,
+    GAS_STATION_KINDS,
+    GRADES,
+    HAZARD_LEVELS,
+    HAZARD_STATUS,
+    INDUSTRIES,
+    INSPECTION_ACTIONS,
+    INSPECTION_RESULTS,
+    LAYERS,
+    OBJECT_LAYERS,
+    PRESSURE_CLASSES,
+    VENUE_KINDS,
+    label,
+)
+from layers.summary import load_city, object_detail
+
+log = logging.getLogger(__name__)
+
+register({
+    "object.title": ("对象详情", "Object details"),
+    "object.back": ("返回一张图", "Back to the map"),
+    "object.facts": ("基本信息", "Facts"),
+    "object.hazards": ("隐患及整改", "Hazards and their rectification"),
+    "object.inspections": ("检查记录", "Inspections"),
+    "object.accidents": ("事故", "Accidents"),
+    "object.repeat": ("同类事故重复发生", "same kind of accident again"),
+    "object.responsibility": ("监管责任", "Supervision"),
+    "object.lead": ("牵头", "lead"),
+    "object.surroundings": ("周边（{r} 米内）", "Surroundings (within {r} m)"),
+    "object.nearby_n": ("周边对象", "Objects nearby"),
+    "object.none": ("无记录", "No records"),
+    "object.missing": ("请在地址中给出图层和编号，例如 /object?layer=enterprises&id=…",
+                       "Name the layer and id in the address, e.g. /object?layer=enterprises&id=…"),
+    "object.col.level": ("级别", "Level"),
+    "object.col.description": ("描述", "Description"),
+    "object.col.status": ("状态", "Status"),
+    "object.col.found": ("发现", "Found"),
+    "object.col.deadline": ("期限", "Deadline"),
+    "object.col.closed": ("销号", "Closed"),
+    "object.col.five": ("五到位", "Five in place"),
+    "object.col.person": ("责任人", "Responsible"),
+    "object.col.date": ("日期", "Date"),
+    "object.col.team": ("检查组", "Team"),
+    "object.col.result": ("结果", "Result"),
+    "object.col.found_n": ("隐患数", "Hazards"),
+    "object.col.action": ("措施", "Action"),
+    "object.col.kind": ("类型", "Kind"),
+    "object.col.deaths": ("死亡", "Deaths"),
+    "object.col.injuries": ("受伤", "Injuries"),
+    "object.col.department": ("部门", "Department"),
+    "object.col.officer": ("包保责任人", "Officer"),
+    "object.col.distance": ("距离(米)", "Distance (m)"),
+    "object.col.name": ("名称", "Name"),
+    "object.col.layer": ("图层", "Layer"),
+    "object.overdue": ("逾期", "overdue"),
+    "object.as_of": ("逾期按数据截至日计算", "overdue as of the data date"),
+})
+
+dash.register_page(__name__, path="/object", title=lambda **_: "对象详情 · Object", name="object")
+
+_VALUE_LABELS = {"grade": GRADES, "industry": INDUSTRIES, "status": ENTERPRISE_STATUS, "kind": None,
+                 "condition_class": CONDITION_CLASSES, "pressure": PRESSURE_CLASSES}
+_KIND_LABELS = {"venues": VENUE_KINDS, "gas_stations": GAS_STATION_KINDS}
+
+
+def _fmt(v: object) -> str:
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+        return "—"
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return str(v)
+
+
+def _table(headers: list[str], rows: list[list], tid: str, lang: str) -> html.Table | html.Div:
+    if not rows:
+        return html.Div(t("object.none", lang), className="muted", id=tid)
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
+                       html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])], className="mini-table", id=tid)
+
+
+def detail_page(layer: str, object_id: str, lang: str) -> list:
+    """The page body for one object, after the scope check (raises AccessDenied / RiskMapError)."""
+    if layer not in OBJECT_LAYERS:
+        raise RiskMapError(f"图层 {layer!r} 不是可检查对象 (layer {layer!r} is not an object layer; use one of "
+                           f"{', '.join(OBJECT_LAYERS)})")
+    store = context.store()
+    city = load_city(store)
+    d = object_detail(store, city, layer, object_id)
+    row = d["row"]
+    allowed = context.allowed_districts()
+    if allowed is not None and row.get("district_code") not in allowed:
+        raise AccessDenied(f"对象 {layer}:{object_id} 不在您的区县内 (object {layer}:{object_id} is outside your district)")
+    schema = LAYERS[layer]
+    names = {}
+    for f in (city.districts, city.towns):
+        for code, zh, en in zip(f["code"], f["name"], f["name_en"], strict=True):
+            names[str(code)] = en if lang == "en" and isinstance(en, str) and en else zh
+
+    # facts: every column of the layer, labelled by the schema
+    facts = []
+    for c in schema.columns:
+        v = row.get(c.name)
+        mapping = _KIND_LABELS.get(layer) if c.name == "kind" else _VALUE_LABELS.get(c.name)
+        if c.name in ("district_code", "town_code") and isinstance(v, str):
+            text = f"{names.get(v, v)} ({v})"
+        elif mapping and isinstance(v, str):
+            text = label(mapping, v, lang)
+        else:
+            text = _fmt(v)
+        facts += [html.Dt(c.en if lang == "en" else c.zh), html.Dd(text)]
+    last = row.get("last_inspection")
+    facts += [html.Dt(t("map.hover.last_inspection", lang)),
+              html.Dd(t("map.hover.never", lang) if last is None or pd.isna(last) else _fmt(pd.Timestamp(last)))]
+
+    hz_rows = []
+    for _, h in d["hazards"].iterrows():
+        tags = [html.Span(label(HAZARD_STATUS, h["status"], lang),
+                          className="status-tag closed" if h["status"] == "closed" else "status-tag")]
+        if bool(h.get("overdue")):
+            tags.append(html.Span(t("object.overdue", lang), className="status-tag overdue"))
+        five = [html.Span("✓" if bool(h.get(k)) is True else "✗", title=label(FIVE_IN_PLACE, k, lang),
+                          className="five-ok" if bool(h.get(k)) is True else "five-missing") for k in FIVE_IN_PLACE]
+        hz_rows.append([html.Span(label(HAZARD_LEVELS, h["level"], lang),
+                                  className="status-tag major" if h["level"] == "major" else "status-tag"),
+                        _fmt(h.get("description") or h.get("type")), html.Span(tags), _fmt(h.get("found_date")),
+                        _fmt(h.get("deadline")), _fmt(h.get("closed_date")), html.Span(five),
+                        _fmt(h.get("responsible_person"))])
+    insp_rows = [[_fmt(i.get("date")), _fmt(i.get("team_id")), label(INSPECTION_RESULTS, i.get("result"), lang)
+                  if isinstance(i.get("result"), str) else "—", _fmt(i.get("hazards_found")),
+                  label(INSPECTION_ACTIONS, i.get("action"), lang) if isinstance(i.get("action"), str) else "—"]
+                 for _, i in d["inspections"].iterrows()]
+    acc = d["accidents"]
+    acc_rows = []
+    if len(acc):
+        repeat = acc["kind"].value_counts()
+        for _, a in acc.iterrows():
+            kind = label(ACCIDENT_KINDS, a.get("kind"), lang) if isinstance(a.get("kind"), str) else "—"
+            again = isinstance(a.get("kind"), str) and repeat.get(a["kind"], 0) > 1
+            acc_rows.append([_fmt(a.get("date")), html.Span([kind, html.Span(t("object.repeat", lang),
+                                                                              className="status-tag overdue")
+                                                             if again else None]),
+                             _fmt(a.get("deaths")), _fmt(a.get("injuries")), _fmt(a.get("description"))])
+    resp_rows = [[(r.get("name_en") if lang == "en" and isinstance(r.get("name_en"), str) else _fmt(r.get("name"))),
+                  t("object.lead", lang) if r.get("lead") is True else "", _fmt(r.get("officer"))]
+                 for _, r in d["responsibilities"].iterrows()]
+    near = d["nearby"]
+    near_rows = [[html.A(n, href=with_query("/object", None, layer=lay, id=str(i), lang=lang if lang != "zh"
+                                            else None)) if lay in OBJECT_LAYERS else n,
+                  LAYERS[lay].en if lang == "en" else LAYERS[lay].zh, f"{dist:,.0f}"]
+                 for lay, i, n, dist in zip(near["layer"], near["id"], near["name"], near["distance_m"], strict=True)
+                 ][:25]
+    radius = int(d["radius_m"])
+    mini = surroundings_map(city, layer, row, near, radius_m=radius, lang=lang) if pd.notna(row.get("x")) else None
+
+    district, town = row.get("district_code"), row.get("town_code")
+    crumbs = [dcc.Link(t("nav.map", lang), href=with_query("/", None, lang=lang if lang != "zh" else None))]
+    if isinstance(district, str):
+        crumbs += [html.Span("›", className="crumb-sep"),
+                   dcc.Link(names.get(district, district), href=with_query("/", None, district=district,
+                                                                           lang=lang if lang != "zh" else None))]
+    if isinstance(district, str) and isinstance(town, str):
+        crumbs += [html.Span("›", className="crumb-sep"),
+                   dcc.Link(names.get(town, town), href=with_query("/", None, district=district, town=town,
+                                                                   lang=lang if lang != "zh" else None))]
+    grade = row.get("grade")
+    return [
+        html.Div([
+            html.Nav(crumbs, className="breadcrumb", id="object-crumb"),
+            html.H2(str(row.get("name") or object_id), id="object-name"),
+            html.Div([schema.en if lang == "en" else schema.zh, " · ",
+                      html.Span(label(GRADES, grade, lang), className="status-tag",
+                                style={"background": GRADES[grade]["color"], "color": "#fff"})
+                      if isinstance(grade, str) and grade in GRADES else None], className="sub"),
+            html.Section([html.H3(t("object.facts", lang)), html.Dl(facts, className="facts", id="object-facts")]),
+            html.Section([html.H3(t("object.hazards", lang)), html.Div(t("object.as_of", lang) + f" {d['as_of']}",
+                                                                        className="muted"),
+                          _table([t(f"object.col.{k}", lang) for k in ("level", "description", "status", "found",
+                                                                        "deadline", "closed", "five", "person")],
+                                 hz_rows, "object-hazards", lang)]),
+            html.Section([html.H3(t("object.inspections", lang)),
+                          _table([t(f"object.col.{k}", lang) for k in ("date", "team", "result", "found_n", "action")],
+                                 insp_rows, "object-inspections", lang)]),
+            html.Section([html.H3(t("object.accidents", lang)),
+                          _table([t(f"object.col.{k}", lang) for k in ("date", "kind", "deaths", "injuries",
+                                                                        "description")],
+                                 acc_rows, "object-accidents", lang)]),
+        ]),
+        html.Div([
+            html.Section([html.H3(t("object.responsibility", lang)),
+                          _table([t("object.col.department", lang), "", t("object.col.officer", lang)], resp_rows,
+                                 "object-responsibility", lang)]),
+            html.Section([html.H3(t("object.surroundings", lang).format(r=radius)),
+                          dcc.Graph(id="object-map", figure=mini, className="mini-map",
+                                    config={"scrollZoom": True, "displaylogo": False, "displayModeBar": False})
+                          if mini else html.Div("—"),
+                          html.H3(t("object.nearby_n", lang), style={"marginTop": "10px"}),
+                          _table([t("object.col.name", lang), t("object.col.layer", lang),
+                                  t("object.col.distance", lang)], near_rows, "object-nearby", lang)]),
+        ]),
+    ]
+
+
+def layout(layer: str | None = None, id: str | None = None, lang: str | None = None, **query: str  # noqa: A002
+           ) -> html.Div:
+    lang = norm_lang(lang)
+    head = navbar(lang, "/object", {"lang": lang, "layer": layer or "", "id": id or ""})
+    if not layer or not id:
+        return html.Div([head, html.Div(calm_message(lang, RiskMapError(t("object.missing", lang))),
+                                        className="page")], className="object-page")
+    try:
+        body = detail_page(layer, id, lang)
+    except Exception as exc:  # the edge: calm text, traceback (or refusal) to the log
+        if isinstance(exc, AccessDenied):
+            log.warning("object page refused: %s", exc)
+        else:
+            log.exception("object page failed for %s:%s", layer, id)
+        return html.Div([head, html.Div(calm_message(lang, exc), className="page")], className="object-page")
+    return html.Div([head, html.Div(body, className="page")], className="object-page")
