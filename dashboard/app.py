@@ -33,6 +33,17 @@ def _bind_page_modules() -> None:
             setattr(pages_pkg, name.rsplit(".", 1)[1], module)
 
 
+def _install_wall_deck(server: flask.Flask) -> None:
+    """The wall's 3D view routes (page, deck.gl bundle from the pydeck package, data) on this app's server."""
+    import sys
+
+    from dashboard.components import deck
+
+    wall = sys.modules.get("dashboard.pages.wall")
+    if wall is not None:
+        deck.install(server, wall.deck_payload)
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     """A Dash app serving the store named in ``settings``; nothing is loaded until a page asks."""
     settings = settings or Settings.from_env()
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Dash:
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container])
     auth.install(server)
+    _install_wall_deck(server)
 
     @server.route("/healthz")
     def healthz():  # noqa: ANN202

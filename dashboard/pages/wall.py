@@ -621,5 +621,3 @@ def _deck_payload(url: str, version: int, scope: tuple[str, ...] | None, lang: s
                           view=deck.fit_view(bounds), lang=lang)
     return {"deck": spec, "areas": areas, "bounds": bounds, "version": city.version, "empty": len(cells) == 0}
 
-
-deck.install(dash.get_app().server, deck_payload)
