@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_app(settings)
     print(f"http://{settings.host}:{settings.port}/", flush=True)
-    app.run(host=settings.host, port=settings.port, debug=args.debug)
+    if args.debug:
+        app.run(host=settings.host, port=settings.port, debug=True)
+    else:  # a production WSGI server (pure Python, several threads), not Flask's development server
+        import waitress
+
+        waitress.serve(app.server, host=settings.host, port=settings.port, threads=8, ident="riskmap")
     return 0
 
 
