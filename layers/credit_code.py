@@ -109,3 +109,30 @@ def make_many(n: int, *, seed: int = 0, regions: Iterable[str] = ("420100",)) ->
 
 
 __all__ = ["is_valid", "valid_mask", "make", "make_many", "check_char", "CHARSET"]
+
+
+def make_array(rng: np.random.Generator, division_codes: np.ndarray) -> np.ndarray:
+    """Unified social credit codes (GB 32100-2015) for registrations in the given 6-digit division codes.
+
+    Position 1 registration authority (9 = market regulation), 2 entity type (1 company, 2 sole trader,
+    3 co-operative), 3-8 the division code, 9-17 an organisation code with its GB 11714 check character,
+    18 the GB 32100 check character. Returns an object array of 18-character strings.
+    """
+    div = np.asarray(division_codes, dtype="U6")
+    n = len(div)
+    out = np.zeros((n, 18), dtype=np.int64)  # values are indices into CHARSET
+    out[:, 0] = 9
+    out[:, 1] = rng.choice([1, 2, 3], size=n, p=[0.9, 0.07, 0.03])
+    digits = np.frombuffer(np.ascontiguousarray(div).tobytes(), dtype=np.uint32).reshape(n, 6) - ord("0")
+    out[:, 2:8] = digits
+    body = rng.integers(0, 10, size=(n, 8))
+    body[:, 0] = rng.choice([3, 5, 6, 7, 9], size=n)  # organisation codes rarely start with 0
+    out[:, 8:16] = body
+    c9 = 11 - (body * np.asarray(_ORG_WEIGHTS)).sum(axis=1) % 11
+    # 10 -> 'X', 11 -> '0'; 'X' is index 29 in the GB 32100 alphabet
+    out[:, 16] = np.where(c9 == 10, CHARSET.index("X"), np.where(c9 == 11, 0, c9))
+    check = (31 - (out[:, :17] * WEIGHTS).sum(axis=1) % 31) % 31
+    out[:, 17] = check
+    table = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8)
+    chars = table[out].astype(np.uint8)
+    return np.frombuffer(chars.tobytes(), dtype="S18").astype("U18").astype(object)

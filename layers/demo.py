@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.credit_code import make_array as credit_codes
 from layers.demo_activity import (
     AS_OF,
     build_accidents,
@@ -31,7 +32,7 @@ from layers.demo_activity import (
     build_responsibilities,
 )
 from layers.demo_geography import M_PER_DEG_LAT, M_PER_DEG_LON, build_geography, to_lonlat, xy_to_lonlat
-from layers.demo_names import concat, credit_codes, make_ids
+from layers.demo_names import concat, make_ids
 from layers.demo_network import build_gas, build_rail, build_roads, build_structures
 from layers.demo_objects import (
     build_departments,

@@ -42,11 +42,6 @@ GIVEN = (
     "婷", "雪", "琳", "晨", "晓东", "海燕", "春梅", "国庆", "卫东", "子涵", "梓轩", "一鸣", "思远", "嘉怡", "欣怡",
 )
 
-#: GB 32100-2015 character set and weights (position 1..17).
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
-#: GB 11714 organisation code weights (body of 8), check = 11 - sum mod 11 (10 -> X, 11 -> 0).
-_ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 
 
 def place_names(rng: np.random.Generator, n: int, *, unique: bool = True) -> tuple[list[str], list[str]]:
@@ -108,30 +103,4 @@ def make_ids(prefix: str, n: int, width: int) -> np.ndarray:
     return np.frombuffer(np.ascontiguousarray(raw).tobytes(), dtype=f"S{len(prefix) + width}").astype(
         f"U{len(prefix) + width}").astype(object)
 
-
-def credit_codes(rng: np.random.Generator, division_codes: np.ndarray) -> np.ndarray:
-    """Unified social credit codes (GB 32100-2015) for registrations in the given 6-digit division codes.
-
-    Position 1 registration authority (9 = market regulation), 2 entity type (1 company, 2 sole trader,
-    3 co-operative), 3-8 the division code, 9-17 an organisation code with its GB 11714 check character,
-    18 the GB 32100 check character. Returns an object array of 18-character strings.
-    """
-    div = np.asarray(division_codes, dtype="U6")
-    n = len(div)
-    out = np.zeros((n, 18), dtype=np.int64)  # values are indices into _USCC_CHARS
-    out[:, 0] = 9
-    out[:, 1] = rng.choice([1, 2, 3], size=n, p=[0.9, 0.07, 0.03])
-    digits = np.frombuffer(np.ascontiguousarray(div).tobytes(), dtype=np.uint32).reshape(n, 6) - ord("0")
-    out[:, 2:8] = digits
-    body = rng.integers(0, 10, size=(n, 8))
-    body[:, 0] = rng.choice([3, 5, 6, 7, 9], size=n)  # organisation codes rarely start with 0
-    out[:, 8:16] = body
-    c9 = 11 - (body * _ORG_WEIGHTS).sum(axis=1) % 11
-    # 10 -> 'X', 11 -> '0'; 'X' is index 29 in the GB 32100 alphabet
-    out[:, 16] = np.where(c9 == 10, _USCC_CHARS.index("X"), np.where(c9 == 11, 0, c9))
-    check = (31 - (out[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
-    out[:, 17] = check
-    table = np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)
-    chars = table[out].astype(np.uint8)
-    return np.frombuffer(chars.tobytes(), dtype="S18").astype("U18").astype(object)
 
