@@ -31,7 +31,8 @@ import pandas as pd
 import shapely
 
 from layers.errors import RiskMapError, StoreError
-from layers.schema import LAYERS, Geom, Layer, T, layer as layer_schema
+from layers.schema import LAYERS, Layer, T
+from layers.schema import layer as layer_schema
 
 SCHEMA_VERSION = 1
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
