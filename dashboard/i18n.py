@@ -83,3 +83,21 @@ register({
     "error.denied": ("您无权查看该区域", "You may not view this area"),
     "error.not_found": ("页面不存在", "Page not found"),
 })
+
+
+def dropdown_labels(lang: str | None) -> dict[str, str]:
+    """The texts dcc.Dropdown draws itself ("Select All", "{num_selected} selected", "Search", …) in ``lang``."""
+    keys = ("select_all", "deselect_all", "selected_count", "search", "clear_search", "clear_selection",
+            "no_options_found")
+    return {k: t(f"dropdown.{k}", lang) for k in keys}
+
+
+register({
+    "dropdown.select_all": ("全选", "Select all"),
+    "dropdown.deselect_all": ("全不选", "Deselect all"),
+    "dropdown.selected_count": ("已选 {num_selected} 项", "{num_selected} selected"),
+    "dropdown.search": ("搜索", "Search"),
+    "dropdown.clear_search": ("清除搜索", "Clear search"),
+    "dropdown.clear_selection": ("清除选择", "Clear selection"),
+    "dropdown.no_options_found": ("没有匹配的选项", "No options found"),
+})

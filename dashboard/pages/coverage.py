@@ -29,7 +29,7 @@ from dashboard.components.errors import calm_message, guarded
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
-from dashboard.i18n import norm_lang, register, t
+from dashboard.i18n import dropdown_labels, norm_lang, register, t
 from layers import coverage as cov
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import GRADES, LAYERS, label
@@ -358,7 +358,7 @@ def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> h
                 html.Label(t("cov.as_of", lang), htmlFor=Ids.AS_OF),
                 dcc.DatePickerSingle(id=Ids.AS_OF, date=_parse_date(as_of).isoformat(), display_format="YYYY-MM-DD"),
                 html.Label(t("cov.districts", lang)),
-                html.Div(dcc.Dropdown(id=Ids.DISTRICTS, options=options, multi=True,
+                html.Div(dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DISTRICTS, options=options, multi=True,
                                       placeholder=t("cov.all_districts", lang)), style={"minWidth": "260px"}),
                 html.Label(t("cov.k", lang), htmlFor=Ids.K),
                 dcc.Input(id=Ids.K, type="number", value=3, min=0, max=20, step=1, style={"width": "60px"}),

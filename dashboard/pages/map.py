@@ -33,7 +33,7 @@ from dashboard.components.mapfig import (
 )
 from dashboard.components.nav import navbar
 from dashboard.components.panel import figure_panel, hazard_card, object_card
-from dashboard.i18n import lang_from_search, norm_lang, register, t, with_query
+from dashboard.i18n import dropdown_labels, lang_from_search, norm_lang, register, t, with_query
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import GRADE_ORDER, GRADES, INDUSTRIES, OBJECT_LAYERS, label
 from layers.summary import (
@@ -241,18 +241,18 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     grade_opts = [{"label": html.Span([html.Span(className="swatch", style={"background": GRADES[g]["color"]}),
                                        label(GRADES, g, lang)]), "value": g} for g in GRADE_ORDER]
     filters = html.Div(className="map-filters no-print", children=[
-        dcc.Dropdown(id=Ids.DISTRICT, options=v["district_options"], value=state["district"] if state["district"]
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DISTRICT, options=v["district_options"], value=state["district"] if state["district"]
                      else (v["district_options"][0]["value"] if context.allowed_districts() is not None and
                            v["district_options"] else None),
                      placeholder=t("map.filter.district", lang), clearable=context.allowed_districts() is None,
                      className="f-district"),
-        dcc.Dropdown(id=Ids.TOWN, options=v["town_options"], value=state["town"],
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.TOWN, options=v["town_options"], value=state["town"],
                      placeholder=t("map.filter.town", lang), disabled=not v["town_options"], className="f-town"),
-        dcc.Dropdown(id=Ids.INDUSTRY, options=[{"label": label(INDUSTRIES, k, lang), "value": k} for k in INDUSTRIES],
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.INDUSTRY, options=[{"label": label(INDUSTRIES, k, lang), "value": k} for k in INDUSTRIES],
                      value=state["industry"], multi=True, placeholder=t("map.filter.industry", lang),
                      className="f-industry"),
         dcc.Checklist(id=Ids.GRADE, options=grade_opts, value=state["grade"], inline=True, className="f-grade"),
-        dcc.Dropdown(id=Ids.HAZARD, options=hz_opts, value=state["hazard"], multi=True,
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.HAZARD, options=hz_opts, value=state["hazard"], multi=True,
                      placeholder=t("map.filter.unclosed", lang), className="f-hazard"),
         html.Button(t("map.filter.reset", lang), id=Ids.RESET, n_clicks=0, className="btn-reset"),
     ])

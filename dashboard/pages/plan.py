@@ -31,7 +31,7 @@ from dashboard.components.errors import calm_message, guarded
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
-from dashboard.i18n import norm_lang, register, t
+from dashboard.i18n import dropdown_labels, norm_lang, register, t
 from layers import plan_export, plan_random, plan_store
 from layers import planning as P
 from layers.errors import AccessDenied, RiskMapError
@@ -439,10 +439,10 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
                 {"label": t("plan.one_day", lang), "value": 1}, {"label": t("plan.week", lang), "value": 5}]),
         ]),
         html.Label(t("plan.districts", lang)),
-        dcc.Dropdown(id=Ids.DISTRICTS, options=district_options, multi=True,
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DISTRICTS, options=district_options, multi=True,
                      placeholder=t("plan.all_districts", lang)),
         html.Label(t("plan.teams", lang)),
-        dcc.Dropdown(id=Ids.TEAMS, multi=True),
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.TEAMS, multi=True),
         html.Details([html.Summary(t("plan.team_table", lang)),
                       dash_table.DataTable(id=Ids.TEAM_TABLE, columns=team_cols, data=[], editable=True,
                                            **_TABLE_STYLE)]),
@@ -453,7 +453,7 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             dcc.Input(id=Ids.LIMIT, type="number", value=60, min=1, max=2000, style={"width": "70px"}),
         ]),
         html.Div(style=row, children=[
-            html.Div(dcc.Dropdown(id=Ids.ADD_PICK, placeholder=t("plan.add_pick", lang)), style={"flex": 1}),
+            html.Div(dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.ADD_PICK, placeholder=t("plan.add_pick", lang)), style={"flex": 1}),
             html.Button(t("plan.add", lang), id=Ids.ADD, n_clicks=0),
         ]),
         html.Details([html.Summary(t("plan.random", lang)), html.Div(style=row, children=[
@@ -462,7 +462,7 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             html.Span(t("plan.fraction", lang)),
             dcc.Input(id=Ids.FRACTION, type="number", value=0.05, min=0.001, max=1, step=0.01,
                       style={"width": "70px"}),
-            dcc.Dropdown(id=Ids.RGRADES, options=_opts(GRADES, lang), value=["low"], multi=True,
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.RGRADES, options=_opts(GRADES, lang), value=["low"], multi=True,
                          style={"minWidth": "160px"}),
             html.Button(t("plan.draw", lang), id=Ids.DRAW, n_clicks=0),
         ])]),
@@ -485,7 +485,7 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             html.Div(style=row, children=[
                 html.Button(t("plan.lock", lang), id=Ids.LOCK, n_clicks=0),
                 html.Button(t("plan.unlock", lang), id=Ids.UNLOCK, n_clicks=0),
-                dcc.Dropdown(id=Ids.MOVE_TEAM, placeholder=t("plan.move_team", lang), style={"minWidth": "160px"}),
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.MOVE_TEAM, placeholder=t("plan.move_team", lang), style={"minWidth": "160px"}),
                 html.Button(t("plan.move", lang), id=Ids.MOVE, n_clicks=0),
                 html.Button(t("plan.remove", lang), id=Ids.REMOVE, n_clicks=0),
             ]),
@@ -494,11 +494,11 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             html.Div(style=row, children=[
                 html.Span(t("plan.done_date", lang)),
                 dcc.DatePickerSingle(id=Ids.DONE_DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
-                dcc.Dropdown(id=Ids.DONE_RESULT, options=_opts(INSPECTION_RESULTS, lang), value="pass",
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_RESULT, options=_opts(INSPECTION_RESULTS, lang), value="pass",
                              clearable=False, style={"minWidth": "130px"}),
                 html.Span(t("plan.done_hazards", lang)),
                 dcc.Input(id=Ids.DONE_HAZARDS, type="number", value=0, min=0, style={"width": "60px"}),
-                dcc.Dropdown(id=Ids.DONE_ACTION, options=_opts(INSPECTION_ACTIONS, lang), value="none",
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_ACTION, options=_opts(INSPECTION_ACTIONS, lang), value="none",
                              clearable=False, style={"minWidth": "130px"}),
                 html.Button(t("plan.done", lang), id=Ids.DONE, n_clicks=0),
             ]),
@@ -510,11 +510,11 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         html.Div(className="panel", children=[html.Div(style=row, children=[
             dcc.Input(id=Ids.SAVE_NAME, placeholder=t("plan.save_name", lang), style={"width": "180px"}),
             html.Button(t("plan.save", lang), id=Ids.SAVE, n_clicks=0),
-            dcc.Dropdown(id=Ids.OPEN_PICK, options=plan_opts, placeholder=t("plan.open_pick", lang),
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.OPEN_PICK, options=plan_opts, placeholder=t("plan.open_pick", lang),
                          style={"minWidth": "260px"}),
             html.Button(t("plan.open", lang), id=Ids.OPEN, n_clicks=0),
         ]), html.Div(style=row, children=[
-            dcc.Dropdown(id=Ids.EXPORT_TEAM, placeholder=t("plan.export_team", lang), style={"minWidth": "180px"}),
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.EXPORT_TEAM, placeholder=t("plan.export_team", lang), style={"minWidth": "180px"}),
             html.Button(t("plan.xlsx", lang), id=Ids.XLSX, n_clicks=0),
             html.A(t("plan.sheet", lang), id=Ids.SHEET_LINK, href="", target="_blank"),
             html.Button(t("plan.csv", lang), id=Ids.CSV, n_clicks=0),
