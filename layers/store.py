@@ -421,7 +421,11 @@ class GeoPackageStore(Store):
                                  ) from exc
             if tables and app_id != GPKG_APPLICATION_ID and "gpkg_contents" not in tables:
                 raise StoreError(f"{self.path} 不是 GeoPackage 文件 ({self.path} is not a GeoPackage file)")
+            key = (str(self.path.resolve()), self.path.stat().st_ino)
+            if key in _VERIFIED:
+                return
             if VERSIONS in tables and _up_to_date(con, tables):
+                _VERIFIED.add(key)
                 return
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -639,6 +643,11 @@ def _ensure_layers(con: sqlite3.Connection) -> None:
         for c in schema.columns:
             if c.name not in have:
                 con.execute(f"ALTER TABLE {_q(schema.name)} ADD COLUMN {_q(c.name)} {_sql_type(c.type)}")
+
+
+#: (path, inode) of files whose schema was checked in this process: opening a store is on every request's
+#: path, and the check costs a PRAGMA per table. A replaced file has a new inode and is checked again.
+_VERIFIED: set[tuple[str, int]] = set()
 
 
 def _up_to_date(con: sqlite3.Connection, tables: set[str]) -> bool:
