@@ -103,31 +103,69 @@ def within(seconds: np.ndarray, limit_s: float) -> np.ndarray:
     return np.asarray(seconds, dtype=float) <= limit_s + REACH_TOLERANCE_S
 
 
-def locate_points(x: np.ndarray, y: np.ndarray, polygons: Sequence, *, prefer: np.ndarray | None = None
-                  ) -> np.ndarray:
+def locate_points(x: np.ndarray, y: np.ndarray, polygons: Sequence, *, prefer: np.ndarray | None = None,
+                  groups: np.ndarray | None = None, group_areas: Sequence | None = None) -> np.ndarray:
     """Index of the polygon holding each point (-1 when none); a point on a shared border is in both.
 
     ``prefer`` (optional, one polygon index per point, -1 for none) breaks ties: when the preferred polygon
     holds the point (e.g. it lies on the border of its registered district), it wins; otherwise the first
     polygon in order that holds it.
+
+    ``groups`` and ``group_areas`` (optional) speed this up for many points: ``groups[i]`` is the index of an
+    area (e.g. the point's grid cell, enlarged by a margin) that certainly holds point ``i`` (-1: none known).
+    An area that lies in the interior of some polygons and meets no other polygon decides for all its points at
+    once; only the points of areas a polygon boundary crosses are tested one by one. The answer is the same.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     out = np.full(len(x), -1, dtype=np.int64)
-    preferred_hit = np.zeros(len(x), dtype=bool)
+    todo = np.arange(len(x))
+    if groups is not None and group_areas is not None and len(group_areas) and len(x):
+        groups = np.asarray(groups, dtype=np.int64)
+        areas = np.asarray(group_areas, dtype=object)
+        k_polys = len(polygons)
+        inside = np.zeros((len(areas), k_polys), dtype=bool)  # area in the polygon's interior
+        crossed = shapely.is_missing(areas) | shapely.is_empty(areas)  # (no area: decided point by point)
+        for k, poly in enumerate(polygons):
+            if poly is None or shapely.is_empty(poly):
+                continue
+            shapely.prepare(poly)
+            meets = shapely.intersects(poly, areas)
+            inside[:, k] = shapely.contains_properly(poly, areas)
+            crossed |= meets & ~inside[:, k]
+        decided = np.flatnonzero((groups >= 0) & ~crossed[np.maximum(groups, 0)])
+        g = groups[decided]
+        first = np.where(inside.any(axis=1), np.argmax(inside, axis=1), -1)
+        ans = first[g]
+        if prefer is not None and k_polys:
+            p = np.asarray(prefer, dtype=np.int64)[decided]
+            mine = (p >= 0) & (p < k_polys)
+            mine[mine] = inside[g[mine], p[mine]]
+            ans = np.where(mine, p, ans)
+        out[decided] = ans
+        undecided = np.ones(len(x), dtype=bool)
+        undecided[decided] = False
+        todo = np.flatnonzero(undecided)
+    if len(todo) == 0:
+        return out
+    xs, ys = x[todo], y[todo]
+    pref = None if prefer is None else np.asarray(prefer, dtype=np.int64)[todo]
+    res = np.full(len(todo), -1, dtype=np.int64)
+    preferred_hit = np.zeros(len(todo), dtype=bool)
     for k, poly in enumerate(polygons):
         if poly is None or shapely.is_empty(poly):
             continue
         minx, miny, maxx, maxy = shapely.bounds(poly)
-        cand = np.flatnonzero((x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy))
+        cand = np.flatnonzero((xs >= minx) & (xs <= maxx) & (ys >= miny) & (ys <= maxy))
         if len(cand) == 0:
             continue
         shapely.prepare(poly)
-        hit = cand[shapely.intersects_xy(poly, x[cand], y[cand])]
-        first = hit[out[hit] < 0]
-        out[first] = k
-        if prefer is not None:
-            mine = hit[(prefer[hit] == k) & ~preferred_hit[hit]]
-            out[mine] = k
+        hit = cand[shapely.intersects_xy(poly, xs[cand], ys[cand])]
+        first = hit[res[hit] < 0]
+        res[first] = k
+        if pref is not None:
+            mine = hit[(pref[hit] == k) & ~preferred_hit[hit]]
+            res[mine] = k
             preferred_hit[mine] = True
+    out[todo] = res
     return out

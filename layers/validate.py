@@ -136,6 +136,8 @@ def _text_of(v: object) -> str | None:
         return None
     if isinstance(v, str):
         t = v.strip()
+        if "\x00" in t:  # NUL padding (fixed-width and C sources) goes with the spaces
+            t = t.strip("\x00").strip()
         return t or None
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -155,13 +157,13 @@ def _text_of(v: object) -> str | None:
 
 
 def to_text(s: pd.Series) -> pd.Series:
-    """Text values, stripped; empty -> None. Integral numbers (Excel stores 12 as 12.0) lose the ``.0``.
+    """Text values, stripped of spaces and NUL characters at both ends; empty -> None. Integral numbers (Excel stores 12 as 12.0) lose the ``.0``.
 
     One pass in C-level comprehension over the values (no pandas ``.str`` round trips): strings are the
     common case and take the fast branch.
     """
     vals = s.to_numpy(dtype=object)
-    out = [(v.strip() or None) if type(v) is str else _text_of(v) for v in vals]
+    out = [(v.strip() or None) if type(v) is str and "\x00" not in v else _text_of(v) for v in vals]
     return pd.Series(out, index=s.index, dtype=object)
 
 

@@ -90,6 +90,53 @@ def test_locate_points_prefers_the_registered_district_on_a_shared_border():
     assert gcov.locate_points(x, y, [a, b], prefer=prefer).tolist() == [0, 1, 0, 1, -1]
 
 
+def test_locate_points_by_cell_gives_the_point_by_point_answer():
+    # districts of a city (one overlapping another, one with a hole) and points in H3 cells, many of them on
+    # the borders, at the cells' vertices, and a hair either side; the cell areas decide most points at once
+    rng = np.random.default_rng(11)
+    polys = [shapely.box(114.20, 30.50, 114.30, 30.60),
+             shapely.box(114.30, 30.50, 114.40, 30.60).difference(shapely.Point(114.35, 30.55).buffer(0.01)),
+             shapely.Point(114.30, 30.60).buffer(0.03),  # overlaps both
+             None, shapely.Polygon()]
+    lon = rng.uniform(114.18, 114.42, 40_000)
+    lat = rng.uniform(30.48, 30.62, 40_000)
+    edge = rng.random(40_000) < 0.2  # on a border
+    lon[edge] = rng.choice([114.20, 114.30, 114.40], edge.sum())
+    lat[edge & (rng.random(40_000) < 0.5)] = 30.60
+    cells = grid.latlng_to_cells(lat, lon, 8)
+    verts = np.array([p for c in np.unique(cells)[:30] for p in h3.cell_to_boundary(h3.int_to_str(int(c)))])
+    lat = np.r_[lat, verts[:, 0], verts[:, 0] + 1e-12]
+    lon = np.r_[lon, verts[:, 1], verts[:, 1] - 1e-12]
+    cells = grid.latlng_to_cells(lat, lon, 8)
+    codes, uniq = np.unique(cells, return_inverse=True)
+    areas = grid.cells_to_polygons(codes, scale=1.2)
+    prefer = rng.integers(-1, 4, len(lon))
+    plain = gcov.locate_points(lon, lat, polys, prefer=prefer)
+    grouped = gcov.locate_points(lon, lat, polys, prefer=prefer, groups=uniq, group_areas=areas)
+    assert (plain == grouped).all()
+    # unknown groups (-1) and missing areas are located point by point
+    groups = np.where(rng.random(len(lon)) < 0.1, -1, uniq)
+    areas[::7] = None
+    assert (gcov.locate_points(lon, lat, polys, prefer=prefer, groups=groups, group_areas=areas) == plain).all()
+
+
+def test_enlarged_cell_polygons_hold_every_point_of_their_cell():
+    rng = np.random.default_rng(5)
+    for res in (0, 2, 5, 8, 11):
+        lat = np.degrees(np.arcsin(rng.uniform(-0.95, 0.95, 5000)))
+        lng = rng.uniform(-170, 170, 5000)
+        cells = grid.latlng_to_cells(lat, lng, res)
+        uniq, inv = np.unique(cells, return_inverse=True)
+        plain = grid.cells_to_polygons(uniq)
+        assert all(shapely.equals_exact(p, shapely.Polygon(np.array(h3.cell_to_boundary(h3.int_to_str(int(c))))
+                                                           [:, ::-1]), 0) for p, c in zip(plain[:50], uniq[:50], strict=True))
+        big = grid.cells_to_polygons(uniq, scale=1.2)
+        b = shapely.bounds(big)
+        keep = (b[:, 2] - b[:, 0]) < 90  # not across the antimeridian
+        sel = keep[inv]
+        assert shapely.intersects_xy(big[inv[sel]], lng[sel], lat[sel]).all(), res
+
+
 def test_greedy_and_exact_mclp_on_a_case_with_a_known_optimum():
     # demand on a line; radius 1: candidate 0 covers {0,1}, 1 covers {1,2,3}, 2 covers {3,4}
     demand = np.array([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0]], float)
