@@ -342,6 +342,8 @@ class _Objects:
     interval: np.ndarray
     rule: np.ndarray  # int: index into ``rules``
     rules: list[str]  # short keys saying what sets the interval (see _rule_text)
+    layer_code: np.ndarray  # int: index into ``layers``
+    layers: list[str]
     _index: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -351,7 +353,7 @@ class _Objects:
         """Row of each (layer, id) pair; -1 when there is no such object (the first row when a layer repeats an
         id)."""
         if "keys" not in self._index:
-            self._index["keys"] = KeyIndex(self.id, groups=self.layer)
+            self._index["keys"] = KeyIndex(self.id, groups=pd.Categorical.from_codes(self.layer_code, self.layers))
         return self._index["keys"].get(id_col, groups=layer_col)
 
 
@@ -409,19 +411,23 @@ def _layer_objects(name: str, frame: pd.DataFrame, settings: Settings) -> _Objec
     objs = _Objects(layer=np.full(n, name, dtype=object), id=ids, name=raw("name"),
                     district=raw("district_code"), town=raw("town_code"), lon=lon, lat=lat, point=point,
                     grade=np.asarray(gi, dtype=np.int64), interval=np.asarray(interval, dtype=np.int64),
-                    rule=np.asarray(rule, dtype=np.int64), rules=list(rules))
+                    rule=np.asarray(rule, dtype=np.int64), rules=list(rules),
+                    layer_code=np.zeros(n, dtype=np.int64), layers=[name])
     if keep is None:
         return objs
     return _Objects(**{f.name: getattr(objs, f.name)[keep] for f in fields(_Objects)
-                       if not f.name.startswith("_") and f.name != "rules"}, rules=objs.rules)
+                       if not f.name.startswith("_") and f.name not in ("rules", "layers")}, rules=objs.rules,
+                    layers=objs.layers)
 
 
 def _concat_objects(parts: list[_Objects]) -> _Objects:
     offsets = np.cumsum([0] + [len(p.rules) for p in parts])
     arrays = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(_Objects)
-              if not f.name.startswith("_") and f.name not in ("rule", "rules")}
+              if not f.name.startswith("_") and f.name not in ("rule", "rules", "layer_code", "layers")}
     return _Objects(**arrays, rule=np.concatenate([p.rule + o for p, o in zip(parts, offsets, strict=False)]),
-                    rules=[r for p in parts for r in p.rules])
+                    rules=[r for p in parts for r in p.rules],
+                    layer_code=np.concatenate([p.layer_code + k for k, p in enumerate(parts)]),
+                    layers=[name for p in parts for name in p.layers])
 
 
 def _rule_text(rule: str, interval: int) -> tuple[str, str]:

@@ -115,9 +115,9 @@ def _hash(fixed: np.ndarray, group: np.ndarray | None) -> np.ndarray:
 
 
 class _HashTable:
-    """Position of each of a set of distinct int64 hashes: a direct table on the hash's low bits (eight slots a
+    """First position of each of a set of int64 hashes: a direct table on the hash's low bits (eight slots a
     key, so one random read answers almost every look-up), and a pandas index for the keys whose slot another
-    key took first."""
+    key took first. ``repeats``: the positions whose hash an earlier position has already."""
 
     def __init__(self, hashes: np.ndarray) -> None:
         n = len(hashes)
@@ -129,12 +129,16 @@ class _HashTable:
         order = np.arange(n - 1, -1, -1)
         self._table[slot[order]] = order  # the last write wins: the first key of each slot
         over = np.flatnonzero(self._table[slot] != np.arange(n))
+        h_over = hashes[over]
+        repeat = (h_over == hashes[self._table[slot[over]]]) | pd.Index(h_over).duplicated(keep="first")
+        self.repeats = over[repeat]
+        keep = over[~repeat]
         self._shared = np.zeros(1 << bits, dtype=bool)
-        self._shared[slot[over]] = True
-        self._over = (pd.Index(hashes[over]), over)
+        self._shared[slot[keep]] = True
+        self._over = (pd.Index(hashes[keep]), keep)
 
     def find(self, q: np.ndarray) -> np.ndarray:
-        """Position of each hash in ``q``, -1 for none."""
+        """First position of each hash in ``q``, -1 for none."""
         if len(self._hashes) == 0:
             return np.full(len(q), -1, dtype=np.int64)
         slot = q & self._mask
@@ -157,47 +161,53 @@ class KeyIndex:
     [1, -1, -1]
 
     When a key occurs more than once, its first row answers. The groups (a handful of distinct values) are
-    factorized, and their codes go into the hash.
+    factorized (or given as a ``pd.Categorical``), and their codes go into the hash.
     """
 
     def __init__(self, keys: Any, *, groups: Any = None) -> None:
         arr, known = _objects(keys)
         self.n = len(arr)
         self._keys = arr
+        self._grouped = groups is not None
         self._garr: np.ndarray | None = None
         self._groups: np.ndarray | None = None  # group codes (when they are part of the hash or the plain way)
         self._vocab: dict[Any, int] = {}
         self._pandas: tuple[pd.Index, np.ndarray] | None = None
         self._fast = False
-        if groups is not None:
+        if isinstance(groups, pd.Categorical):  # codes given: nothing to factorize
+            self._groups = np.asarray(groups.codes, dtype=np.int64)
+            self._vocab = {u: i for i, u in enumerate(groups.categories)}
+        elif groups is not None:
             self._garr, _ = _objects(groups)
-            if len(self._garr) != self.n:
-                raise ValueError("keys and groups differ in length")
+        if self._grouped and len(groups) != self.n:
+            raise ValueError("keys and groups differ in length")
         if self.n == 0 or not _is_text(arr, known):
             return
         fixed, ok = _fixed(arr, None)
         if fixed.dtype.itemsize > MAX_BYTES:
             return
-        if self._garr is not None:
+        if self._grouped:
             self._use_codes()
             ok &= self._groups >= 0
         rows = np.flatnonzero(ok)
         h = _hash(fixed[rows], None if self._groups is None else self._groups[rows])
-        dup = pd.Series(h).duplicated(keep="first").to_numpy()
-        self._rows = rows[~dup]
-        if dup.any():  # a key repeated (its first row answers), or (rarely) two keys with one hash: not handled
-            first = pd.Index(h[~dup])
-            at = self._rows[first.get_indexer(h[dup])]
-            same = fixed[rows[dup]] == fixed[at]
+        table = _HashTable(h)
+        if len(table.repeats):  # a key repeated (its first row answers), or (rarely) two keys with one hash
+            at = rows[table.find(h[table.repeats])]
+            again = rows[table.repeats]
+            same = fixed[again] == fixed[at]
             if self._groups is not None:
-                same &= self._groups[rows[dup]] == self._groups[at]
+                same &= self._groups[again] == self._groups[at]
             if not same.all():
                 return
-        self._table = _HashTable(h[~dup])
+        self._rows = rows
+        self._table = table
         self._fixed = fixed
         self._fast = True
 
     def _use_codes(self) -> None:
+        if self._groups is not None:
+            return
         codes, uniq = pd.factorize(self._garr)
         self._groups = codes
         self._vocab = {u: i for i, u in enumerate(uniq)}
@@ -209,7 +219,7 @@ class KeyIndex:
 
     def get(self, keys: Any, *, groups: Any = None) -> np.ndarray:
         """Row of each key (int64), -1 where there is no such key or it (or its group) is missing."""
-        if (groups is None) != (self._garr is None):
+        if (groups is None) == self._grouped:
             raise ValueError("give groups to get() exactly when the index was built with them")
         arr, known = _objects(keys)
         m = len(arr)
@@ -247,7 +257,7 @@ class KeyIndex:
 
     def _get_pandas(self, arr: np.ndarray, garr: np.ndarray | None, out: np.ndarray) -> np.ndarray:
         """The plain way: a pandas index of the Python objects (with the group code alongside)."""
-        if garr is not None and self._groups is None:
+        if garr is not None:
             self._use_codes()  # (the index was built from keys that are not all text)
         if self._pandas is None:
             ok = ~pd.isna(self._keys)

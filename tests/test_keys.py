@@ -43,6 +43,17 @@ def test_pandas_string_columns_and_nan_as_missing():
     assert idx.get(q["id"], groups=q["layer"]).tolist() == [-1, 0, -1, -1]
 
 
+def test_groups_given_as_a_categorical():
+    groups = pd.Categorical.from_codes([0, 0, 1, 1, -1], ["enterprises", "venues"])
+    idx = KeyIndex(["E1", "E2", "V1", "E1", "X"], groups=groups)
+    q_groups = ["venues", "enterprises", "venues", None, "enterprises", "bridges"]
+    assert idx.get(["E1", "E1", "V1", "E1", "X", "E1"], groups=q_groups).tolist() == [3, 0, 2, -1, -1, -1]
+    # the plain way (keys not all text) answers the same
+    idx = KeyIndex(np.array([1, "E2", "V1", "E1", "X"], dtype=object), groups=groups)
+    assert not idx._fast
+    assert idx.get(["E1", "E2", "V1", "E1", "X", "E1"], groups=q_groups).tolist() == [3, 1, 2, -1, -1, -1]
+
+
 def test_non_ascii_keys_and_queries():
     idx = KeyIndex(["甲-1", "乙-2", "E3"], groups=["enterprises"] * 3)
     assert idx._fast and idx._fixed.dtype.kind == "U"
