@@ -515,15 +515,39 @@ def compute(store: Store, *, as_of: date | None = None, settings: Settings | Non
     settings = settings or Settings.from_env()
     if progress:
         progress(0.0, "读取数据 (reading the store)")
-    frames = read_frames(store)
-    return compute_frames(frames, as_of=as_of, settings=settings, today=today, progress=progress)
+    frames, memo = _frames_for(store)
+    return compute_frames(frames, as_of=as_of, settings=settings, today=today, progress=progress, _memo=memo)
+
+
+_FRAMES: OrderedDict[tuple[str, int], tuple[dict[str, pd.DataFrame], dict]] = OrderedDict()
+_FRAMES_LOCK = threading.Lock()
+#: data versions whose layers are kept read (one: the newest; a new import replaces it at the next computation)
+_FRAMES_SIZE = 1
+
+
+def _frames_for(store: Store) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The layers coverage reads, and a memo of what depends on them alone (which object each inspection,
+    hazard and link names), kept for the store's current data version: another as-of date or setting then
+    neither reads the store again nor looks the records up again."""
+    key = (store.url, store.data_version())
+    with _FRAMES_LOCK:
+        hit = _FRAMES.get(key)
+        if hit is not None:
+            _FRAMES.move_to_end(key)
+            return hit
+    entry = (read_frames(store), {})
+    with _FRAMES_LOCK:
+        entry = _FRAMES.setdefault(key, entry)
+        while len(_FRAMES) > _FRAMES_SIZE:
+            _FRAMES.popitem(last=False)
+    return entry
 
 
 def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = None,
                    settings: Settings | None = None, today: date | None = None,
-                   progress: Progress | None = None) -> CoverageResult:
+                   progress: Progress | None = None, _memo: dict | None = None) -> CoverageResult:
     """Coverage gaps from in-memory layers (``frames[layer]``, as ``store.read`` returns them; missing layers
-    count as empty)."""
+    count as empty). ``_memo`` (from :func:`compute`) keeps what depends on ``frames`` alone between calls."""
     settings = settings or Settings()
     today = today or date.today()
     as_of = as_of or today
@@ -549,6 +573,16 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     n = len(objs)
     lon, lat = objs.lon, objs.lat
     has_xy = np.isfinite(lon) & np.isfinite(lat)
+
+    def records_of(name: str, table: pd.DataFrame) -> np.ndarray:
+        """The object row each record of ``table`` names (-1: none). The rows depend on the frames alone (not
+        on the date or the settings), so they are memoised when the caller keeps a memo for these frames."""
+        if _memo is not None and name in _memo:
+            return _memo[name]
+        found = _object_index(objs, table["target_layer"], table["target_id"])
+        if _memo is not None:
+            _memo[name] = found
+        return found
     # the grid cells and districts of the points (numpy, shapely: mostly without the GIL) are worked out on the
     # second core while this thread looks the inspections, hazards and supervision links up
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-place")
@@ -564,7 +598,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     # -- inspections ---------------------------------------------------------------------------------
     step(0.15, "汇总检查记录 (latest inspection per object)")
     insp = frame("inspections")
-    target = _object_index(objs, insp["target_layer"], insp["target_id"])
+    target = records_of("inspections", insp)
     iday = _days(insp["date"]) if len(insp) else np.empty(0, np.int64)
     no_date = iday == gcov.NO_DAY
     future = ~no_date & (iday > today_day)
@@ -600,7 +634,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     open_major = np.zeros(n, dtype=np.int64)
     open_general = np.zeros(n, dtype=np.int64)
     if len(hz) and n:
-        htarget = _object_index(objs, hz["target_layer"], hz["target_id"])
+        htarget = records_of("hazards", hz)
         found = _days(hz["found_date"])
         closed = _days(hz["closed_date"]) if "closed_date" in hz.columns else np.full(len(hz), gcov.NO_DAY)
         status = hz["status"].to_numpy(dtype=object) if "status" in hz.columns else np.full(len(hz), None)
@@ -614,7 +648,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
         open_general * float(riw.get("open_general_hazard", 0.0))
     score = weight * over
     resp = frame("responsibilities")
-    resp_obj = _object_index(objs, resp["target_layer"], resp["target_id"]) if len(resp) and n else \
+    resp_obj = records_of("responsibilities", resp) if len(resp) and n else \
         np.full(len(resp), -1, dtype=np.int64)
 
     # -- cells and districts (started in a helper thread above) -------------------------------------
