@@ -591,7 +591,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     d_vocab = districts["code"].astype(str).tolist() if len(districts) else []
     n_districts = len(d_vocab)
     reg_dc = _encode(objs.district, d_vocab)
-    placing = pool.submit(_place, lon, lat, has_xy, list(districts.geometry.values) if n_districts else [], reg_dc,
+    placing = pool.submit(_place, lon, lat, has_xy, _own(districts.geometry.values) if n_districts else [], reg_dc,
                           int(settings.h3_resolution))
     pool.shutdown(wait=False)  # (the task submitted still runs; the thread ends with it)
 
@@ -661,7 +661,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     if len(t_vocab) and no_town.any():
         sel = np.flatnonzero(no_town)
         many = areas is not None and len(sel) > 4 * len(cells_u)
-        attr_tc[sel] = gcov.locate_points(lon[sel], lat[sel], list(towns.geometry.values),
+        attr_tc[sel] = gcov.locate_points(lon[sel], lat[sel], _own(towns.geometry.values),
                                           groups=cell_of[sel] if many else None, group_areas=areas if many else None)
     reg_d = _decode(reg_dc, d_vocab)
     located_d = _decode(loc_dc, d_vocab)
@@ -790,6 +790,12 @@ def _place(lon: np.ndarray, lat: np.ndarray, has_xy: np.ndarray, districts: list
         loc_dc = gcov.locate_points(np.where(has_xy, lon, np.inf), np.where(has_xy, lat, np.inf), districts,
                                     prefer=reg_dc, groups=cell_of, group_areas=areas)
     return cell_of, cells_u, xy_rows, areas, loc_dc
+
+
+def _own(geoms: Any) -> list:
+    """Private copies of a few polygons: locating points prepares them (GEOS builds its index into the geometry
+    object), and the frames' own objects may be in use by another computation on another thread."""
+    return list(shapely.from_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object))))
 
 
 def _cell_areas(cells: np.ndarray) -> np.ndarray:
