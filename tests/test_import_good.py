@@ -384,3 +384,10 @@ def test_districts_from_geojson_polygons(tmp_path):
     d = store.read("districts")
     assert list(d["code"]) == ["420102"] and list(d["name"]) == ["江岸区"]
     assert d.geometry.iloc[0].geom_type == "MultiPolygon"
+
+
+def test_text_loses_nul_padding_at_both_ends_as_it_loses_spaces():
+    from layers.validate import to_text
+
+    got = to_text(pd.Series(["E1\x00\x00", " \x00E2 ", "\x00", "a\x00b", None, 12.0]))
+    assert got.tolist() == ["E1", "E2", None, "a\x00b", None, "12"]
