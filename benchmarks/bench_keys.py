@@ -14,7 +14,6 @@ The peer way, the one a pandas user writes: ``pd.MultiIndex.from_arrays([layer, 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -24,22 +23,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_coverage import _as_stored  # noqa: E402  (the text columns as Store.read gives them)
+
 from layers.keys import KeyIndex  # noqa: E402
 
 LAYERS = {"enterprises": ("E", 0.85), "venues": ("V", 0.10), "gas_stations": ("G", 0.02), "bridges": ("B", 0.02),
           "tunnels": ("T", 0.01)}
-
-
-def _through_sqlite(cols: dict[str, list]) -> pd.DataFrame:
-    """The columns as ``Store.read`` gives them: each cell its own str, allocated in row order."""
-    con = sqlite3.connect(":memory:")
-    names = list(cols)
-    con.execute(f"CREATE TABLE t ({', '.join(f'{c} TEXT' for c in names)})")
-    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(names))})",  # noqa: S608 (only placeholders)
-                    zip(*cols.values(), strict=True))
-    out = pd.DataFrame.from_records(con.execute("SELECT * FROM t ORDER BY rowid").fetchall(), columns=names)
-    con.close()
-    return out
 
 
 def make(n: int, m: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -56,8 +45,8 @@ def make(n: int, m: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
         q_id[i] = f"X{i}"  # no such id
     for i in np.flatnonzero(rng.random(m) < 0.001):
         q_layer[i] = "venues" if q_layer[i] != "venues" else "bridges"  # the id is in another layer
-    objects = _through_sqlite({"layer": layer, "id": ids})
-    inspections = _through_sqlite({"target_layer": q_layer, "target_id": q_id})
+    objects = _as_stored(pd.DataFrame({"layer": layer, "id": ids}))
+    inspections = _as_stored(pd.DataFrame({"target_layer": q_layer, "target_id": q_id}))
     return objects, inspections
 
 

@@ -328,9 +328,8 @@ def _grade_idx(grades: np.ndarray, default: str | None = DEFAULT_GRADE) -> np.nd
 
 @dataclass
 class _Objects:
-    """Every inspectable object as parallel arrays."""
+    """Every inspectable object as parallel arrays (its layer as a code: ``layers[layer_code]``)."""
 
-    layer: np.ndarray
     id: np.ndarray
     name: np.ndarray
     district: np.ndarray
@@ -348,6 +347,10 @@ class _Objects:
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def layer_of(self, rows: np.ndarray) -> np.ndarray:
+        """The layer names of ``rows`` (an object array)."""
+        return np.array(self.layers, dtype=object)[self.layer_code[rows]]
 
     def lookup(self, layer_col: Any, id_col: Any) -> np.ndarray:
         """Row of each (layer, id) pair; -1 when there is no such object (the first row when a layer repeats an
@@ -408,7 +411,7 @@ def _layer_objects(name: str, frame: pd.DataFrame, settings: Settings) -> _Objec
     def raw(col: str) -> np.ndarray:
         return frame[col].to_numpy(dtype=object) if col in frame.columns and n else np.full(n, None, dtype=object)
 
-    objs = _Objects(layer=np.full(n, name, dtype=object), id=ids, name=raw("name"),
+    objs = _Objects(id=ids, name=raw("name"),
                     district=raw("district_code"), town=raw("town_code"), lon=lon, lat=lat, point=point,
                     grade=np.asarray(gi, dtype=np.int64), interval=np.asarray(interval, dtype=np.int64),
                     rule=np.asarray(rule, dtype=np.int64), rules=list(rules),
@@ -461,11 +464,6 @@ def _rule_text(rule: str, interval: int) -> tuple[str, str]:
         return (f"{pz}燃气场站按{gz}风险要求 {interval} 天",
                 f"{pe + ' ' if pe else ''}gas station treated as {ge} grade requires {interval} days")
     raise ValueError(rule)
-
-
-def _object_index(objs: _Objects, layer_col: Any, id_col: Any) -> np.ndarray:
-    """Row of ``objs`` for each (layer, id) pair; -1 when there is no such object."""
-    return objs.lookup(layer_col, id_col)
 
 
 def _days(values: Any) -> np.ndarray:
@@ -579,7 +577,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
         on the date or the settings), so they are memoised when the caller keeps a memo for these frames."""
         if _memo is not None and name in _memo:
             return _memo[name]
-        found = _object_index(objs, table["target_layer"], table["target_id"])
+        found = objs.lookup(table["target_layer"], table["target_id"])
         if _memo is not None:
             _memo[name] = found
         return found
@@ -735,7 +733,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     rz, re_ = _dead_reasons(objs.rule[rows], objs.rules, objs.interval[rows], last[rows], days_since[rows],
                             last_txt)
     dead_gdf = gpd.GeoDataFrame(_obj_frame({
-        "layer": objs.layer[rows], "id": objs.id[rows], "name": objs.name[rows],
+        "layer": objs.layer_of(rows), "id": objs.id[rows], "name": objs.name[rows],
         "district_code": reg_d[rows], "town_code": town_d[rows],
         "located_district": located_d[rows], "grade": _GRADES_ARR[objs.grade[rows]],
         "interval_days": objs.interval[rows], "weight": weight[rows], "open_major_hazards": open_major[rows],
@@ -1059,7 +1057,7 @@ def _supervision_gaps(objs: _Objects, resp: pd.DataFrame, obj: np.ndarray, depts
         if len(rows) == 0:
             return
         parts.append(_obj_frame({
-            "layer": objs.layer[rows], "id": objs.id[rows], "name": objs.name[rows], "district_code": reg_d[rows],
+            "layer": objs.layer_of(rows), "id": objs.id[rows], "name": objs.name[rows], "district_code": reg_d[rows],
             "located_district": located_d[rows], "town_code": objs.town[rows],
             "kind": np.full(len(rows), kind, dtype=object), "kind_zh": np.full(len(rows), GAP_KINDS[kind][0],
                                                                                 dtype=object),
