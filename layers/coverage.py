@@ -581,6 +581,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
         if _memo is not None:
             _memo[name] = found
         return found
+
     # the grid cells and districts of the points (numpy, shapely: mostly without the GIL) are worked out on the
     # second core while this thread looks the inspections, hazards and supervision links up
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverage-place")
