@@ -47,7 +47,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from layers.coverage import CONDITION_GRADE, PRESSURE_GRADE, compute_frames, suggest_bases  # noqa: E402
+from layers.analysis.coverage import CONDITION_GRADE, PRESSURE_GRADE, compute_frames, suggest_bases  # noqa: E402
 from layers.schema import GRADE_ORDER, OBJECT_LAYERS, VENUE_KINDS  # noqa: E402
 from layers.settings import Settings  # noqa: E402
 

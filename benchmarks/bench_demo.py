@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from layers.demo import generate_city, write_city  # noqa: E402
+from layers.demo.city import generate_city, write_city  # noqa: E402
 from layers.store import open_store  # noqa: E402
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")

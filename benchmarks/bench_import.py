@@ -29,7 +29,7 @@ from shapely.geometry import MultiPolygon, box
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from layers import credit_code  # noqa: E402
-from layers.importer import import_file  # noqa: E402
+from layers.ingest.importer import import_file  # noqa: E402
 from layers.schema import GRADES, INDUSTRIES  # noqa: E402
 from layers.store import open_store  # noqa: E402
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_coverage import _as_stored  # noqa: E402  (the text columns as Store.read gives them)
 
-from layers.keys import KeyIndex  # noqa: E402
+from layers.analysis.keys import KeyIndex  # noqa: E402
 
 LAYERS = {"enterprises": ("E", 0.85), "venues": ("V", 0.10), "gas_stations": ("G", 0.02), "bridges": ("B", 0.02),
           "tunnels": ("T", 0.01)}

@@ -47,7 +47,7 @@ PLAIN_READY = """() => { const g = document.querySelector('.plotly-graph-div');
 
 
 def store_for(n: int, seed: int, cache: Path) -> Path:
-    from layers.demo import build_demo_store
+    from layers.demo.city import build_demo_store
 
     path = cache / f"city-{n}-{seed}.gpkg"
     if not path.exists():
@@ -144,9 +144,9 @@ def bench_city(n: int, *, seed: int, cache: Path, calls: int, repeat: int) -> di
     from plotly.io.json import to_json_plotly
 
     from dashboard.app import create_app
+    from layers.analysis.summary import load_city
     from layers.settings import Settings
     from layers.store import open_store
-    from layers.summary import load_city
 
     path = store_for(n, seed, cache)
     app = create_app(Settings(store=str(path), secret_key="bench", wall_refresh_s=3600))

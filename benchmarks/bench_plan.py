@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geo.roadgraph import RoadGraph  # noqa: E402
 from geo.routing import solve  # noqa: E402
-from layers import planning as P  # noqa: E402
+from layers.planning import routes as P  # noqa: E402
 from layers.settings import Settings  # noqa: E402
 
 PLAN_DATE = date(2026, 12, 1)
@@ -206,7 +206,7 @@ def bench_matrix(quick: bool) -> None:
 # --------------------------------------------------------------------------------------------------
 
 def bench_plan(quick: bool) -> None:
-    from layers.demo import build_demo_store
+    from layers.demo.city import build_demo_store
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_plan_"))
     enterprises = 1500 if quick else 5000

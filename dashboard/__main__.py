@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env(store=args.store, port=args.port, host=args.host)
     store_path = Path(settings.store)
     if not store_path.exists():
-        from layers.demo import build_demo_store
+        from layers.demo.city import build_demo_store
 
         print(f"存储 {store_path} 不存在，正在生成示范城市… (store {store_path} not found; generating the demo city "
               f"with {settings.demo_enterprises} enterprises…)", flush=True)

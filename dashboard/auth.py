@@ -13,7 +13,7 @@ import flask
 
 from dashboard import context
 from dashboard.i18n import norm_lang, t
-from layers.users import authenticate
+from layers.access.users import authenticate
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ SMALL_CITY_ENTERPRISES = 800
 @pytest.fixture(scope="session")
 def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo city (read-only for tests: copy it with ``writable_store`` before writing)."""
-    from layers.demo import build_demo_store
+    from layers.demo.city import build_demo_store
 
     path = tmp_path_factory.mktemp("demo") / "city.gpkg"
     build_demo_store(path, enterprises=SMALL_CITY_ENTERPRISES, seed=7)

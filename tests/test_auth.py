@@ -8,9 +8,9 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
 from dashboard import context
+from layers.access.users import add_user, authenticate
 from layers.errors import AccessDenied, RiskMapError
 from layers.store import open_store
-from layers.users import add_user, authenticate
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from layers.coverage import compute, compute_cached, compute_frames, suggest_bases
+from layers.analysis.coverage import compute, compute_cached, compute_frames, suggest_bases
 from layers.settings import Settings
 from layers.store import open_store
 
@@ -330,7 +330,7 @@ def test_compute_reads_a_real_geopackage_and_the_cache_follows_the_data_version(
 
 
 def test_another_date_reuses_the_layers_read_and_the_look_ups_and_a_write_starts_afresh(writable_store):
-    from layers import coverage as cov
+    from layers.analysis.coverage import core as cov
 
     store = writable_store
     s = Settings()

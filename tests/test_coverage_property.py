@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from layers.coverage import compute_frames
+from layers.analysis.coverage import compute_frames
 from layers.settings import Settings
 
 AS_OF = date(2025, 6, 30)

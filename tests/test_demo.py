@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash
 
 from layers.cli import main as cli_main
 from layers.credit_code import valid_mask
-from layers.demo import AS_OF, build_demo_store, generate_city
+from layers.demo.city import AS_OF, build_demo_store, generate_city
 from layers.schema import LAYERS, T
 
 SMALL = 500
@@ -343,7 +343,7 @@ def test_the_store_is_a_valid_geopackage_holding_the_generated_city(tmp_path, ci
     hz = store.read("hazards", columns=["found_date", "deadline"])
     assert (hz["found_date"] == city["hazards"]["found_date"]).all()
     assert pd.api.types.is_datetime64_any_dtype(hz["deadline"])
-    from layers.users import authenticate
+    from layers.access.users import authenticate
 
     who = authenticate(store, "d420102", "demo")
     assert who is not None and who["district_code"] == "420102" and who["role"] == "district"

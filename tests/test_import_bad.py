@@ -17,7 +17,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 
 from layers import credit_code
 from layers.errors import ImportRejected
-from layers.importer import import_file
+from layers.ingest.importer import import_file
 from layers.store import open_store
 
 TODAY = dt.date(2026, 6, 1)

@@ -17,7 +17,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 
 from geo.crs import gcj02_to_wgs84, haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 from layers import credit_code
-from layers.importer import import_file
+from layers.ingest.importer import import_file
 from layers.store import open_store
 
 TODAY = dt.date(2026, 6, 1)
@@ -387,7 +387,7 @@ def test_districts_from_geojson_polygons(tmp_path):
 
 
 def test_text_loses_nul_padding_at_both_ends_as_it_loses_spaces():
-    from layers.validate import to_text
+    from layers.ingest.validate import to_text
 
     got = to_text(pd.Series(["E1\x00\x00", " \x00E2 ", "\x00", "a\x00b", None, 12.0]))
     assert got.tolist() == ["E1", "E2", None, "a\x00b", None, "12"]

@@ -14,7 +14,7 @@ from osmium.osm.mutable import Node, Way
 from shapely.geometry import MultiPolygon, Polygon
 
 from layers.errors import ImportRejected
-from layers.osm import import_osm, pressure_class
+from layers.ingest.osm import import_osm, pressure_class
 from layers.store import open_store
 
 NODES = {1: (114.25, 30.60), 2: (114.26, 30.60), 3: (114.27, 30.61), 4: (114.25, 30.62), 5: (114.251, 30.62),

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layers import keys
-from layers.keys import KeyIndex
+from layers.analysis import keys
+from layers.analysis.keys import KeyIndex
 
 
 def _expected(key_ids, key_groups, q_ids, q_groups):

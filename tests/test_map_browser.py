@@ -215,7 +215,7 @@ def test_district_user_cannot_see_another_district(new_watched_page, live_app, c
                    {"id": "_pages_location", "property": "search", "value": f"?district={other['code']}"}],
         "changedPropIds": ["_pages_location.search"], "state": []}),
         headers={"Content-Type": "application/json"})
-    body = resp.text()
+    body = json.dumps(resp.json(), ensure_ascii=False)   # Dash writes \uXXXX escapes unless orjson is installed
     assert resp.status == 200 and t("error.denied", "zh") in body
     assert other["name"] not in body and "map-graph" not in body
     click = next(d for d in deps if any(i["id"] == "map-graph" and i["property"] == "clickData"
@@ -227,13 +227,13 @@ def test_district_user_cannot_see_another_district(new_watched_page, live_app, c
                     "value": {"points": [{"customdata": f"district:{other['code']}"}]}}],
         "state": [{"id": "url", "property": "search", "value": ""}],
         "changedPropIds": ["map-graph.clickData"]}), headers={"Content-Type": "application/json"})
-    body = resp.text()
+    body = json.dumps(resp.json(), ensure_ascii=False)
     assert t("error.denied", "zh") in body and f"district={other['code']}" not in body
     assert w.errors == [] or all("403" not in e for e in w.errors)
 
 
 def test_town_link_opens_the_town(watched_page, live_app):
-    from layers.summary import load_city
+    from layers.analysis.summary import load_city
 
     city = load_city(open_store(live_app.store_path, create=False))
     town = city.towns.iloc[0]

@@ -8,9 +8,9 @@ from dash import Patch, no_update
 
 from dashboard.components.mapfig import DEFAULT_VISIBLE
 from dashboard.i18n import t
+from layers.analysis.summary import Filters, area_figures, load_city, select
 from layers.errors import AccessDenied
 from layers.store import open_store
-from layers.summary import Filters, area_figures, load_city, select
 
 
 def _find(component, cid):

@@ -28,8 +28,8 @@ from dashboard.components.mapfig import (
 )
 from dashboard.components.theme import register_templates, template_dict
 from geo.crs import wgs84_to_gcj02
+from layers.analysis.summary import Filters, load_city, nearby, select
 from layers.settings import Settings
-from layers.summary import Filters, load_city, nearby, select
 
 W = Settings().risk_index_weights
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from test_plan_helpers import AS_OF, build_plan_city, random_enterprises
 
-from layers import planning as P
+from layers.planning import routes as P
 from layers.settings import Settings
 
 

@@ -116,7 +116,7 @@ def build_plan_city(path: Path, *, roads: bool = True, users: bool = False) -> S
             tx.append("roads", _gdf([{"id": f"R{i}", "road_class": "secondary", "geometry": g}
                                      for i, g in enumerate(lines)]))
     if users:
-        from layers.users import add_user
+        from layers.access.users import add_user
 
         add_user(store, "admin", "demo", role="city")
         add_user(store, "planner", "demo", role="planner")

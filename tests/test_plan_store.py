@@ -9,11 +9,12 @@ import pytest
 from openpyxl import load_workbook
 from test_plan_helpers import AS_OF, _gdf, build_plan_city, random_enterprises
 
-from layers import plan_random, plan_store
-from layers import planning as P
 from layers.cli import main as cli_main
 from layers.errors import RiskMapError
-from layers.plan_export import route_sheet, write_plan_csv, write_route_sheet_xlsx
+from layers.planning import random_draw as plan_random
+from layers.planning import routes as P
+from layers.planning import saved as plan_store
+from layers.planning.sheets import route_sheet, write_plan_csv, write_route_sheet_xlsx
 from layers.settings import Settings
 
 

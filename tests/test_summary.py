@@ -10,10 +10,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from layers.errors import RiskMapError
-from layers.settings import Settings
-from layers.store import open_store
-from layers.summary import (
+from layers.analysis.summary import (
     Filters,
     area_figures,
     load_city,
@@ -23,6 +20,9 @@ from layers.summary import (
     select,
     utm_epsg,
 )
+from layers.errors import RiskMapError
+from layers.settings import Settings
+from layers.store import open_store
 
 XSS = "<img src=x onerror=alert(1)>"
 

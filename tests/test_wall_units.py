@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
+from layers.access.users import add_user
 from layers.store import open_store
-from layers.users import add_user
 
 D_A, D_B = "420102", "420103"
 
@@ -142,8 +142,8 @@ def test_focus_narrows_figures_and_language(city_app):
 
 def test_district_user_sees_only_their_district(city_app):
     from dashboard import context
+    from layers.analysis.summary import load_city
     from layers.errors import AccessDenied
-    from layers.summary import load_city
 
     app, wall, _ = city_app
     ctx = _in_request(app, A_USER)
@@ -170,7 +170,7 @@ def test_district_user_sees_only_their_district(city_app):
 
 
 def test_city_tour_stops_and_advance(city_app):
-    from layers.summary import load_city
+    from layers.analysis.summary import load_city
 
     app, wall, path = city_app
     city = load_city(open_store(path, create=False))
@@ -192,7 +192,7 @@ def test_risk_cells_weights(city_app):
     app, wall, _ = city_app
     ctx = _in_request(app, CITY_USER)
     try:
-        from layers.summary import Filters, load_city, select
+        from layers.analysis.summary import Filters, load_city, select
 
         sel = select(load_city(context.store()), Filters.make())
         cells = wall.risk_cells(sel, context.settings().risk_index_weights, 8)

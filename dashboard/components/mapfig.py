@@ -38,6 +38,7 @@ import shapely
 
 from dashboard.components.theme import FONT, MAP_COLOURS, template_dict
 from dashboard.i18n import register, t
+from layers.analysis.summary import Filters, Selection, load_city, risk_index, select
 from layers.schema import (
     CONDITION_CLASSES,
     FLOOD_KINDS,
@@ -52,7 +53,6 @@ from layers.schema import (
     VENUE_KINDS,
     label,
 )
-from layers.summary import Filters, Selection, load_city, risk_index, select
 
 #: toggle keys of the layer checklist, in display order (the basemap and labels are always drawn)
 TOGGLES = ("risk", "enterprises", "hazards", "gas_pipelines", "gas_stations", "bridges", "tunnels", "rail",

@@ -30,7 +30,7 @@ from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
 from dashboard.i18n import dropdown_labels, norm_lang, register, t
-from layers import coverage as cov
+from layers.analysis import coverage as cov
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import GRADES, LAYERS, label
 from layers.store import cached_read

@@ -34,9 +34,7 @@ from dashboard.components.mapfig import (
 from dashboard.components.nav import navbar
 from dashboard.components.panel import figure_panel, hazard_card, object_card
 from dashboard.i18n import dropdown_labels, lang_from_search, norm_lang, register, t, with_query
-from layers.errors import AccessDenied, RiskMapError
-from layers.schema import GRADE_ORDER, GRADES, INDUSTRIES, OBJECT_LAYERS, label
-from layers.summary import (
+from layers.analysis.summary import (
     HAZARD_FILTERS,
     Filters,
     area_figures,
@@ -46,6 +44,8 @@ from layers.summary import (
     risk_index,
     select,
 )
+from layers.errors import AccessDenied, RiskMapError
+from layers.schema import GRADE_ORDER, GRADES, INDUSTRIES, OBJECT_LAYERS, label
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from dashboard.components.errors import calm_message
 from dashboard.components.mapfig import surroundings_map
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, register, t, with_query
+from layers.analysis.summary import load_city, object_detail
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import (
     ACCIDENT_KINDS,
@@ -37,7 +38,6 @@ from layers.schema import (
     VENUE_KINDS,
     label,
 )
-from layers.summary import load_city, object_detail
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,11 @@ from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
 from dashboard.i18n import dropdown_labels, norm_lang, register, t
-from layers import plan_export, plan_random, plan_store
-from layers import planning as P
 from layers.errors import AccessDenied, RiskMapError
+from layers.planning import random_draw as plan_random
+from layers.planning import routes as P
+from layers.planning import saved as plan_store
+from layers.planning import sheets as plan_export
 from layers.schema import GRADES, INSPECTION_ACTIONS, INSPECTION_RESULTS, label
 from layers.store import cached_read
 

@@ -44,7 +44,7 @@ from dashboard.components import deck
 from dashboard.components.mapfig import MapOptions, build_map, ring_coords, typed, view_range
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.i18n import norm_lang, register, t, with_query
-from layers import coverage, summary
+from layers.analysis import coverage, summary
 from layers.schema import GRADE_ORDER
 from layers.store import open_store
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from layers.errors import ImportRejected, RiskMapError
-from layers.importer import IMPORTABLE
+from layers.ingest.importer import IMPORTABLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from layers.importer import import_file
+    from layers.ingest.importer import import_file
 
     try:
         report = import_file(args.store, args.layer, args.file, crs=args.crs, encoding=args.encoding,
@@ -68,7 +68,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _import_osm(args: argparse.Namespace) -> int:
-    from layers.osm import import_osm
+    from layers.ingest.osm import import_osm
 
     try:
         reports = import_osm(args.store, args.file, replace=args.replace)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from layers.errors import RiskMapError
-from layers.planning import (
+from layers.planning.routes import (
     STOP_COLUMNS,
     TIMELINE_COLUMNS,
     Plan,

@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from layers.demo_names import make_ids, person_names
+from layers.demo.names import make_ids, person_names
 
 AS_OF = date(2026, 11, 28)
 DAYS = 730  # two years of records

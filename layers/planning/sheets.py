@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from layers.export import write_csv, write_xlsx
-from layers.planning import REASONS, SOURCES, Plan
+from layers.planning.routes import REASONS, SOURCES, Plan
 from layers.schema import GAS_STATION_KINDS, GRADES, INDUSTRIES, LAYERS, SKILLS, VENUE_KINDS, label
 
 #: what an inspector checks, by skill (shown on the route sheet)

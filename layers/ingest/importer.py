@@ -44,9 +44,10 @@ import pandas as pd
 import shapely
 
 from geo.crs import SourceCRS, parse_crs, transform_xy
-from layers import credit_code, validate
+from layers import credit_code
 from layers.errors import ImportRejected
-from layers.readers import MAX_UNPACKED_BYTES, BadFile, RawTable, read_any
+from layers.ingest import validate
+from layers.ingest.readers import MAX_UNPACKED_BYTES, BadFile, RawTable, read_any
 from layers.schema import LAYERS, Geom, Layer, T
 from layers.store import Store, open_store
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from layers.errors import RiskMapError
-from layers.planning import (
+from layers.planning.routes import (
     add_candidates,
     candidates,
     parse_date,
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
     locks: dict[str, str] = {}
     extra: dict = {"as_of": as_of.isoformat()}
     if args.random_seed is not None:
-        from layers.plan_random import draw
+        from layers.planning.random_draw import draw
 
         sample, record = draw(store, teams, seed=args.random_seed, fraction=args.random_fraction,
                               grades=[g for g in args.random_grades.split(",") if g], districts=districts,
@@ -94,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(plan, args.lang):
         print(line)
     if args.save:
-        from layers.plan_store import save_plan
+        from layers.planning.saved import save_plan
 
         pid = save_plan(store, plan, name=args.save, created_by=args.user)
         print(f"已保存计划 {pid} (saved plan {pid})")
@@ -102,11 +102,11 @@ def _run(args: argparse.Namespace) -> int:
         out = Path(args.out)
         suffix = out.suffix.lower()
         if suffix == ".xlsx":
-            from layers.plan_export import write_plan_xlsx
+            from layers.planning.sheets import write_plan_xlsx
 
             write_plan_xlsx(plan, out, lang=args.lang)
         elif suffix == ".csv":
-            from layers.plan_export import write_plan_csv
+            from layers.planning.sheets import write_plan_csv
 
             write_plan_csv(plan, out, lang=args.lang)
         elif suffix == ".json":

@@ -1,6 +1,6 @@
-"""``python -m layers``: the command line. Each ``layers/cli_*.py`` module adds its own subcommands.
+"""``python -m layers``: the command line. Each module of ``layers/cli/`` adds its own subcommands.
 
-A module ``layers/cli_NAME.py`` defines ``register(subparsers)`` which adds one or more subparsers, each
+A module ``layers/cli/NAME.py`` defines ``register(subparsers)`` which adds one or more subparsers, each
 with ``set_defaults(func=callable)``; ``callable(args) -> int`` returns the exit code.
 """
 
@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 import sys
 
-import layers
+import layers.cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,9 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="城市安全生产风险一张图：数据命令 (City work-safety risk map: data commands). "
                     "Generate the demo city, import real data, compute coverage gaps, plan inspections.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(layers.__path__), key=lambda m: m.name):
-        if info.name.startswith("cli_"):
-            importlib.import_module(f"layers.{info.name}").register(sub)
+    for info in sorted(pkgutil.iter_modules(layers.cli.__path__), key=lambda m: m.name):
+        importlib.import_module(f"layers.cli.{info.name}").register(sub)
     return parser
 
 

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from layers.demo import build_demo_store
+    from layers.demo.city import build_demo_store
 
     out: Path = args.out
     if args.enterprises < 1:

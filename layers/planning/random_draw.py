@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from layers.errors import RiskMapError
-from layers.planning import TeamSpec, objects
+from layers.planning.routes import TeamSpec, objects
 from layers.settings import Settings
 from layers.store import Store
 

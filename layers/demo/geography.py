@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 from shapely.ops import nearest_points
 
-from layers.demo_names import place_names
+from layers.demo.names import place_names
 
 LON0, LAT0 = 114.30, 30.60
 M_PER_DEG_LAT = 110_574.0

@@ -43,7 +43,7 @@ import pandas as pd
 import shapely
 
 from layers.errors import ImportRejected
-from layers.importer import FIXED, ImportReport
+from layers.ingest.importer import FIXED, ImportReport
 from layers.schema import ROAD_CLASSES, VENUE_KINDS
 from layers.store import Store, open_store
 

@@ -241,7 +241,7 @@ def last_inspected(store: Store) -> pd.Series:
 def _coverage(store: Store, *, as_of: date, settings: Settings):
     """The coverage analysis as of ``as_of`` (cached per store version); inspections dated up to ``as_of``
     count, since planning looks ahead of today."""
-    from layers import coverage
+    from layers.analysis import coverage
 
     return coverage.compute_cached(store, as_of=as_of, settings=settings, today=max(date.today(), as_of))
 

@@ -24,17 +24,17 @@ import pandas as pd
 import shapely
 
 from layers.credit_code import make_array as credit_codes
-from layers.demo_activity import (
+from layers.demo.activity import (
     AS_OF,
     build_accidents,
     build_hazards,
     build_inspections,
     build_responsibilities,
 )
-from layers.demo_geography import M_PER_DEG_LAT, M_PER_DEG_LON, build_geography, to_lonlat, xy_to_lonlat
-from layers.demo_names import concat, make_ids
-from layers.demo_network import build_gas, build_rail, build_roads, build_structures
-from layers.demo_objects import (
+from layers.demo.geography import M_PER_DEG_LAT, M_PER_DEG_LON, build_geography, to_lonlat, xy_to_lonlat
+from layers.demo.names import concat, make_ids
+from layers.demo.network import build_gas, build_rail, build_roads, build_structures
+from layers.demo.objects import (
     build_departments,
     build_enterprises,
     build_flood_points,

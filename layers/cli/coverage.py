@@ -56,7 +56,7 @@ class _Bar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layers import coverage
+    from layers.analysis import coverage
     from layers.export import write_any
     from layers.settings import Settings
     from layers.store import open_store

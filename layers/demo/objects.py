@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.demo_geography import Geography, density, level
-from layers.demo_names import concat, person_names, place_names, trade_names
+from layers.demo.geography import Geography, density, level
+from layers.demo.names import concat, person_names, place_names, trade_names
 
 #: share of enterprises per industry
 INDUSTRY_SHARE = {"mining": 0.004, "hazchem": 0.06, "metallurgy": 0.03, "industry_trade": 0.34,
@@ -113,7 +113,7 @@ def sample_points(rng: np.random.Generator, n: int, weight: Callable[[np.ndarray
 
 
 def _parks(rng: np.random.Generator, geo: Geography) -> list:
-    from layers.demo_geography import _blob
+    from layers.demo.geography import _blob
 
     parks = []
     land_in = geo.land.buffer(-800)

@@ -52,7 +52,7 @@ import shapely
 
 from geo import coverage as gcov
 from geo import grid, siting
-from layers.keys import KeyIndex
+from layers.analysis.keys import KeyIndex
 from layers.schema import GRADE_ORDER, LAYERS, OBJECT_LAYERS, PRESSURE_CLASSES, ROAD_CLASSES, VENUE_KINDS
 from layers.settings import Settings
 from layers.store import Store

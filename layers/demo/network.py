@@ -16,8 +16,8 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
 
-from layers.demo_geography import Geography, chaikin, density, level
-from layers.demo_names import place_names
+from layers.demo.geography import Geography, chaikin, density, level
+from layers.demo.names import place_names
 from layers.schema import ROAD_CLASSES
 
 CLASS_RANK = {"motorway": 3, "primary": 2, "secondary": 1, "tertiary": 0}

@@ -1,4 +1,4 @@
-"""The store: one interface, one embedded implementation on a GeoPackage file.
+"""The embedded store: one GeoPackage file (the default implementation of :class:`layers.store.Store`).
 
 The GeoPackage is written with the standard library's ``sqlite3`` so that every write is one real SQLite
 transaction across all tables (a rejected or failed import leaves the file exactly as it was). The file
@@ -17,11 +17,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import struct
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.errors import RiskMapError, StoreError
+from layers.errors import StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
+from layers.store.base import Store, Transaction
 
 SCHEMA_VERSION = 1
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -102,85 +101,6 @@ def from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
             raise StoreError(f"不是 GeoPackage 几何 (not a GeoPackage geometry blob: {bytes(b[:8])!r})")
         wkbs.append(b[8 + _ENVELOPE_BYTES[(b[3] >> 1) & 7]:])
     return shapely.from_wkb(np.array(wkbs, dtype=object))
-
-
-# --------------------------------------------------------------------------------------------------
-# The interface
-# --------------------------------------------------------------------------------------------------
-
-class Transaction(ABC):
-    """Writes inside one all-or-nothing transaction (see :meth:`Store.transaction`)."""
-
-    @abstractmethod
-    def append(self, layer: str, frame: pd.DataFrame) -> int: ...
-
-    @abstractmethod
-    def replace(self, layer: str, frame: pd.DataFrame) -> int: ...
-
-    @abstractmethod
-    def upsert(self, layer: str, frame: pd.DataFrame) -> int: ...
-
-    @abstractmethod
-    def update(self, layer: str, ids: Iterable[str], values: Mapping[str, Any]) -> int: ...
-
-    @abstractmethod
-    def delete(self, layer: str, ids: Iterable[str]) -> int: ...
-
-    @abstractmethod
-    def quarantine(self, rows: pd.DataFrame) -> int: ...
-
-    @abstractmethod
-    def log_import(self, record: Mapping[str, Any]) -> None: ...
-
-
-class Store(ABC):
-    """Access to every layer. Implementations: :class:`GeoPackageStore` (embedded default)."""
-
-    url: str
-
-    @abstractmethod
-    def read(self, layer: str, *, columns: Sequence[str] | None = None, where: Mapping[str, Any] | None = None,
-             ids: Iterable[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
-        """Rows of ``layer``; ``where`` maps column -> value or list of values (AND-ed)."""
-
-    @abstractmethod
-    def count(self, layer: str) -> int: ...
-
-    @abstractmethod
-    @contextmanager
-    def transaction(self) -> Iterator[Transaction]: ...
-
-    @abstractmethod
-    def data_version(self) -> int:
-        """A number that grows with every committed write (cache key)."""
-
-    @abstractmethod
-    def schema_version(self) -> int: ...
-
-    @abstractmethod
-    def last_import(self) -> str | None: ...
-
-    @abstractmethod
-    def quarantined(self, layer: str | None = None) -> pd.DataFrame: ...
-
-    @abstractmethod
-    def imports(self) -> pd.DataFrame: ...
-
-    def counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in LAYERS}
-
-    def health(self) -> dict[str, Any]:
-        return {"store": self.url, "schema_version": self.schema_version(), "data_version": self.data_version(),
-                "counts": self.counts(), "last_import": self.last_import(),
-                "quarantined": int(len(self.quarantined()))}
-
-
-def open_store(url: str | Path, *, create: bool = True) -> Store:
-    """Open the store at ``url`` (a GeoPackage path); create an empty one when missing and ``create``."""
-    text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise StoreError("PostGIS 存储尚未实现 (a PostGIS store is not implemented yet; use a .gpkg path)")
-    return GeoPackageStore(Path(text), create=create)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -679,22 +599,4 @@ def _migration_1(con: sqlite3.Connection) -> None:
 MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1)]
 
 
-@lru_cache(maxsize=64)
-def _cached_read(url: str, version: int, layer: str, columns: tuple[str, ...] | None,
-                 where: tuple | None) -> pd.DataFrame:
-    store = open_store(url, create=False)
-    return store.read(layer, columns=list(columns) if columns else None, where=dict(where) if where else None)
-
-
-def cached_read(store: Store, layer: str, *, columns: Sequence[str] | None = None,
-                where: Mapping[str, Any] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
-    """``store.read`` cached per (store, data version, query): a new import is seen at once by every worker.
-
-    Callers must not modify the returned frame (copy it first).
-    """
-    key_where = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (where or {}).items())) or None
-    return _cached_read(store.url, store.data_version(), layer, tuple(columns) if columns else None, key_where)
-
-
-__all__ = ["Store", "Transaction", "GeoPackageStore", "open_store", "cached_read", "SCHEMA_VERSION",
-           "RiskMapError", "StoreError"]
+__all__ = ["GeoPackageStore", "SCHEMA_VERSION", "to_gpkg_blobs", "from_gpkg_blobs", "MIGRATIONS"]

@@ -6,9 +6,9 @@ import argparse
 import getpass
 import os
 
+from layers.access.users import ROLES, add_user
 from layers.errors import RiskMapError
 from layers.store import open_store
-from layers.users import ROLES, add_user
 
 
 def register(sub: argparse._SubParsersAction) -> None:

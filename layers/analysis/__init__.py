@@ -1,0 +1,7 @@
+"""The analysis wing: what the store's layers say.
+
+* ``coverage`` — dead corners (死角), blind spots (盲区) and supervision gaps (监管空白), per object, cell and area;
+  the rules that decide each gap live in ``coverage/rules.py``.
+* ``summary`` — the city as loaded for the maps: selections, area figures, the risk index, object detail.
+* ``keys`` — exact, fast look-up of which object a record names (``KeyIndex``).
+"""

@@ -1,0 +1,91 @@
+"""The store's interface and its contract: what every implementation (GeoPackage, PostGIS) must provide.
+
+Everything reads and writes through :class:`Store`; ``dashboard/`` never touches SQL. Read types: DATE/DATETIME
+columns come back as ``datetime64``, BOOLEAN as nullable ``boolean``, INTEGER as nullable ``Int64``;
+geometries are EPSG:4326. Every write happens inside :meth:`Store.transaction`: all or nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.schema import LAYERS
+
+# --------------------------------------------------------------------------------------------------
+# The interface
+# --------------------------------------------------------------------------------------------------
+
+class Transaction(ABC):
+    """Writes inside one all-or-nothing transaction (see :meth:`Store.transaction`)."""
+
+    @abstractmethod
+    def append(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def replace(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def upsert(self, layer: str, frame: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def update(self, layer: str, ids: Iterable[str], values: Mapping[str, Any]) -> int: ...
+
+    @abstractmethod
+    def delete(self, layer: str, ids: Iterable[str]) -> int: ...
+
+    @abstractmethod
+    def quarantine(self, rows: pd.DataFrame) -> int: ...
+
+    @abstractmethod
+    def log_import(self, record: Mapping[str, Any]) -> None: ...
+
+
+class Store(ABC):
+    """Access to every layer. Implementations: ``layers.store.gpkg.GeoPackageStore`` (embedded default)."""
+
+    url: str
+
+    @abstractmethod
+    def read(self, layer: str, *, columns: Sequence[str] | None = None, where: Mapping[str, Any] | None = None,
+             ids: Iterable[str] | None = None) -> pd.DataFrame | gpd.GeoDataFrame:
+        """Rows of ``layer``; ``where`` maps column -> value or list of values (AND-ed)."""
+
+    @abstractmethod
+    def count(self, layer: str) -> int: ...
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]: ...
+
+    @abstractmethod
+    def data_version(self) -> int:
+        """A number that grows with every committed write (cache key)."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def last_import(self) -> str | None: ...
+
+    @abstractmethod
+    def quarantined(self, layer: str | None = None) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def imports(self) -> pd.DataFrame: ...
+
+    def counts(self) -> dict[str, int]:
+        return {name: self.count(name) for name in LAYERS}
+
+    def health(self) -> dict[str, Any]:
+        return {"store": self.url, "schema_version": self.schema_version(), "data_version": self.data_version(),
+                "counts": self.counts(), "last_import": self.last_import(),
+                "quarantined": int(len(self.quarantined()))}
+
+
+__all__ = ["Store", "Transaction"]
