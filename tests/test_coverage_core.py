@@ -17,7 +17,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from layers.analysis.coverage import compute, compute_cached, compute_frames, suggest_bases
+from layers.analysis.coverage import compute, compute_cached, compute_frames, read_frames, suggest_bases
 from layers.settings import Settings
 from layers.store import open_store
 
@@ -330,32 +330,32 @@ def test_compute_reads_a_real_geopackage_and_the_cache_follows_the_data_version(
 
 
 def test_another_date_reuses_the_layers_read_and_the_look_ups_and_a_write_starts_afresh(writable_store):
-    from layers.analysis.coverage import core as cov
+    from layers.analysis.coverage import cache
 
     store = writable_store
     s = Settings()
     today = date(2026, 11, 28)
     dates = [date(2026, 11, 28), date(2026, 6, 30), date(2025, 12, 31)]
     first = compute(store, as_of=dates[0], settings=s, today=today)
-    frames, memo = cov._FRAMES[(store.url, store.data_version())]
+    frames, memo = cache._FRAMES[(store.url, store.data_version())]
     assert {"inspections", "hazards", "responsibilities"} <= set(memo)
     for d in dates:  # memoised or not, the same answer
         again = compute(store, as_of=d, settings=s, today=today)
-        fresh = compute_frames(cov.read_frames(store), as_of=d, settings=s, today=today)
+        fresh = compute_frames(read_frames(store), as_of=d, settings=s, today=today)
         assert again.summary == fresh.summary
         pd.testing.assert_frame_equal(pd.DataFrame(again.dead_corners.drop(columns="geometry")),
                                       pd.DataFrame(fresh.dead_corners.drop(columns="geometry")))
         pd.testing.assert_frame_equal(again.supervision_gaps, fresh.supervision_gaps)
-    assert cov._FRAMES[(store.url, store.data_version())][0] is frames  # read once
+    assert cache._FRAMES[(store.url, store.data_version())][0] is frames  # read once
     # a write: a new data version, read again; the old layers are let go
     insp = store.read("inspections", columns=["target_layer", "target_id"]).head(1)
     with store.transaction() as tx:
         tx.append("inspections", pd.DataFrame({"id": ["I-new"], "target_layer": insp["target_layer"],
                                                 "target_id": insp["target_id"], "date": ["2026-11-27"]}))
     after = compute(store, as_of=dates[0], settings=s, today=today)
-    assert list(cov._FRAMES) == [(store.url, store.data_version())]
-    assert cov._FRAMES[(store.url, store.data_version())][0] is not frames
-    assert after.summary == compute_frames(cov.read_frames(store), as_of=dates[0], settings=s, today=today).summary
+    assert list(cache._FRAMES) == [(store.url, store.data_version())]
+    assert cache._FRAMES[(store.url, store.data_version())][0] is not frames
+    assert after.summary == compute_frames(read_frames(store), as_of=dates[0], settings=s, today=today).summary
     target = (insp["target_layer"].iloc[0], insp["target_id"].iloc[0])
     assert target not in set(zip(after.dead_corners["layer"], after.dead_corners["id"], strict=True))
     assert first.summary["objects"] == after.summary["objects"]
