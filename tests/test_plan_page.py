@@ -1,4 +1,4 @@
-"""The planner page: callbacks as plain functions on the hand-made city, then the page in real Chromium."""
+"""The planner page: its actions as plain functions on the hand-made city, then the page in real Chromium."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import flask
 import pytest
 from conftest import _ServerThread, _watch, login
 from test_plan_helpers import AS_OF, build_plan_city
+
+from dashboard.planner import actions, figures, tables
+from dashboard.planner.ids import Ids
+from layers.planning import saved as plan_store
 
 CITY = {"id": "admin", "role": "city", "district_code": None, "display_name": "admin"}
 D103 = {"id": "d420103", "role": "district", "district_code": "420103", "display_name": "d420103"}
@@ -38,93 +42,87 @@ def as_user(app_and_path):
     return make
 
 
-def _page():
-    """The page module as the app imported it (Dash imports ``dashboard/pages`` as ``pages.*``)."""
-    return sys.modules["dashboard.pages.plan"]
-
-
-def _edit(page, trig, **kw):
+def _edit(trig, **kw):
     args = {"click": None, "day": AS_OF.isoformat(), "districts": None, "limit": 60, "team_data": [],
             "cand_data": [], "state": {"locks": {}, "random": None}, "stop_data": [], "selected": [],
             "move_team": None, "add_key": None, "seed": 1, "fraction": 0.5, "rgrades": ["low"], "open_id": None,
             "lang": "en"}
     args.update(kw)
-    return page.edit_candidates(trig, **args)
+    return actions.edit_candidates(trig, **args)
 
 
-def _run(page, trig, **kw):
+def _run(trig, **kw):
     args = {"day": AS_OF.isoformat(), "days": 1, "districts": None, "team_data": [], "cand_data": [],
             "state": {"locks": {}}, "plan_data": None, "save_name": None, "open_id": None, "stop_data": [],
             "selected": [], "done_date": date.today().isoformat(), "done_result": "pass", "done_hazards": 0,
             "done_action": "none", "lang": "en"}
     args.update(kw)
-    return page.plan_action(trig, **args)
+    return actions.plan_action(trig, **args)
 
 
 def test_district_user_sees_only_their_teams_and_objects(as_user):
-    page = _page()
     with as_user(D103):
-        opts, value, add = page._on_districts(None, "zh")
+        opts, value, add = actions.district_choices(None, "zh")
     assert value == ["T2"]  # the only team whose scope includes 420103
     assert {o["value"] for o in add} == {"enterprises:E3"}
     with as_user(CITY):
-        _, value, add = page._on_districts(None, "zh")
+        _, value, add = actions.district_choices(None, "zh")
+        # the page's callback (the module the app loaded) is an adapter over the same function
+        assert sys.modules["dashboard.pages.plan"]._on_districts(None, "zh")[1] == value
     assert value == ["T1", "T2", "T3"]
 
 
 def test_district_user_cannot_load_another_district(as_user):
     from layers.errors import AccessDenied
 
-    page = _page()
     with as_user(D103), pytest.raises(AccessDenied):
-        _edit(page, page.Ids.LOAD, districts=["420102"])
+        _edit(Ids.LOAD, districts=["420102"])
 
 
 def test_plan_lock_move_remove_save_complete(as_user, app_and_path):
-    page = _page()
     with as_user(CITY):
-        teams = page._on_teams(["T1", "T2", "T3"], [])
-        rows, state, _ = _edit(page, page.Ids.LOAD, team_data=teams)
+        teams = actions.team_table(["T1", "T2", "T3"], [])
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams)
         assert {r["key"] for r in rows} >= {"enterprises:E1", "enterprises:F1", "venues:V1"}
-        plan_json, _, _ = _run(page, page.Ids.RUN, team_data=teams, cand_data=rows, state=state)
-        stops = page.stop_rows(page.plan_store.plan_from_json(plan_json), "en")
+        plan_json, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state)
+        stops = tables.stop_rows(plan_store.plan_from_json(plan_json), "en")
         i = next(i for i, r in enumerate(stops) if r["key"] == "enterprises:F1")
         other = "T1" if stops[i]["team_id"] == "T2" else "T2"
 
         # move F1 to the other team, plan again: it is there and locked
-        rows, state, _ = _edit(page, page.Ids.MOVE, team_data=teams, cand_data=rows, state=state, stop_data=stops,
+        rows, state, _ = _edit(Ids.MOVE, team_data=teams, cand_data=rows, state=state, stop_data=stops,
                                selected=[i], move_team=other)
         assert state["locks"] == {"enterprises:F1": other}
-        plan_json, _, _ = _run(page, page.Ids.RUN, team_data=teams, cand_data=rows, state=state)
-        plan = page.plan_store.plan_from_json(plan_json)
+        plan_json, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state)
+        plan = plan_store.plan_from_json(plan_json)
         f1 = plan.stops.set_index("key").loc["enterprises:F1"]
         assert f1["team_id"] == other and bool(f1["locked"])
 
         # moving the gas station to T3 (fire only) is refused
-        stops = page.stop_rows(plan, "en")
+        stops = tables.stop_rows(plan, "en")
         g = next(i for i, r in enumerate(stops) if r["key"] == "gas_stations:G1")
-        _, _, msg = _edit(page, page.Ids.MOVE, team_data=teams, cand_data=rows, state=state, stop_data=stops,
+        _, _, msg = _edit(Ids.MOVE, team_data=teams, cand_data=rows, state=state, stop_data=stops,
                           selected=[g], move_team="T3")
         assert "lacks the skill" in msg.children
 
         # remove G1: gone from the candidates
-        rows2, state2, _ = _edit(page, page.Ids.REMOVE, team_data=teams, cand_data=rows, state=state,
+        rows2, state2, _ = _edit(Ids.REMOVE, team_data=teams, cand_data=rows, state=state,
                                  stop_data=stops, selected=[g])
         assert "gas_stations:G1" not in {r["key"] for r in rows2}
 
         # save, then record a completion of the first stop
-        saved, msg, opts = _run(page, page.Ids.SAVE, plan_data=plan_json, save_name="test plan")
+        saved, msg, opts = _run(Ids.SAVE, plan_data=plan_json, save_name="test plan")
         assert saved["id"] and saved["created_by"] == "admin" and saved["version"] == 1
         assert any(o["value"] == saved["id"] for o in opts)
-        stops = page.stop_rows(page.plan_store.plan_from_json(saved), "en")
-        done, msg, _ = _run(page, page.Ids.DONE, plan_data=saved, stop_data=stops, selected=[0])
-        after = page.stop_rows(page.plan_store.plan_from_json(done), "en")
+        stops = tables.stop_rows(plan_store.plan_from_json(saved), "en")
+        done, msg, _ = _run(Ids.DONE, plan_data=saved, stop_data=stops, selected=[0])
+        after = tables.stop_rows(plan_store.plan_from_json(done), "en")
         assert after[0]["status"] == "Done" and all(r["status"] == "Planned" for r in after[1:])
 
         # open it again: candidates (with the venues' own opening hours) and locks come back
-        opened, _, _ = _run(page, page.Ids.OPEN, open_id=saved["id"])
+        opened, _, _ = _run(Ids.OPEN, open_id=saved["id"])
         assert opened["id"] == saved["id"]
-        rows3, state3, _ = _edit(page, page.Ids.OPEN, open_id=saved["id"])
+        rows3, state3, _ = _edit(Ids.OPEN, open_id=saved["id"])
         by_key = {r["key"]: r for r in rows3}
         assert by_key["venues:V2"]["open_hours"] == "10:00-21:00"
         assert set(by_key) == {r["key"] for r in rows}
@@ -132,21 +130,20 @@ def test_plan_lock_move_remove_save_complete(as_user, app_and_path):
 
 
 def test_figures(as_user, app_and_path):
-    page = _page()
     with as_user(CITY):
-        teams = page._on_teams(["T1", "T2", "T3"], [])
-        rows, state, _ = _edit(page, page.Ids.LOAD, team_data=teams)
-        plan_json, _, _ = _run(page, page.Ids.RUN, team_data=teams, cand_data=rows, state=state)
-        plan = page.plan_store.plan_from_json(plan_json)
+        teams = actions.team_table(["T1", "T2", "T3"], [])
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams)
+        plan_json, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state)
+        plan = plan_store.plan_from_json(plan_json)
         from dashboard import context
 
-        fig = page.plan_map(context.store(), plan, page.cands_frame(rows), None, lang="en", districts=None)
+        fig = figures.plan_map(context.store(), plan, tables.cands_frame(rows), None, lang="en", districts=None)
     routes = [tr for tr in fig["data"] if tr.get("legendgroup") and tr["mode"] == "lines"]
     assert {tr["name"] for tr in routes} == set(plan.stops["team_id"])
     assert len({tr["line"]["color"] for tr in routes}) == len(routes)  # each route its own colour
     numbered = [tr for tr in fig["data"] if tr.get("mode") == "markers+text" and tr.get("legendgroup")]
     assert sorted(int(s) for tr in numbered for s in tr["text"]) == sorted(plan.stops["seq"])
-    g = page.gantt(plan, "en")
+    g = figures.gantt(plan, "en")
     kinds = {tr["name"] for tr in g["data"]}
     assert {"Travel", "Service"} <= kinds
 

@@ -1,0 +1,237 @@
+"""The planner page's layout (``/plan``) and the printable route sheet (``/plan/sheet?plan=ID&team=T``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dash import dash_table, dcc, html
+
+from dashboard import context
+from dashboard.components.errors import calm_message
+from dashboard.components.nav import navbar
+from dashboard.i18n import dropdown_labels, norm_lang, t
+from dashboard.planner.access import check_plan_scope
+from dashboard.planner.figures import gantt, plan_map
+from dashboard.planner.ids import Ids
+from dashboard.planner.tables import (
+    cand_columns,
+    cands_frame,
+    fmt_time,
+    saved_plan_options,
+    stop_columns,
+    team_columns,
+    unassigned_columns,
+)
+from layers.errors import AccessDenied, RiskMapError
+from layers.planning import routes as P
+from layers.planning import saved as plan_store
+from layers.planning import sheets as plan_export
+from layers.schema import GRADES, INSPECTION_ACTIONS, INSPECTION_RESULTS, label
+from layers.store import cached_read
+
+_TABLE_STYLE = {"style_table": {"overflowX": "auto", "maxHeight": "320px", "overflowY": "auto"},
+                "style_cell": {"fontSize": 12, "padding": "3px 6px", "textAlign": "left", "whiteSpace": "normal",
+                               "height": "auto", "maxWidth": 240},
+                "style_header": {"fontWeight": "bold", "background": "#eef2f6"}, "page_action": "none"}
+
+
+def _opts(mapping: dict, lang: str) -> list[dict]:
+    return [{"label": label(mapping, k, lang), "value": k} for k in mapping]
+
+
+def _district_options(store, lang: str) -> list[dict]:
+    allowed = context.allowed_districts()
+    d = cached_read(store, "districts", columns=["code", "name", "name_en"])
+    if allowed is not None:
+        d = d[d["code"].isin(allowed)]
+    return [{"label": f"{(r.name_en if lang == 'en' and isinstance(r.name_en, str) and r.name_en else r.name)} "
+                      f"({r.code})", "value": r.code} for r in d.itertuples(index=False)]
+
+
+def plan_layout(lang: str | None = None, **query: str) -> html.Div:
+    """The planner page: controls on the left; summary, map, timeline, stops and saving on the right."""
+    lang = norm_lang(lang)
+    try:
+        store = context.store()
+        district_options = _district_options(store, lang)
+        plans = plan_store.list_plans(store, districts=context.allowed_districts())
+    except (RiskMapError, AccessDenied) as exc:
+        return html.Div([navbar(lang, "/plan", {"lang": lang, **query}), html.Div(calm_message(lang, exc),
+                                                                                   className="page")])
+    row = {"display": "flex", "gap": "6px", "alignItems": "center", "flexWrap": "wrap", "margin": "4px 0"}
+    controls = html.Div(className="panel", style={"width": "440px", "flex": "0 0 440px", "overflowY": "auto"}, children=[
+        html.Label(t("plan.date", lang)),
+        html.Div(style=row, children=[
+            dcc.DatePickerSingle(id=Ids.DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+            dcc.RadioItems(id=Ids.DAYS, value=1, inline=True, options=[
+                {"label": t("plan.one_day", lang), "value": 1}, {"label": t("plan.week", lang), "value": 5}]),
+        ]),
+        html.Label(t("plan.districts", lang)),
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DISTRICTS, options=district_options, multi=True,
+                     placeholder=t("plan.all_districts", lang)),
+        html.Label(t("plan.teams", lang)),
+        dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.TEAMS, multi=True),
+        html.Details([html.Summary(t("plan.team_table", lang)),
+                      dash_table.DataTable(id=Ids.TEAM_TABLE, columns=team_columns(lang), data=[], editable=True,
+                                           **_TABLE_STYLE)]),
+        html.H4(t("plan.candidates", lang)),
+        html.Div(style=row, children=[
+            html.Button(t("plan.load", lang), id=Ids.LOAD, n_clicks=0),
+            html.Span(t("plan.limit", lang)),
+            dcc.Input(id=Ids.LIMIT, type="number", value=60, min=1, max=2000, style={"width": "70px"}),
+        ]),
+        html.Div(style=row, children=[
+            html.Div(dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.ADD_PICK, placeholder=t("plan.add_pick", lang)), style={"flex": 1}),
+            html.Button(t("plan.add", lang), id=Ids.ADD, n_clicks=0),
+        ]),
+        html.Details([html.Summary(t("plan.random", lang)), html.Div(style=row, children=[
+            html.Span(t("plan.seed", lang)),
+            dcc.Input(id=Ids.SEED, type="number", value=int(date.today().strftime("%Y%m%d")), style={"width": "100px"}),
+            html.Span(t("plan.fraction", lang)),
+            dcc.Input(id=Ids.FRACTION, type="number", value=0.05, min=0.001, max=1, step=0.01,
+                      style={"width": "70px"}),
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.RGRADES, options=_opts(GRADES, lang), value=["low"], multi=True,
+                         style={"minWidth": "160px"}),
+            html.Button(t("plan.draw", lang), id=Ids.DRAW, n_clicks=0),
+        ])]),
+        dash_table.DataTable(id=Ids.CANDS, columns=cand_columns(lang), data=[], row_deletable=True, sort_action="native",
+                             **_TABLE_STYLE),
+        html.Div(style=row, children=[html.Button(t("plan.run", lang), id=Ids.RUN, n_clicks=0,
+                                                  className="primary")]),
+        html.Div(id=Ids.MSG, role="status"),
+    ])
+    right = html.Div(style={"flex": 1, "minWidth": 0, "display": "flex", "flexDirection": "column", "gap": "8px"},
+                     children=[
+        html.Div(id=Ids.SUMMARY, className="panel"),
+        dcc.Graph(id=Ids.MAP, figure=plan_map(store, None, cands_frame([]), None, lang=lang, districts=None),
+                  style={"height": "56vh"}, config={"scrollZoom": True, "displaylogo": False}),
+        html.Div(className="panel", children=[html.H4(t("plan.timeline", lang)),
+                                              dcc.Graph(id=Ids.GANTT, figure=gantt(None, lang),
+                                                        config={"displaylogo": False})]),
+        html.Div(className="panel", children=[
+            html.H4(t("plan.stops", lang)),
+            html.Div(style=row, children=[
+                html.Button(t("plan.lock", lang), id=Ids.LOCK, n_clicks=0),
+                html.Button(t("plan.unlock", lang), id=Ids.UNLOCK, n_clicks=0),
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.MOVE_TEAM, placeholder=t("plan.move_team", lang), style={"minWidth": "160px"}),
+                html.Button(t("plan.move", lang), id=Ids.MOVE, n_clicks=0),
+                html.Button(t("plan.remove", lang), id=Ids.REMOVE, n_clicks=0),
+            ]),
+            dash_table.DataTable(id=Ids.STOPS, columns=stop_columns(lang), data=[], row_selectable="multi",
+                                 selected_rows=[], **_TABLE_STYLE),
+            html.Div(style=row, children=[
+                html.Span(t("plan.done_date", lang)),
+                dcc.DatePickerSingle(id=Ids.DONE_DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_RESULT, options=_opts(INSPECTION_RESULTS, lang), value="pass",
+                             clearable=False, style={"minWidth": "130px"}),
+                html.Span(t("plan.done_hazards", lang)),
+                dcc.Input(id=Ids.DONE_HAZARDS, type="number", value=0, min=0, style={"width": "60px"}),
+                dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_ACTION, options=_opts(INSPECTION_ACTIONS, lang), value="none",
+                             clearable=False, style={"minWidth": "130px"}),
+                html.Button(t("plan.done", lang), id=Ids.DONE, n_clicks=0),
+            ]),
+        ]),
+        html.Div(className="panel", children=[
+            html.H4(t("plan.unassigned", lang)),
+            dash_table.DataTable(id=Ids.UNASSIGNED, columns=unassigned_columns(lang), data=[], **_TABLE_STYLE),
+        ]),
+        html.Div(className="panel", children=[html.Div(style=row, children=[
+            dcc.Input(id=Ids.SAVE_NAME, placeholder=t("plan.save_name", lang), style={"width": "180px"}),
+            html.Button(t("plan.save", lang), id=Ids.SAVE, n_clicks=0),
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.OPEN_PICK, options=saved_plan_options(plans), placeholder=t("plan.open_pick", lang),
+                         style={"minWidth": "260px"}),
+            html.Button(t("plan.open", lang), id=Ids.OPEN, n_clicks=0),
+        ]), html.Div(style=row, children=[
+            dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.EXPORT_TEAM, placeholder=t("plan.export_team", lang), style={"minWidth": "180px"}),
+            html.Button(t("plan.xlsx", lang), id=Ids.XLSX, n_clicks=0),
+            html.A(t("plan.sheet", lang), id=Ids.SHEET_LINK, href="", target="_blank"),
+            html.Button(t("plan.csv", lang), id=Ids.CSV, n_clicks=0),
+            dcc.Download(id=Ids.DOWNLOAD),
+        ])]),
+    ])
+    return html.Div([
+        navbar(lang, "/plan", {"lang": lang, **query}),
+        dcc.Store(id=Ids.LANG, data=lang),
+        dcc.Store(id=Ids.STATE, data={"locks": {}, "random": None}),
+        dcc.Store(id=Ids.PLAN, data=None),
+        html.Div(className="page", children=[
+            html.H2(t("plan.heading", lang)),
+            html.Div(style={"display": "flex", "gap": "12px", "alignItems": "flex-start"},
+                     children=[controls, right]),
+        ]),
+    ])
+
+
+def plan_summary(plan: P.Plan, lang: str) -> list[html.Div]:
+    """The lines above the map: name, id, version and author of a saved plan, its dates, the random draw, and
+    what the plan serves."""
+    head = []
+    if plan.id:
+        head.append(html.Div(f"{plan.name} · {plan.id} · v{plan.version} · {plan.created_by or ''} "
+                             f"{plan.created_at or ''}", className="muted"))
+    dates = ", ".join(plan.params.get("dates", []))
+    head.append(html.Div(dates, className="muted"))
+    if plan.params.get("random"):
+        r = plan.params["random"]
+        head.append(html.Div(f"{t('plan.random', lang)}: seed={r['seed']} · {len(r['drawn'])}/{r['population']}",
+                             className="muted"))
+    head += [html.Div(line) for line in P.summary_lines(plan, lang)]
+    return head
+
+
+def sheet_layout(plan: str | None = None, team: str | None = None, lang: str | None = None, **_q: str) -> html.Div:
+    """One team's route in a saved plan as a printable page: a map, the stops in order, room to sign."""
+    lang = norm_lang(lang)
+    if not plan or not team:
+        return html.Div(calm_message(lang, RiskMapError(t("plan.sheet.missing", lang))), className="page")
+    try:
+        store = context.store()
+        p = plan_store.load_plan(store, plan, settings=context.settings())
+        check_plan_scope(p)
+    except (RiskMapError, AccessDenied) as exc:
+        return html.Div(calm_message(lang, exc), className="page")
+    sheet = p.stops[p.stops["team_id"] == team].sort_values(["day", "seq"])
+    sub = P.Plan(stops=sheet, unassigned=p.unassigned.iloc[0:0], timeline=p.timeline, params=p.params,
+                 summary=p.summary, teams=[tm for tm in p.teams if tm.id == team])
+    fig = plan_map(store, sub, sheet, None, lang=lang, districts=None)
+    fig["layout"]["showlegend"] = False
+    if len(sheet):
+        pad = 0.01
+        fig["layout"]["xaxis"]["range"] = [float(min(sheet["lon"].min(), *(tm.lon for tm in sub.teams))) - pad,
+                                           float(max(sheet["lon"].max(), *(tm.lon for tm in sub.teams))) + pad]
+        fig["layout"]["yaxis"]["range"] = [float(min(sheet["lat"].min(), *(tm.lat for tm in sub.teams))) - pad,
+                                           float(max(sheet["lat"].max(), *(tm.lat for tm in sub.teams))) + pad]
+    td = {"border": "1px solid #333", "padding": "4px 6px", "verticalAlign": "top", "fontSize": "12px"}
+    head_cells = [t(k, lang) for k in ("plan.col.seq", "plan.col.day", "plan.col.arrival", "plan.col.departure",
+                                       "plan.col.name", "plan.sheet.address", "plan.sheet.check",
+                                       "plan.sheet.result")]
+    body = []
+    for r in sheet.itertuples(index=False):
+        body.append(html.Tr([html.Td(str(r.seq), style=td), html.Td(str(r.day), style=td),
+                             html.Td(fmt_time(r.arrival), style=td), html.Td(fmt_time(r.departure), style=td),
+                             html.Td([html.B(str(r.name or "")), html.Br(),
+                                      html.Span(f"{plan_export.kind_label(r.target_layer, r.kind, lang)} · "
+                                                f"{label(GRADES, r.grade or '', lang)} · {r.target_id}")], style=td),
+                             html.Td(str(r.address or ""), style=td),
+                             html.Td(plan_export.check_text(r.skill, lang), style=td),
+                             html.Td("", style={**td, "width": "18%", "height": "42px"})]))
+    team_spec = sub.teams[0] if sub.teams else None
+    title = f"{t('plan.sheet.title', lang)} · {team} {team_spec.name if team_spec else ''}"
+    skills = plan_export.skills_label(team_spec.skills, lang) if team_spec else ""
+    sign = {"borderBottom": "1px solid #333", "minWidth": "180px", "display": "inline-block", "height": "28px"}
+    return html.Div(className="route-sheet", style={"background": "#fff", "color": "#000", "padding": "16px",
+                                                    "maxWidth": "1100px", "margin": "0 auto"}, children=[
+        html.Div(className="no-print", style={"textAlign": "right"},
+                 children=html.Button(t("plan.sheet.print", lang), id=Ids.PRINT, n_clicks=0)),
+        html.H2(title, style={"margin": "4px 0"}),
+        html.Div(f"{p.name or ''} · {p.id} · v{p.version} · {', '.join(p.params.get('dates', []))} · "
+                 f"{team_spec.shift_start if team_spec else ''}–{team_spec.shift_end if team_spec else ''} · {skills}"),
+        dcc.Graph(figure=fig, config={"staticPlot": True}, style={"height": "360px", "margin": "8px 0"}),
+        html.Table([html.Thead(html.Tr([html.Th(h, style={**td, "background": "#eee"}) for h in head_cells])),
+                    html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
+        html.Div(style={"marginTop": "28px", "display": "flex", "gap": "40px", "flexWrap": "wrap"}, children=[
+            html.Div([html.Span(t("plan.sheet.sign", lang) + ": "), html.Span(style={**sign, "minWidth": "300px"})]),
+            html.Div([html.Span(t("plan.sheet.leader", lang) + ": "), html.Span(style=sign)]),
+            html.Div([html.Span(t("plan.sheet.date", lang) + ": "), html.Span(style=sign)]),
+        ]),
+    ])
