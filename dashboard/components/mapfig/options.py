@@ -1,0 +1,70 @@
+"""What to draw and what comes back: :class:`MapOptions`, :class:`MapFigure`, the layer toggle keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dashboard.i18n import register, t
+
+#: toggle keys of the layer checklist, in display order (the basemap and labels are always drawn)
+TOGGLES = ("risk", "enterprises", "hazards", "gas_pipelines", "gas_stations", "bridges", "tunnels", "rail",
+           "venues", "resources", "flood_points", "boundaries", "roads")
+DEFAULT_VISIBLE = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "bridges", "tunnels", "rail",
+                             "venues", "boundaries", "roads"})
+ALWAYS = "base"
+#: above this many enterprises in view, enterprises are drawn as H3 hexagons
+POINT_LIMIT = 20_000
+HEX_RESOLUTION = 8
+
+register({
+    "map.toggle.risk": ("风险指数", "Risk index"),
+    "map.toggle.enterprises": ("企业", "Enterprises"),
+    "map.toggle.hazards": ("隐患", "Hazards"),
+    "map.toggle.gas_pipelines": ("燃气管线", "Gas pipelines"),
+    "map.toggle.gas_stations": ("燃气场站", "Gas stations"),
+    "map.toggle.bridges": ("桥梁", "Bridges"),
+    "map.toggle.tunnels": ("隧道", "Tunnels"),
+    "map.toggle.rail": ("轨道交通", "Rail transit"),
+    "map.toggle.venues": ("人员密集场所", "Crowded venues"),
+    "map.toggle.resources": ("应急资源", "Emergency resources"),
+    "map.toggle.flood_points": ("内涝点", "Flood points"),
+    "map.toggle.boundaries": ("行政边界", "Boundaries"),
+    "map.toggle.roads": ("道路", "Roads"),
+})
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How to draw. ``visible`` holds toggle keys (:data:`TOGGLES`); None = :data:`DEFAULT_VISIBLE`."""
+
+    lang: str = "zh"
+    theme: str = "light"
+    visible: frozenset[str] | None = None
+    point_limit: int = POINT_LIMIT
+    hex_resolution: int = HEX_RESOLUTION
+    legend: bool = True
+    labels: bool = True
+    selected: tuple[str, str] | None = None
+    tile_url: str = ""
+    tile_crs: str = "wgs84"
+    width_px: int = 1200
+    uirevision: str | None = None
+    font_scale: float = 1.0
+    #: "text": hover labels inside the figure; "events": no labels, hover events only (the page shows a
+    #: server-built dcc.Tooltip: a much smaller figure)
+    hover: str = "text"
+
+
+@dataclass
+class MapFigure:
+    """A figure dict, the toggle key of each trace, and whether enterprises were aggregated to hexagons."""
+
+    figure: dict
+    traces: list[str]
+    aggregated: bool
+    extra: dict = field(default_factory=dict)
+
+
+def toggle_options(lang: str) -> list[dict]:
+    """Checklist options for :data:`TOGGLES`."""
+    return [{"label": t(f"map.toggle.{k}", lang), "value": k} for k in TOGGLES]
