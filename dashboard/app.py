@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +12,11 @@ import dash
 import flask
 from dash import Dash, dcc, html
 
-from dashboard import auth
+from dashboard import auth, context
 from dashboard.i18n import t
-from layers.errors import RiskMapError
+from layers.access.users import SESSION_HOURS
+from layers.errors import AccessDenied, RiskMapError
 from layers.settings import Settings
-from layers.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -61,26 +62,55 @@ def create_app(settings: Settings | None = None) -> Dash:
     _bind_page_modules()
     server: flask.Flask = app.server
     server.config["RISKMAP_SETTINGS"] = settings
-    server.secret_key = settings.secret_key or secrets.token_hex(32)
+    server.config["RISKMAP_DASH"] = app
+    server.secret_key = settings.secret_key or _key_file(settings)
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+                         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
+    if settings.behind_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    auth.secure_cookies(server, setting=settings.secure_cookies)
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container])
     auth.install(server)
     _install_wall_deck(server)
 
+    @server.errorhandler(AccessDenied)
+    def _denied(exc: AccessDenied):  # noqa: ANN202 - a forged request to a callback it may not run
+        log.warning("refused %s: %s", flask.request.path, exc)
+        return flask.jsonify({"error": "forbidden"}), 403
+
     @server.route("/healthz")
     def healthz():  # noqa: ANN202
+        """A health probe: status, schema and data version for anyone; the rest for a logged-in admin."""
         try:
-            health = open_store(settings.store, create=False).health()
-        except RiskMapError as exc:
+            store = context.open_unchecked()
+            body = {"status": "ok", "schema_version": store.schema_version(), "data_version": store.data_version()}
+            who = context.principal() if settings.auth else None
+            if who is not None and who.role == "admin":
+                body.update(store.health())
+        except RiskMapError:
             log.exception("health check failed")
-            return flask.jsonify({"status": "error", "store": settings.store, "error": str(exc)}), 503
-        return flask.jsonify({"status": "ok", **health})
-
-    @server.after_request
-    def _headers(resp: flask.Response) -> flask.Response:
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
-        return resp
+            return flask.jsonify({"status": "error"}), 503
+        return flask.jsonify(body)
 
     return app
+
+
+def _key_file(settings: Settings) -> str:
+    """The session secret from a key file beside the store (made once, mode 0600), so every worker on the store
+    signs cookies alike and sessions survive a restart."""
+    path = Path(settings.store).resolve().parent / ".riskmap-secret"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker was first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key

@@ -1,44 +1,144 @@
 """What a callback may know about the request: settings, the store, and who is asking.
 
-Who the user is and which districts they may see come from the server session (Flask's signed cookie,
-set only by the login form), never from a callback's inputs.
+Who the user is comes from the server session only: the cookie carries a random token, the store says whose
+session it is and what that user's role and area are *now* (re-read on every request). Never from a callback's
+inputs. Every read and write asks :func:`authorize` (which asks ``layers.access.authorize``, the one access
+function) before it may touch the store: :func:`store` refuses a request that has not been authorized, so a
+callback that forgets the check fails in every test that runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import flask
 
-from layers.errors import AccessDenied
+from layers import access
+from layers.access import Access, Principal
+from layers.errors import AccessDenied, RiskMapError
 from layers.settings import Settings
 from layers.store import Store, open_store
+
+#: the session cookie keys: a user's session token, or a wall kiosk's token
+SESSION_KEY = "sid"
+WALL_KEY = "wall"
+#: who is asking when login is switched off (RISKMAP_AUTH=0): a read-only city-wide kiosk
+KIOSK = Principal(id="kiosk", role="command", display_name="kiosk")
 
 
 def settings() -> Settings:
     return flask.current_app.config["RISKMAP_SETTINGS"]
 
 
-def store() -> Store:
+def open_unchecked() -> Store:
+    """The store without an access check: only for login, logout, sessions and the health probe."""
     return open_store(settings().store, create=False)
 
 
-def current_user() -> dict | None:
-    """``{"id", "role", "district_code", "display_name"}`` of the logged-in user, or None."""
+def store() -> Store:
+    """The store, for a request that :func:`authorize` has let through."""
+    if flask.g.get("riskmap_access") is None:
+        raise RuntimeError("the store was reached without the access check (call context.authorize first)")
+    return open_unchecked()
+
+
+def principal() -> Principal | None:
+    """The logged-in user (or wall kiosk) as the store knows it now; None when nobody is logged in."""
+    if "riskmap_principal" in flask.g:
+        return flask.g.riskmap_principal
+    who: Principal | None
     if not settings().auth:
-        return {"id": "kiosk", "role": "city", "district_code": None, "display_name": "kiosk"}
-    user = flask.session.get("user")
-    return dict(user) if user else None
+        who = KIOSK
+    else:
+        token, wall = flask.session.get(SESSION_KEY), flask.session.get(WALL_KEY)
+        try:
+            s = open_unchecked()
+            who = access.session_principal(s, token)
+            if who is None and wall:
+                who = access.wall_principal(s, wall)
+        except (RiskMapError, sqlite3.Error):
+            # the store cannot be read right now: a session seen valid moments ago stays valid, so the wall
+            # keeps its last picture and says "stale" instead of turning into a login page
+            who = _SEEN.recall(token or wall)
+        else:
+            _SEEN.remember(token or wall, who)
+    flask.g.riskmap_principal = who
+    return who
+
+
+class _Seen:
+    """Sessions seen valid in the last ``ttl_s`` seconds, by token hash (per worker; only a fallback for a
+    store that cannot be read, never consulted while it can)."""
+
+    def __init__(self, ttl_s: float = 600.0) -> None:
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, Principal]] = {}
+
+    @staticmethod
+    def _key(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    def remember(self, token: str | None, who: Principal | None) -> None:
+        if not token:
+            return
+        with self._lock:
+            if who is None:
+                self._seen.pop(self._key(token), None)
+            else:
+                if len(self._seen) > 10_000:
+                    self._seen.clear()
+                self._seen[self._key(token)] = (time.monotonic(), who)
+
+    def recall(self, token: str | None) -> Principal | None:
+        if not token:
+            return None
+        with self._lock:
+            hit = self._seen.get(self._key(token))
+        return hit[1] if hit and time.monotonic() - hit[0] < self.ttl_s else None
+
+
+_SEEN = _Seen()
+
+
+def current_user() -> dict | None:
+    """``{"id", "role", "district_code", "town_code", "display_name", "demo"}`` of the user, or None."""
+    p = principal()
+    if p is None:
+        return None
+    return {"id": p.id, "role": p.role, "district_code": p.district, "town_code": p.town,
+            "display_name": p.display_name, "demo": p.demo}
+
+
+def authorize(action: str = "read", *, districts: str | Iterable[str] | None = None,
+              towns: str | Iterable[str] | None = None) -> Access:
+    """Ask the one access function for this request's user; the answer narrows every read that follows.
+
+    Raises :class:`AccessDenied` when nobody is logged in, the role may not do ``action``, or an area asked for
+    lies outside the user's.
+    """
+    result = access.authorize(principal(), action, districts=districts, towns=towns)
+    if flask.g.get("riskmap_access") is None:
+        flask.g.riskmap_access = result
+    return result
 
 
 def allowed_districts() -> list[str] | None:
     """District codes the user may see; None means the whole city. Raises when nobody is logged in."""
-    user = current_user()
-    if user is None:
-        raise AccessDenied("请先登录 (please log in)")
-    if user["role"] == "district":
-        return [user["district_code"]] if user.get("district_code") else []
-    return None
+    a = authorize(action())
+    return None if a.districts is None else list(a.districts)
+
+
+def allowed_towns() -> list[str] | None:
+    """Town codes the user may see (a town leader's one town); None means every town of its districts."""
+    a = authorize(action())
+    return None if a.towns is None else list(a.towns)
 
 
 def scope(requested: str | Iterable[str] | None = None) -> list[str] | None:
@@ -46,12 +146,43 @@ def scope(requested: str | Iterable[str] | None = None) -> list[str] | None:
 
     Asking for a district outside the user's area raises :class:`AccessDenied`.
     """
-    allowed = allowed_districts()
-    if requested in (None, "", []):
-        return allowed
-    asked = [requested] if isinstance(requested, str) else list(requested)
-    if allowed is not None:
-        outside = [d for d in asked if d not in allowed]
-        if outside:
-            raise AccessDenied(f"无权查看区县 {outside} (not allowed to view districts {outside})")
-    return asked
+    a = authorize(action(), districts=requested)
+    return None if a.districts is None else list(a.districts)
+
+
+__all__ = ["settings", "store", "open_unchecked", "principal", "current_user", "authorize", "allowed_districts",
+           "allowed_towns", "scope", "checked", "action", "AccessDenied", "SESSION_KEY", "WALL_KEY"]
+
+
+def checked(action: str = "read", *, denied: Callable[..., Any] | None = None
+            ) -> Callable[[Callable], Callable]:
+    """Decorate every callback, page layout and route that reads or writes for a user: before it runs, the one
+    access function is asked whether this request's user may do ``action`` (``AccessDenied`` otherwise, or
+    ``denied(exc, **kwargs)`` when given, e.g. a calm page), and what it answers narrows :func:`scope` inside. A test
+    fails for any registered callback or route without it.
+    """
+    if action not in access.ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known: {sorted(access.ACTIONS)}")
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            flask.g.riskmap_action = action
+            flask.g.riskmap_access = None
+            try:
+                authorize(action)
+            except AccessDenied as exc:
+                if denied is None:
+                    raise
+                return denied(exc, **kwargs)
+            return fn(*args, **kwargs)
+
+        inner.__riskmap_access__ = action  # type: ignore[attr-defined]
+        return inner
+
+    return wrap
+
+
+def action() -> str:
+    """The action the running callback declared with :func:`checked` (``read`` outside one)."""
+    return flask.g.get("riskmap_action") or "read"

@@ -58,6 +58,9 @@ class Layer:
     style: dict = field(default_factory=dict)
     #: geometry is required for spatial layers unless False (e.g. a hazard may carry only a target)
     geometry_required: bool = True
+    #: False for bookkeeping layers (users, sessions, tokens): writing them does not change the data version,
+    #: so a login does not throw away every analysis cached for the data
+    counts_as_data: bool = True
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -432,13 +435,44 @@ _add(Layer("plan_stops", "计划站点", "Plan stops", None, (
     _c("unassigned_reason", T.TEXT, "未分配原因", "Unassigned reason", "unassigned_reason"),
 )))
 
+#: Roles (see ``layers.access.policy``): admin, command centre, planner, district and town leaders, wall kiosk.
+ROLES: dict[str, dict] = {
+    "admin": {"zh": "系统管理员", "en": "Administrator"},
+    "command": {"zh": "指挥中心", "en": "Command centre"},
+    "planner": {"zh": "执法计划员", "en": "Planner"},
+    "district": {"zh": "区县领导", "en": "District leader"},
+    "town": {"zh": "镇街领导", "en": "Town leader"},
+    "wall": {"zh": "大屏", "en": "Wall display"},
+}
+
 _add(Layer("users", "用户", "Users", None, (
     _c("id", T.TEXT, "用户名", "Username", "id", required=True, unique=True),
     _c("password_hash", T.TEXT, "密码散列", "Password hash", "password_hash", required=True),
-    _c("role", T.TEXT, "角色", "Role", "role", required=True, allowed=("city", "district", "planner")),
+    _c("role", T.TEXT, "角色", "Role", "role", required=True, allowed=tuple(ROLES) + ("city",)),
     _c("district_code", T.TEXT, "区县代码", "District code", "district_code"),
+    _c("town_code", T.TEXT, "镇街代码", "Town code", "town_code"),
     _c("display_name", T.TEXT, "姓名", "Display name", "display_name"),
-)))
+    _c("disabled", T.BOOL, "已停用", "Disabled", "disabled"),
+    _c("demo", T.BOOL, "演示账号", "Demo account", "demo"),
+    _c("changed_at", T.DATETIME, "修改时间", "Changed at", "changed_at"),
+), counts_as_data=False))
+
+#: Server-side sessions: the cookie carries only a random token; the row is keyed by its SHA-256.
+_add(Layer("sessions", "会话", "Sessions", None, (
+    _c("id", T.TEXT, "令牌散列", "Token hash", "id", required=True, unique=True),
+    _c("user_id", T.TEXT, "用户名", "Username", "user_id", required=True),
+    _c("created_at", T.DATETIME, "创建时间", "Created at", "created_at"),
+    _c("expires_at", T.DATETIME, "过期时间", "Expires at", "expires_at"),
+), counts_as_data=False))
+
+#: Wall kiosk tokens: a long random token in the URL opens /wall (city-wide or one district) and nothing else.
+_add(Layer("wall_tokens", "大屏令牌", "Wall tokens", None, (
+    _c("id", T.TEXT, "令牌散列", "Token hash", "id", required=True, unique=True),
+    _c("label", T.TEXT, "名称", "Label", "label"),
+    _c("district_code", T.TEXT, "区县代码", "District code", "district_code"),
+    _c("created_at", T.DATETIME, "创建时间", "Created at", "created_at"),
+    _c("revoked", T.BOOL, "已撤销", "Revoked", "revoked"),
+), counts_as_data=False))
 
 
 def layer(name: str) -> Layer:

@@ -15,6 +15,10 @@ from typing import Any
 DEFAULT_STORE = Path("data") / "city.gpkg"
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
 def _json(value: str) -> Any:
     return json.loads(value)
 
@@ -29,8 +33,16 @@ class Settings:
         "help": "optional XYZ tile URL template ({z}/{x}/{y}) of an intranet tile server; empty = offline basemap"})
     tile_crs: str = field(default="wgs84", metadata={"help": "CRS of the tiles: wgs84 or gcj02 (draw shifted)"})
     secret_key: str = field(default="", metadata={
-        "help": "Flask session secret; empty = a random key per start (sessions end on restart)"})
-    auth: bool = field(default=True, metadata={"help": "require login (per-district access); 0 only for a kiosk"})
+        "help": "session cookie secret; empty = a key generated once into a file beside the store (mode 0600), "
+                "shared by every worker on that store"})
+    auth: bool = field(default=True, metadata={
+        "help": "require login (per-district access); 0 = a read-only city-wide kiosk without login"})
+    secure_cookies: str = field(default="auto", metadata={
+        "help": "Secure session cookie: auto (when the request came over TLS), 1 (always) or 0 (never)"})
+    behind_proxy: bool = field(default=False, metadata={
+        "help": "trust X-Forwarded-Proto/-For/-Host from one reverse proxy (for TLS detection and client addresses)"})
+    wall_frame_origin: str = field(default="", metadata={
+        "help": "an origin allowed to frame /wall (e.g. https://screen.example.gov.cn); empty = no framing"})
     demo_enterprises: int = field(default=5000, metadata={"help": "enterprises in the generated demo city"})
     demo_seed: int = field(default=7, metadata={"help": "seed of the generated demo city"})
     #: inspection interval in days per grade (dead corners)
@@ -72,6 +84,11 @@ class Settings:
         "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}, metadata={
         "help": "JSON: minutes on site per inspection, by object layer and grade ('layer.grade', else 'layer')"})
 
+    def __post_init__(self) -> None:
+        if self.secure_cookies not in ("auto", "1", "0"):
+            raise ValueError(f"RISKMAP_SECURE_COOKIES={self.secure_cookies!r} is not valid: allowed auto, 1, 0 "
+                             f"(安全 Cookie 设置无效)")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from ``RISKMAP_*`` variables (and ``PORT``); keyword overrides win."""
@@ -86,7 +103,10 @@ class Settings:
             default = getattr(cls(), f.name)
             try:
                 if isinstance(default, bool):
-                    values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+                    word = raw.strip().lower()
+                    if word not in _TRUE | _FALSE:
+                        raise ValueError(f"allowed: {sorted(_TRUE)} or {sorted(_FALSE)}")
+                    values[f.name] = word in _TRUE
                 elif isinstance(default, int):
                     values[f.name] = int(raw)
                 elif isinstance(default, float):

@@ -151,20 +151,33 @@ def new_watched_page(browser):
 
 @pytest.fixture
 def request_ctx(live_app: LiveApp):
-    """Factory: ``with request_ctx(user={...}):`` runs callbacks as plain functions inside a Flask request whose
-    server session holds ``user`` (None = not logged in)."""
+    """Factory: ``with request_ctx(user={"id": …} or "username"):`` runs callbacks as plain functions inside a
+    Flask request with a real server-side session of that store user (None = not logged in). A user id the store
+    lacks is added first with the role and district given."""
     import contextlib
 
     import flask
 
+    from layers import access
+    from layers.access.users import principal_of
+    from layers.store import open_store
+
     @contextlib.contextmanager
-    def make(user: dict | None = None, path: str = "/"):
+    def make(user: dict | str | None = None, path: str = "/"):
         with live_app.app.server.test_request_context(path):
             if user is not None:
-                flask.session["user"] = user
+                store = open_store(live_app.store_path, create=False)
+                spec = {"id": user} if isinstance(user, str) else dict(user)
+                rows = store.read("users", where={"id": spec["id"]})
+                if len(rows) == 0:
+                    access.add_user(store, spec["id"], "demo", role=spec.get("role", "district"),
+                                    district_code=spec.get("district_code"), town_code=spec.get("town_code"),
+                                    demo=True)
+                    rows = store.read("users", where={"id": spec["id"]})
+                flask.session["sid"] = access.start_session(store, principal_of(rows.iloc[0]))
             yield
 
     return make
 
 
-CITY_USER = {"id": "admin", "role": "city", "district_code": None, "display_name": "admin"}
+CITY_USER = {"id": "admin", "role": "admin", "district_code": None, "display_name": "admin"}

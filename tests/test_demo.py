@@ -224,8 +224,14 @@ def test_teams_departments_users(city):
     assert deps["name_en"].notna().all()
     users = city["users"]
     districts = set(city["districts"]["code"])
-    assert {"admin", "planner"} | {f"d{c}" for c in districts} == set(users["id"])
-    assert users.set_index("id").loc["admin", "role"] == "city"
+    towns = city["towns"]["code"]
+    assert {"admin", "command", "planner"} | {f"d{c}" for c in districts} | {f"t{c}" for c in towns} == \
+        set(users["id"])
+    assert users.set_index("id").loc["admin", "role"] == "admin"
+    assert users.set_index("id").loc["command", "role"] == "command"
+    assert users["demo"].all() and not users["disabled"].any()
+    town_users = users[users["role"] == "town"]
+    assert all(t.startswith(d) for t, d in zip(town_users["town_code"], town_users["district_code"], strict=True))
     assert users.set_index("id").loc["planner", "role"] == "planner"
     lead = users[users["role"] == "district"]
     assert set(lead["district_code"]) == districts
@@ -346,8 +352,8 @@ def test_the_store_is_a_valid_geopackage_holding_the_generated_city(tmp_path, ci
     from layers.access.users import authenticate
 
     who = authenticate(store, "d420102", "demo")
-    assert who is not None and who["district_code"] == "420102" and who["role"] == "district"
-    assert authenticate(store, "admin", "demo")["role"] == "city"
+    assert who is not None and who.district == "420102" and who.role == "district"
+    assert authenticate(store, "admin", "demo").role == "admin"
     assert authenticate(store, "admin", "wrong") is None
 
 

@@ -189,11 +189,12 @@ def test_object_page_content(request_ctx, live_app, codes):
         assert _find(object_layout(), "object-name") is None
 
 
-def test_filter_callback_ignores_page_draws_and_stale_pages():
+def test_filter_callback_ignores_page_draws_and_stale_pages(request_ctx):
     from dashboard.pages.map import on_filters, same_search
 
     # outside a user's change (the page being drawn) nothing navigates
-    assert on_filters("420102", None, [], ["major"], [], 0, "", {"search": ""}) is no_update
+    with request_ctx(user=CITY_USER):
+        assert on_filters("420102", None, [], ["major"], [], 0, "", {"search": ""}) is no_update
     assert same_search("?district=1&grade=a,b", "?grade=a%2Cb&district=1")
     assert same_search("?lang=zh", "") and not same_search("?lang=en", "")
     assert not same_search("?district=1", "")
@@ -224,5 +225,5 @@ def test_hover_tooltip_and_hazard_click(request_ctx, live_app, codes):
         target = store.read("enterprises", ids=[h_own["target_id"]])["name"].iloc[0]
         assert target in _text(card)
         # another district's hazard: refused
-        with pytest.raises(AccessDenied, match="outside your district"):
+        with pytest.raises(AccessDenied, match="outside your area"):
             hover_tip({"points": [{"customdata": f"hazards:{h_other['id']}", "bbox": bbox}]}, "zh")

@@ -118,9 +118,9 @@ def build_plan_city(path: Path, *, roads: bool = True, users: bool = False) -> S
     if users:
         from layers.access.users import add_user
 
-        add_user(store, "admin", "demo", role="city")
-        add_user(store, "planner", "demo", role="planner")
-        add_user(store, "d420103", "demo", role="district", district_code="420103")
+        add_user(store, "admin", "demo", role="admin", demo=True)
+        add_user(store, "planner", "demo", role="planner", demo=True)
+        add_user(store, "d420103", "demo", role="district", district_code="420103", demo=True)
     return store
 
 

@@ -15,7 +15,7 @@ from dashboard.planner import actions, figures, tables
 from dashboard.planner.ids import Ids
 from layers.planning import saved as plan_store
 
-CITY = {"id": "admin", "role": "city", "district_code": None, "display_name": "admin"}
+CITY = {"id": "admin", "role": "admin", "district_code": None, "display_name": "admin"}
 D103 = {"id": "d420103", "role": "district", "district_code": "420103", "display_name": "d420103"}
 
 
@@ -31,12 +31,17 @@ def app_and_path(tmp_path_factory):
 
 @pytest.fixture
 def as_user(app_and_path):
-    app, _ = app_and_path
+    app, path = app_and_path
 
     @contextlib.contextmanager
     def make(user: dict):
+        from layers.access.users import principal_of, start_session
+        from layers.store import open_store
+
         with app.server.test_request_context("/plan"):
-            flask.session["user"] = user
+            store = open_store(path, create=False)
+            row = store.read("users", where={"id": user["id"]}).iloc[0]
+            flask.session["sid"] = start_session(store, principal_of(row))
             yield
 
     return make

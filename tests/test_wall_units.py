@@ -65,9 +65,9 @@ def build_city(path: Path):
         tx.append("hazards", hz)
         tx.append("inspections", insp)
         tx.append("gas_pipelines", pipes)
-    add_user(store, "admin", "demo", role="city")
-    add_user(store, "d" + D_A, "demo", role="district", district_code=D_A)
-    add_user(store, "d" + D_B, "demo", role="district", district_code=D_B)
+    add_user(store, "admin", "demo", role="admin", demo=True)
+    add_user(store, "d" + D_A, "demo", role="district", district_code=D_A, demo=True)
+    add_user(store, "d" + D_B, "demo", role="district", district_code=D_B, demo=True)
     return store
 
 
@@ -89,12 +89,25 @@ def city_app(tmp_path_factory):
 
 
 def _in_request(app, user):
-    import flask
 
     ctx = app.server.test_request_context("/wall")
     ctx.push()
-    flask.session["user"] = user
+    _sign_in(app, user)
+    from dashboard import context
+
+    context.authorize("wall.read")   # what the wall's callbacks do first
     return ctx
+
+
+def _sign_in(app, user) -> None:
+    """A real server-side session of the store user ``user["id"]`` in the current request."""
+    import flask
+
+    from layers.access.users import principal_of, start_session
+
+    store = open_store(app.server.config["RISKMAP_SETTINGS"].store, create=False)
+    row = store.read("users", where={"id": user["id"]}).iloc[0]
+    flask.session["sid"] = start_session(store, principal_of(row))
 
 
 def test_city_figures_ranking_and_ticker(city_app):
@@ -180,9 +193,13 @@ def test_city_tour_stops_and_advance(city_app):
     conf = {"stops": stops, "lang": "zh"}
     focus = {**stops[0], "i": 0}
     seen = []
-    for _ in range(4):
-        focus = wall.advance_tour(1, focus, conf)
-        seen.append(focus["district"])
+    ctx = _in_request(app, CITY_USER)
+    try:
+        for _ in range(4):
+            focus = wall.advance_tour(1, focus, conf)
+            seen.append(focus["district"])
+    finally:
+        ctx.pop()
     assert seen == [D_A, D_B, None, D_A]
 
 
@@ -253,7 +270,6 @@ def test_refresh_keeps_picture_when_store_unreadable(city_app, tmp_path):
     restored and changed -> a new picture."""
     import shutil
 
-    import flask
     from dash import Patch, no_update
 
     from dashboard.app import create_app
@@ -269,7 +285,7 @@ def test_refresh_keeps_picture_when_store_unreadable(city_app, tmp_path):
              "scale": 1.5, "focus_trace": None}
     conf = {"lang": "zh", "stops": []}
     with app.server.test_request_context("/wall"):
-        flask.session["user"] = CITY_USER
+        _sign_in(app, CITY_USER)
         out = wall.refresh(1, None, None, state, conf)
         assert out[:6] == (no_update,) * 6 and out[-1]["stale"] is False
         path.rename(tmp_path / "away.gpkg")
@@ -320,17 +336,16 @@ def test_deck_routes_need_login_and_never_fail_loudly(city_app, tmp_path):
 
 def test_first_load_without_a_readable_store_draws_the_frame(city_app, tmp_path):
     """Opening the wall while the store is garbage: the frame, a stale status and empty figures; no error."""
-    import flask
 
     from dashboard.app import create_app
     from layers.settings import Settings
 
     path = tmp_path / "city.gpkg"
     path.write_bytes(b"not a geopackage" * 64)
-    app = create_app(Settings(store=str(path), secret_key="k"))
+    # a kiosk without login (RISKMAP_AUTH=0): nobody's session can be checked against an unreadable store
+    app = create_app(Settings(store=str(path), secret_key="k", auth=False))
     wall = next(m for name, m in sys.modules.items() if name.endswith("wall") and hasattr(m, "picture"))
     with app.server.test_request_context("/wall"):
-        flask.session["user"] = CITY_USER
         page = wall.layout(lang="en")
     text = str(page)
     assert "wall-status stale" in text and "Data cannot be read yet; retrying" in text

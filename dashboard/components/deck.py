@@ -287,6 +287,9 @@ def install(server: flask.Flask, payload: Callable[[str], dict[str, Any]]) -> No
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
-    server.add_url_rule(PAGE_ROUTE, "riskmap_deck_page", page)
-    server.add_url_rule(BUNDLE_ROUTE, "riskmap_deck_bundle", bundle)
-    server.add_url_rule(DATA_ROUTE, "riskmap_deck_data", data)
+    from dashboard import context
+
+    guard = context.checked("wall.read")
+    server.add_url_rule(PAGE_ROUTE, "riskmap_deck_page", guard(page))
+    server.add_url_rule(BUNDLE_ROUTE, "riskmap_deck_bundle", guard(bundle))
+    server.add_url_rule(DATA_ROUTE, "riskmap_deck_data", guard(data))

@@ -45,3 +45,10 @@ def guarded(fallback: Callable[[BaseException], Any]) -> Callable:
         return inner
 
     return wrap
+
+
+def denied_page(exc: AccessDenied, lang: str | None = None, **_query: Any) -> html.Div:
+    """The page body for a refused page (the layout's ``denied`` of ``context.checked``)."""
+    log.warning("page refused: %s", exc)
+    return html.Div(html.Div(calm_message("en" if lang == "en" else "zh", exc), className="page"),
+                    className="denied-page")

@@ -28,6 +28,7 @@ def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
             html.Span(f"{who} · {t('role.' + role, lang)}" if role else "", className="user", id="nav-user"),
             html.A(t("nav.lang", lang), href=with_query(active, search, lang=other), id="lang-switch",
                    className="lang-switch"),
-            html.A(t("nav.logout", lang), href="/logout", className="logout") if context.settings().auth else None,
+            html.Form(html.Button(t("nav.logout", lang), type="submit", className="logout", id="nav-logout"),
+                      action="/logout", method="POST", className="logout-form") if context.settings().auth else None,
         ]),
     ])

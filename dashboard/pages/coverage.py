@@ -25,7 +25,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import context
-from dashboard.components.errors import calm_message, guarded
+from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
@@ -312,6 +312,7 @@ def _district_options(lang: str) -> list[dict]:
                       f"({r.code})", "value": r.code} for r in d.itertuples(index=False)]
 
 
+@context.checked("read", denied=denied_page)
 def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> html.Div:
     lang = norm_lang(lang)
     try:
@@ -389,6 +390,7 @@ def _outputs_for_error(exc: BaseException) -> tuple:
           Input(Ids.AS_OF, "date"), Input(Ids.DISTRICTS, "value"), Input(Ids.K, "value"), Input(Ids.METHOD, "value"),
           State(Ids.LANG, "data"))
 @guarded(_outputs_for_error)
+@context.checked("read")
 def update(as_of, districts, k, method, lang):
     """Everything on the page for one date, district selection and k."""
     lang = norm_lang(lang)
@@ -410,6 +412,7 @@ def update(as_of, districts, k, method, lang):
 @callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.AS_OF, "date"),
           State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), prevent_initial_call=True)
 @guarded(lambda exc: dash.no_update)
+@context.checked("read")
 def export(_n, as_of, districts, lang):
     """The user's area as an XLSX file (formula-like text stays text)."""
     from layers.export import write_xlsx

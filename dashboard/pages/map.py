@@ -23,7 +23,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
 from dashboard import context
-from dashboard.components.errors import calm_message
+from dashboard.components.errors import calm_message, denied_page
 from dashboard.components.mapfig import (
     DEFAULT_VISIBLE,
     MapOptions,
@@ -121,6 +121,10 @@ def filters_for(state: dict, city) -> Filters:
         if not len(row):
             raise RiskMapError(f"镇街 {town} 不存在 (town {town} is not in the store)")
         district = str(row["district_code"].iloc[0])
+    towns = context.allowed_towns()
+    if towns is not None:   # a town leader: its own town, whatever the URL asks for
+        context.authorize(context.action(), towns=town or None)
+        town = town or (towns[0] if towns else "-")
     return Filters.make(districts=context.scope(district), town=town, industries=state["industry"],
                         grades=state["grade"], hazard_status=state["hazard"])
 
@@ -139,6 +143,7 @@ def view(state: dict, lang: str, search: str | None = None) -> dict:
     Thin: :mod:`layers.summary` computes, :mod:`dashboard.components.mapfig` and ``panel`` draw.
     """
     settings = context.settings()
+    context.authorize(context.action())
     store = context.store()
     city = load_city(store)
     filters = filters_for(state, city)          # the scope check, before any cache
@@ -221,6 +226,7 @@ def _search_of(query: dict) -> str:
     return ("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""
 
 
+@context.checked("read", denied=denied_page)
 def layout(lang: str | None = None, **query: str) -> html.Div:
     lang = norm_lang(lang)
     search = _search_of({**query, **({"lang": lang} if lang != "zh" else {})})
@@ -308,6 +314,7 @@ def search_for(search: str | None, *, triggered: str | None, district: str | Non
           Input(Ids.DISTRICT, "value"), Input(Ids.TOWN, "value"), Input(Ids.INDUSTRY, "value"),
           Input(Ids.GRADE, "value"), Input(Ids.HAZARD, "value"), Input(Ids.RESET, "n_clicks"),
           State("url", "search"), State(Ids.STATE, "data"), prevent_initial_call=True)
+@context.checked("read")
 def on_filters(district, town, industry, grade, hazard, _reset, search, rendered):
     """A filter changed: the new URL (the router redraws the page from it).
 
@@ -334,6 +341,7 @@ def same_search(a: str | None, b: str | None) -> bool:
 
 @callback(Output("url", "search", allow_duplicate=True), Output(Ids.CARD, "children"),
           Input(Ids.MAP, "clickData"), State("url", "search"), prevent_initial_call=True)
+@context.checked("read")
 def on_map_click(click, search):
     """An area (label, fill or hexagon) drills down; an object shows its card."""
     lang = lang_from_search(search)
@@ -359,14 +367,16 @@ def map_click(click: dict | None, search: str | None, lang: str):
         context.scope(code)
         return with_query("/", search, district=code, town=None)[1:], no_update
     if kind == "town":
+        context.authorize(context.action())
         city = load_city(context.store())
         row = city.towns[city.towns["code"] == code]
         if not len(row):
             raise RiskMapError(f"镇街 {code} 不存在 (town {code} is not in the store)")
         district = str(row["district_code"].iloc[0])
-        context.scope(district)
+        context.authorize(context.action(), districts=district, towns=code)
         return with_query("/", search, district=district, town=code)[1:], no_update
     if kind in OBJECT_LAYERS or kind == "hazards":
+        context.authorize(context.action())
         city = load_city(context.store())
         if kind == "hazards":   # a hazard's click opens its object
             h = _allowed(find_hazard(city, code), f"{kind}:{code}")
@@ -377,15 +387,15 @@ def map_click(click: dict | None, search: str | None, lang: str):
 
 
 def _allowed(row, what: str):
-    """``row`` when its district is one the user may see (AccessDenied otherwise)."""
-    allowed = context.allowed_districts()
-    if allowed is not None and row.get("district_code") not in allowed:
-        raise AccessDenied(f"对象不在您的区县内 (object {what} is outside your district)")
+    """``row`` when its district (and town) is one the user may see (AccessDenied otherwise)."""
+    if not context.authorize(context.action()).allows(row.get("district_code"), row.get("town_code")):
+        raise AccessDenied(f"对象不在您的辖区内 (object {what} is outside your area)")
     return row
 
 
 @callback(Output(Ids.TIP, "show"), Output(Ids.TIP, "bbox"), Output(Ids.TIP, "children"),
           Input(Ids.MAP, "hoverData"), State("url", "search"), prevent_initial_call=True)
+@context.checked("read")
 def on_hover(hover, search):
     """The tooltip of the point under the mouse, built on the server (the figure carries ids only)."""
     lang = lang_from_search(search)
@@ -405,6 +415,7 @@ def hover_tip(hover: dict | None, lang: str):
     kind, _, code = pt["customdata"].partition(":")
     if kind not in OBJECT_LAYERS and kind != "hazards":
         return False, no_update, no_update   # areas and hexagons have Plotly's own hover label
+    context.authorize(context.action())
     city = load_city(context.store())
     names = _names(city, lang)
     if kind == "hazards":
@@ -416,6 +427,7 @@ def hover_tip(hover: dict | None, lang: str):
 
 
 @callback(Output(Ids.MAP, "figure"), Input(Ids.LAYERS, "value"), State(Ids.TRACES, "data"))
+@context.checked("read")
 def on_layers(visible, traces):
     """Show or hide layers without redrawing: a Patch of each trace's ``visible``."""
     return layer_patch(visible, traces, initial=_triggered() is None)

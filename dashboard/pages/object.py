@@ -14,7 +14,7 @@ import pandas as pd
 from dash import dcc, html
 
 from dashboard import context
-from dashboard.components.errors import calm_message
+from dashboard.components.errors import calm_message, denied_page
 from dashboard.components.mapfig import surroundings_map
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, register, t, with_query
@@ -108,13 +108,18 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
     if layer not in OBJECT_LAYERS:
         raise RiskMapError(f"图层 {layer!r} 不是可检查对象 (layer {layer!r} is not an object layer; use one of "
                            f"{', '.join(OBJECT_LAYERS)})")
+    reach = context.authorize("read")
     store = context.store()
     city = load_city(store)
-    d = object_detail(store, city, layer, object_id)
+    d = object_detail(store, city, layer, object_id, districts=reach.districts)
     row = d["row"]
-    allowed = context.allowed_districts()
-    if allowed is not None and row.get("district_code") not in allowed:
-        raise AccessDenied(f"对象 {layer}:{object_id} 不在您的区县内 (object {layer}:{object_id} is outside your district)")
+    if not reach.allows(row.get("district_code"), row.get("town_code")):
+        raise AccessDenied(f"对象 {layer}:{object_id} 不在您的辖区内 (object {layer}:{object_id} is outside your area)")
+    if reach.towns is not None:
+        near = d["nearby"]
+        d["nearby"] = near[near.apply(lambda r: reach.allows(city.objects[r["layer"]].loc[r["row"], "district_code"],
+                                                             city.objects[r["layer"]].loc[r["row"], "town_code"]),
+                                      axis=1).astype(bool)] if len(near) else near
     schema = LAYERS[layer]
     names = {}
     for f in (city.districts, city.towns):
@@ -225,6 +230,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
     ]
 
 
+@context.checked("read", denied=denied_page)
 def layout(layer: str | None = None, id: str | None = None, lang: str | None = None, **query: str  # noqa: A002
            ) -> html.Div:
     lang = norm_lang(lang)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, no_update
 
+from dashboard import context
 from dashboard.components.errors import calm_message, guarded
 from dashboard.planner import actions
 from dashboard.planner.ids import Ids
@@ -31,12 +32,14 @@ dash.register_page("dashboard.pages.plan_sheet", path="/plan/sheet", title="æ£€æ
 @callback(Output(Ids.TEAMS, "options"), Output(Ids.TEAMS, "value"), Output(Ids.ADD_PICK, "options"),
           Input(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"))
 @guarded(lambda exc: ([], [], []))
+@context.checked("read")
 def _on_districts(districts, lang):
     return actions.district_choices(districts, lang)
 
 
 @callback(Output(Ids.TEAM_TABLE, "data"), Input(Ids.TEAMS, "value"), State(Ids.TEAM_TABLE, "data"))
 @guarded(lambda exc: [])
+@context.checked("read")
 def _on_teams(team_ids, current):
     return actions.team_table(team_ids, current)
 
@@ -52,6 +55,7 @@ def _on_teams(team_ids, current):
           State(Ids.RGRADES, "value"), State(Ids.OPEN_PICK, "value"), State(Ids.LANG, "data"),
           prevent_initial_call=True)
 @guarded(lambda exc: (no_update, no_update, calm_message("zh", exc)))
+@context.checked("read")
 def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, *args):
     return actions.edit_candidates(ctx.triggered_id, click, *args)
 
@@ -67,6 +71,7 @@ def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, *arg
           State(Ids.DONE_HAZARDS, "value"), State(Ids.DONE_ACTION, "value"), State(Ids.LANG, "data"),
           prevent_initial_call=True)
 @guarded(lambda exc: (no_update, calm_message("zh", exc), no_update))
+@context.checked("read")
 def _plan(_run, _open, _save, _done, *args):
     return actions.plan_action(ctx.triggered_id, *args)
 
@@ -77,12 +82,14 @@ def _plan(_run, _open, _save, _done, *args):
           Input(Ids.PLAN, "data"), Input(Ids.CANDS, "data"), State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"))
 @guarded(lambda exc: (calm_message("zh", exc), no_update, no_update, no_update, no_update, no_update, no_update,
                       no_update))
+@context.checked("read")
 def _render(plan_data, cand_data, districts, lang):
     return actions.render_plan(ctx.triggered_id, plan_data, cand_data, districts, lang)
 
 
 @callback(Output(Ids.SHEET_LINK, "href"), Input(Ids.PLAN, "data"), Input(Ids.EXPORT_TEAM, "value"),
           State(Ids.LANG, "data"))
+@context.checked("read")
 def _sheet_link(plan_data, team, lang):
     return actions.sheet_href(plan_data, team, lang)
 
@@ -91,6 +98,7 @@ def _sheet_link(plan_data, team, lang):
           Input(Ids.XLSX, "n_clicks"), Input(Ids.CSV, "n_clicks"),
           State(Ids.PLAN, "data"), State(Ids.EXPORT_TEAM, "value"), State(Ids.LANG, "data"), prevent_initial_call=True)
 @guarded(lambda exc: (no_update, calm_message("zh", exc)))
+@context.checked("read")
 def _export(_x, _c, plan_data, team, lang):
     return actions.export_plan(ctx.triggered_id, plan_data, team, lang)
 

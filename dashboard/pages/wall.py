@@ -41,6 +41,7 @@ from dash import (
 
 from dashboard import context
 from dashboard.components import deck
+from dashboard.components.errors import denied_page
 from dashboard.components.mapfig import MapOptions, build_map, ring_coords, typed, view_range
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.i18n import norm_lang, register, t, with_query
@@ -116,8 +117,12 @@ WALL_POINT_LIMIT = 2000
 # What the wall shows (plain functions over layers.summary; called by the callbacks and the deck route)
 # --------------------------------------------------------------------------------------------------
 
-def tour_stops(city: summary.City, scope: list[str] | None) -> list[dict[str, str | None]]:
-    """The areas the tour visits: the whole area first, then each district (a district user: each town)."""
+def tour_stops(city: summary.City, scope: list[str] | None, towns: list[str] | None = None
+               ) -> list[dict[str, str | None]]:
+    """The areas the tour visits: the whole area first, then each district (a district user: each town; a
+    town user: its town)."""
+    if towns is not None and scope:
+        return [{"district": scope[0], "town": t} for t in towns]
     if scope is not None and len(scope) == 1:
         towns = city.towns[city.towns["district_code"] == scope[0]].sort_values("code")
         return [{"district": scope[0], "town": None}] + [{"district": scope[0], "town": str(c)}
@@ -132,7 +137,12 @@ def filters_for(scope: list[str] | None, focus: Mapping[str, Any] | None) -> sum
     focus = focus or {}
     district = focus.get("district")
     districts = context.scope(district) if district else scope
-    return summary.Filters.make(districts=districts, town=focus.get("town") or None)
+    town = focus.get("town") or None
+    towns = context.allowed_towns()
+    if towns is not None:   # a town leader's wall: its town, whatever the focus says
+        context.authorize(context.action(), towns=town)
+        town = town or (towns[0] if towns else "-")
+    return summary.Filters.make(districts=districts, town=town)
 
 
 def area_name(sel: summary.Selection, lang: str) -> str:
@@ -421,6 +431,7 @@ def _tour_seconds(tour: str | None, default: int) -> int:
         return int(default)
 
 
+@context.checked("wall.read", denied=denied_page)
 def layout(lang: str | None = None, tour: str | None = None, **query: str) -> html.Div:
     lang = norm_lang(lang)
     settings = context.settings()
@@ -432,7 +443,7 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
     try:
         store = context.store()
         city = summary.load_city(store)
-        stops = tour_stops(city, scope)
+        stops = tour_stops(city, scope, context.allowed_towns())
         focus = stops[0] if stops else {"district": None, "town": None}
         pic = picture(store, settings, scope, focus, lang, font_scale=BASE_FONT_SCALE)
         state.update(version=pic["version"], as_of=pic["as_of"], good_at=_now(), drawn=_focus_key(focus),
@@ -494,6 +505,7 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
 
 @callback(Output(Ids.FOCUS, "data"), Input(Ids.TOUR, "n_intervals"), State(Ids.FOCUS, "data"),
           State(Ids.CONF, "data"), prevent_initial_call=True)
+@context.checked("wall.read")
 def advance_tour(_n: int | None, focus: dict | None, conf: dict | None) -> Any:
     """Next stop of the tour (the stops were made for this user on the server; the render re-checks scope)."""
     stops = (conf or {}).get("stops") or []
@@ -511,6 +523,7 @@ _OUTPUTS = [Output(Ids.MAP, "figure"), Output(Ids.KPIS, "children"), Output(Ids.
 
 @callback(*_OUTPUTS, Input(Ids.REFRESH, "n_intervals"), Input(Ids.FOCUS, "data"), Input(Ids.VIEW, "data"),
           State(Ids.STATE, "data"), State(Ids.CONF, "data"), prevent_initial_call=True)
+@context.checked("wall.read")
 def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict | None, conf: dict | None
             ) -> tuple:
     """Redraw when the data version changed; move the map (a Patch) and redo the figures when only the focus
@@ -595,6 +608,7 @@ def risk_cells(sel: summary.Selection, weights: Mapping[str, float], res: int) -
     return agg[agg["risk"] > 0].reset_index(drop=True)
 
 
+@context.checked("wall.read")
 def deck_payload(lang: str) -> dict[str, Any]:
     """The 3D view's JSON for the session's user: risk hexagons, gas network, and the tour's areas."""
     settings = context.settings()

@@ -16,7 +16,14 @@ from dash import dcc, html, no_update
 
 from dashboard import context
 from dashboard.i18n import t
-from dashboard.planner.access import check_in_scope, check_plan_scope, scope_of
+from dashboard.planner.access import (
+    check_in_scope,
+    check_plan_scope,
+    check_teams,
+    rederive,
+    scope_of,
+    trusted_plan,
+)
 from dashboard.planner.figures import gantt, plan_map
 from dashboard.planner.ids import Ids
 from dashboard.planner.layout import plan_summary
@@ -30,6 +37,7 @@ from dashboard.planner.tables import (
     teams_from_rows,
     unassigned_rows,
 )
+from layers.errors import AccessDenied
 from layers.planning import random_draw as plan_random
 from layers.planning import routes as P
 from layers.planning import saved as plan_store
@@ -48,6 +56,7 @@ def _user_id() -> str | None:
 def district_choices(districts: list[str] | None, lang: str) -> tuple[list[dict], list[str], list[dict]]:
     """Teams whose scope meets the districts (all selected by default); objects to add by name. Returns (team
     options, chosen team ids, add-by-name options)."""
+    context.authorize(context.action())
     scope = scope_of(districts)
     store = context.store()
     teams = [tm for tm in P.teams_from_store(store)
@@ -61,10 +70,13 @@ def district_choices(districts: list[str] | None, lang: str) -> tuple[list[dict]
 
 def team_table(team_ids: list[str] | None, current: list[dict] | None) -> list[dict]:
     """The chosen teams' settings; edits already made to a team stay while it remains chosen."""
+    context.authorize(context.action())
     ids = list(team_ids or [])
     kept = {r["id"]: r for r in (current or []) if r["id"] in ids}
     missing = [i for i in ids if i not in kept]
-    fresh = {r["id"]: r for r in team_rows(P.teams_from_store(context.store(), missing))} if missing else {}
+    store = context.store()
+    check_teams(store, ids, None)          # ids come from the browser: only teams this user may plan with
+    fresh = {r["id"]: r for r in team_rows(P.teams_from_store(store, missing))} if missing else {}
     return [kept.get(i) or fresh[i] for i in ids]
 
 
@@ -74,6 +86,8 @@ def edit_candidates(trig, click, day, districts, limit, team_data, cand_data, st
     control that fired. Returns (candidate table rows, state, message)."""
     state = dict(state or {"locks": {}, "random": None})
     locks = dict(state.get("locks") or {})
+    if trig != Ids.OPEN:
+        context.authorize("plan")
     store = context.store()
     settings = context.settings()
     scope = scope_of(districts)
@@ -134,7 +148,7 @@ def edit_candidates(trig, click, day, districts, limit, team_data, cand_data, st
         if not open_id:
             return no_update, no_update, no_update
         plan = plan_store.load_plan(store, open_id, settings=context.settings())
-        check_plan_scope(plan)
+        check_plan_scope(plan, store=store)
         both = pd.concat([plan.stops, plan.unassigned], ignore_index=True)
         # the objects as they are now (own opening hours, last inspection), the ranking as it was planned
         now = P.objects(store, layers=sorted(set(both["target_layer"])), settings=settings)
@@ -153,13 +167,16 @@ def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_da
                 selected, done_date, done_result, done_hazards, done_action, lang):
     """Plan, open, save, or record a completion (``trig`` says which); returns (plan JSON for the browser-side
     store, message, saved-plan options)."""
+    context.authorize(context.action())
     store = context.store()
     settings = context.settings()
     if trig == Ids.RUN:
+        context.authorize("plan")
         scope = scope_of(districts)
-        cands = cands_frame(cand_data)
+        cands = rederive(store, cands_frame(cand_data))      # the browser's list: keys only, checked
         if len(cands) == 0:
             return no_update, _msg(lang, "plan.msg.no_cands"), no_update
+        check_teams(store, [r.get("id") for r in team_data or []], scope)
         start = P.parse_date(day) if day else date.today()
         dates = P.week_dates(start, int(days)) if int(days or 1) > 1 else [start]
         state = state or {}
@@ -173,11 +190,12 @@ def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_da
         if not open_id:
             return no_update, no_update, no_update
         plan = plan_store.load_plan(store, open_id, settings=context.settings())
-        check_plan_scope(plan)
+        check_plan_scope(plan, store=store)
         return plan_store.plan_to_json(plan), None, no_update
     if plan_data is None:
         return no_update, _msg(lang, "plan.msg.no_plan"), no_update
-    plan = plan_store.plan_from_json(plan_data)
+    context.authorize("plan" if trig == Ids.SAVE else "complete")
+    plan = trusted_plan(store, plan_store.plan_from_json(plan_data))
     if trig == Ids.SAVE:
         d = plan.params.get("districts")
         scope_of(d)  # a district user may save only inside their area
@@ -193,6 +211,9 @@ def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_da
         chosen = [stop_data[i]["key"] for i in (selected or []) if i < len(stop_data or [])]
         if not chosen:
             return no_update, _msg(lang, "plan.msg.select"), no_update
+        outside = sorted(set(chosen) - set(plan.stops["key"].astype(str)))
+        if outside:   # the stop list came from the browser: only the saved plan's own stops count
+            raise AccessDenied(f"这些对象不是计划 {plan.id} 的站点：{outside[:5]} (not stops of plan {plan.id})")
         on = P.parse_date(done_date) if done_date else date.today()
         for k in chosen:
             plan_store.record_completion(store, plan.id, k, on=on, result=done_result or "pass",
@@ -206,9 +227,10 @@ def render_plan(trig, plan_data, cand_data, districts, lang) -> tuple:
     """The plan (or, with none yet, the candidates) shown: summary, map, timeline, stops, selection,
     unassigned, and the team options of the export and move dropdowns. A change of candidates alone redraws
     only the map."""
+    context.authorize(context.action())
     store = context.store()
     scope = scope_of(districts)
-    plan = plan_store.plan_from_json(plan_data) if plan_data else None
+    plan = trusted_plan(store, plan_store.plan_from_json(plan_data)) if plan_data else None
     cands = cands_frame(cand_data)
     objs = P.objects(store, districts=scope, settings=context.settings())
     fig = plan_map(store, plan, cands, objs, lang=lang, districts=scope)
@@ -230,9 +252,10 @@ def sheet_href(plan_data, team, lang) -> str:
 
 def export_plan(trig, plan_data, team, lang) -> tuple:
     """A team's route sheet (XLSX) or the whole plan (CSV) to download. Returns (download, message)."""
+    context.authorize(context.action())
     if not plan_data:
         return no_update, _msg(lang, "plan.msg.no_plan")
-    plan = plan_store.plan_from_json(plan_data)
+    plan = trusted_plan(context.store(), plan_store.plan_from_json(plan_data))
     stem = plan.id or "plan"
     with tempfile.TemporaryDirectory() as tmp:
         if trig == Ids.XLSX:

@@ -7,7 +7,7 @@ from datetime import date
 from dash import dash_table, dcc, html
 
 from dashboard import context
-from dashboard.components.errors import calm_message
+from dashboard.components.errors import calm_message, denied_page
 from dashboard.components.nav import navbar
 from dashboard.i18n import dropdown_labels, norm_lang, t
 from dashboard.planner.access import check_plan_scope
@@ -48,6 +48,7 @@ def _district_options(store, lang: str) -> list[dict]:
                       f"({r.code})", "value": r.code} for r in d.itertuples(index=False)]
 
 
+@context.checked("read", denied=denied_page)
 def plan_layout(lang: str | None = None, **query: str) -> html.Div:
     """The planner page: controls on the left; summary, map, timeline, stops and saving on the right."""
     lang = norm_lang(lang)
@@ -179,6 +180,7 @@ def plan_summary(plan: P.Plan, lang: str) -> list[html.Div]:
     return head
 
 
+@context.checked("read", denied=denied_page)
 def sheet_layout(plan: str | None = None, team: str | None = None, lang: str | None = None, **_q: str) -> html.Div:
     """One team's route in a saved plan as a printable page: a map, the stops in order, room to sign."""
     lang = norm_lang(lang)

@@ -272,9 +272,11 @@ def _object_index(objects: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _with_target(frame: pd.DataFrame, index: pd.DataFrame) -> pd.DataFrame:
+    """A row belongs to the district and town of the object it names; its own district code counts only when
+    it names no known object."""
     out = frame.merge(index, on=["target_layer", "target_id"], how="left")
     if "district_code" in out.columns:
-        out["district_code"] = out["district_code"].where(out["district_code"].notna(), out["obj_district"])
+        out["district_code"] = out["obj_district"].where(out["obj_district"].notna(), out["district_code"])
     else:
         out["district_code"] = out["obj_district"]
     out["town_code"] = out["obj_town"]
@@ -551,9 +553,11 @@ def find_hazard(city: City, hazard_id: str) -> pd.Series:
     return h.iloc[pos]
 
 
-def object_detail(store: Store, city: City, layer: str, object_id: str, *, radius_m: float = 1000.0) -> dict:
+def object_detail(store: Store, city: City, layer: str, object_id: str, *, radius_m: float = 1000.0,
+                  districts: Iterable[str] | None = None) -> dict:
     """Everything about one object: its row, hazards (newest first, with history by status), inspections,
-    accidents, responsibilities (departments and officers) and the objects within ``radius_m``.
+    accidents, responsibilities (departments and officers) and the objects within ``radius_m`` that lie in
+    ``districts`` (None = any: pass the reader's districts, so the surroundings show nobody else's objects).
 
     Values are pandas frames and a Series; the caller turns them into a page.
     """
@@ -575,17 +579,19 @@ def object_detail(store: Store, city: City, layer: str, object_id: str, *, radiu
     depts = cached_read(store, "departments")
     resp = resp.merge(depts[["id", "name", "name_en", "kind"]].rename(columns={"id": "department_id"}),
                       on="department_id", how="left")
-    near = nearby(city, float(row["x"]), float(row["y"]), radius_m=radius_m, exclude=(layer, oid))
+    near = nearby(city, float(row["x"]), float(row["y"]), radius_m=radius_m, exclude=(layer, oid),
+                  districts=districts)
     return {"layer": layer, "row": row, "hazards": hazards, "inspections": inspections, "accidents": accidents,
             "responsibilities": resp, "nearby": near, "radius_m": radius_m,
             "as_of": city.as_of.date().isoformat() if city.as_of is not None else None}
 
 
-def nearby(city: City, x: float, y: float, *, radius_m: float, exclude: tuple[str, str] | None = None
-           ) -> pd.DataFrame:
-    """Point objects within ``radius_m`` metres of (x, y) (lon/lat): layer, id, row (label in
-    ``city.objects[layer]``), name, x, y, distance_m, grade, kind; nearest first (local equirectangular
-    distance, good to well under 1 % within a few km)."""
+def nearby(city: City, x: float, y: float, *, radius_m: float, exclude: tuple[str, str] | None = None,
+           districts: Iterable[str] | None = None) -> pd.DataFrame:
+    """Point objects within ``radius_m`` metres of (x, y) (lon/lat), only those registered in ``districts``
+    when given: layer, id, row (label in ``city.objects[layer]``), name, x, y, distance_m, grade, kind; nearest
+    first (local equirectangular distance, good to well under 1 % within a few km)."""
+    allowed = None if districts is None else list(districts)
     if not (np.isfinite(x) and np.isfinite(y)):
         return pd.DataFrame(columns=["layer", "id", "row", "name", "x", "y", "distance_m", "grade", "kind"])
     parts = []
@@ -599,6 +605,8 @@ def nearby(city: City, x: float, y: float, *, radius_m: float, exclude: tuple[st
         m = d <= radius_m
         if exclude and exclude[0] == name:
             m &= f["id"].astype(str).to_numpy() != exclude[1]
+        if allowed is not None:
+            m &= f["district_code"].isin(allowed).to_numpy()
         if m.any():
             sub = f.loc[m, ["id", "name", "x", "y"]].assign(
                 layer=name, row=f.index[m], distance_m=d[m], grade=f.loc[m, "grade"] if "grade" in f else None,

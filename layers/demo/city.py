@@ -278,14 +278,19 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
     out["accidents"] = _gdf(acc, "accidents", shapely.points(acc[["x", "y"]].to_numpy()))
     out["responsibilities"] = build_responsibilities(rng, objects, out["departments"]["id"].tolist())
 
-    # ---- users
-    users = [("admin", "city", None, "市指挥中心管理员"), ("planner", "planner", None, "执法计划员")]
-    users += [(f"d{c}", "district", c, f"{dname_of[c]}领导") for c in geo.district_codes]
+    # ---- users: one per role, a leader per district and per town (towns: t<town code>)
+    users = [("admin", "admin", None, None, "市指挥中心管理员"), ("command", "command", None, None, "指挥中心值班"),
+             ("planner", "planner", None, None, "执法计划员")]
+    users += [(f"d{c}", "district", c, None, f"{dname_of[c]}领导") for c in geo.district_codes]
+    towns = out["towns"]
+    users += [(f"t{tc}", "town", dc, tc, f"{tn}负责人")
+              for tc, dc, tn in zip(towns["code"], towns["district_code"], towns["name"], strict=True)]
     # one salt per seed (600,000 PBKDF2 rounds once, not per user): every demo user has the password "demo"
     pw = password_hash(DEMO_PASSWORD, salt=_salt(seed))
     out["users"] = pd.DataFrame({"id": [u[0] for u in users], "password_hash": [pw] * len(users),
                                  "role": [u[1] for u in users], "district_code": [u[2] for u in users],
-                                 "display_name": [u[3] for u in users]})
+                                 "town_code": [u[3] for u in users], "display_name": [u[4] for u in users],
+                                 "disabled": False, "demo": True, "changed_at": pd.NaT})
     # layers the demo does not fill (plans, plan stops, any added later) start empty
     return {name: out[name] if name in out else _empty(name) for name in LAYERS}
 

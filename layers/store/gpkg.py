@@ -520,11 +520,16 @@ def _typed(s: pd.Series, t: T) -> pd.Series:
 
 def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
     now = _now()
+    if any(t not in LAYERS or LAYERS[t].counts_as_data for t in tables):
+        _bump_data_version(con, now)
+    for t in tables:
+        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, t))
+
+
+def _bump_data_version(con: sqlite3.Connection, now: str) -> None:
     con.execute(f"INSERT INTO {META} (key, value) VALUES ('data_version', '1') ON CONFLICT(key) DO UPDATE SET "
                 "value = CAST(value AS INTEGER) + 1")
     con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_write', ?)", (now,))
-    for t in tables:
-        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, t))
 
 
 # --------------------------------------------------------------------------------------------------
