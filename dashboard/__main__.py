@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"存储 {store_path} 不存在，正在生成示范城市… (store {store_path} not found; generating the demo city "
               f"with {settings.demo_enterprises} enterprises…)", flush=True)
         build_demo_store(store_path, enterprises=settings.demo_enterprises, seed=settings.demo_seed)
-        print("示范城市用户 (demo users): admin / planner / d<district code>, password 'demo'", flush=True)
+        print("示范城市用户 (demo users): admin / command / planner / d<district code> / t<town code>, "
+              "password 'demo' (demo only)", flush=True)
     from dashboard.app import create_app
 
     app = create_app(settings)
