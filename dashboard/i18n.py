@@ -66,6 +66,7 @@ register({
     "nav.plan": ("检查计划", "Planning"),
     "nav.wall": ("指挥大屏", "Wall"),
     "nav.logout": ("退出", "Log out"),
+    "nav.admin": ("用户管理", "Users"),
     "nav.lang": ("English", "中文"),
     "nav.user": ("用户", "User"),
     "role.admin": ("系统管理员", "Administrator"),

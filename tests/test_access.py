@@ -349,3 +349,31 @@ def test_registry_test_fails_for_a_callback_without_the_check(live_app):
     finally:
         dc.GLOBAL_CALLBACK_MAP.pop("nowhere-x.children", None)
         dc.GLOBAL_CALLBACK_LIST[:] = [c for c in dc.GLOBAL_CALLBACK_LIST if c.get("output") != "nowhere-x.children"]
+
+
+# -- the admin page ------------------------------------------------------------------------------
+
+def test_admin_page_manages_users_and_tokens_and_refuses_everyone_else(request_ctx, live_app):
+    from dashboard.pages import admin
+
+    store = __import__("layers.store", fromlist=["open_store"]).open_store(live_app.store_path, create=False)
+    with request_ctx(user={"id": "admin"}, path="/admin"):
+        assert "admin-users" in str(admin.layout(lang="en"))
+        msg, table = admin.user_action(admin.Ids.ADD, "wang", "district", D2, None, "王", "a-long-password", "zh")
+        assert "wang" in str(table)
+        token = access.start_session(store, access.authenticate(store, "wang", "a-long-password"))
+        admin.user_action(admin.Ids.DISABLE, "wang", None, None, None, None, None, "zh")
+        assert access.session_principal(store, token) is None
+        with pytest.raises(RiskMapError, match="10"):
+            admin.user_action(admin.Ids.SET_PASSWORD, "wang", None, None, None, None, "short", "zh")
+        msg, tokens = admin.token_action(admin.Ids.NEW_TOKEN, "大厅", None, None, "zh")
+        url = re.search(r"/wall\?token=([\w-]+)", str(msg)).group(1)
+        assert access.wall_principal(store, url) is not None
+    for user in ({"id": "command"}, {"id": "d" + D1}, {"id": "planner"}):
+        with request_ctx(user=user, path="/admin"):
+            assert "admin-users" not in str(admin.layout(lang="zh"))
+            with pytest.raises(AccessDenied):
+                admin.user_action(admin.Ids.ADD, "evil", "admin", None, None, None, "a-long-password", "zh")
+            with pytest.raises(AccessDenied):
+                admin.token_action(admin.Ids.NEW_TOKEN, "x", None, None, "zh")
+    assert len(store.read("users", where={"id": "evil"})) == 0

@@ -268,3 +268,80 @@ def test_replayed_callbacks_over_http_with_other_districts_ids(live_app, other_p
             {"id": "plan-lang", "property": "data", "value": "zh"}], f"{trig}.n_clicks")
         assert not _leaks(r.get_json(silent=True) or {}, store), trig
     assert (store.count("plans"), store.count("inspections")) == before
+
+
+def test_a_town_leader_sees_only_its_town(request_ctx, live_app):
+    from dashboard.pages import coverage as coverage_page
+    from dashboard.pages.map import map_click, view
+    from dashboard.planner import actions
+
+    store = open_store(live_app.store_path, create=False)
+    towns = store.read("towns", columns=["code", "district_code"])
+    mine, other_town = towns[towns["district_code"] == OWN]["code"].iloc[:2].tolist()
+    ent = store.read("enterprises", columns=["id", "district_code", "town_code"])
+    neighbour = ent[ent["town_code"] == other_town]["id"].iloc[0]
+    with request_ctx(user={"id": f"t{mine}"}, path="/coverage"):
+        result = coverage_page.result_for_user("2026-11-28", None)
+        for frame in (result.dead_corners, result.blind_spots, result.supervision_gaps, result.by_town, result.cells):
+            assert set(frame["town_code"].dropna()) <= {mine}
+        assert set(result.by_district["district_code"]) <= {OWN}
+        with pytest.raises(AccessDenied):
+            coverage_page.result_for_user("2026-11-28", [OTHER])
+    with request_ctx(user={"id": f"t{mine}"}, path="/"):
+        state = {"district": None, "town": other_town, "industry": [], "grade": [], "hazard": []}
+        with pytest.raises(AccessDenied):
+            view(state, "zh")
+        with pytest.raises(AccessDenied):
+            map_click({"points": [{"customdata": f"enterprises:{neighbour}"}]}, "", "zh")
+        with pytest.raises(AccessDenied):
+            map_click({"points": [{"customdata": f"town:{other_town}"}]}, "", "zh")
+        own_view = view({"district": None, "town": None, "industry": [], "grade": [], "hazard": []}, "zh")
+        assert own_view is not None
+    with request_ctx(user={"id": f"t{mine}"}, path="/plan"):
+        _, _, add = actions.district_choices(None, "zh")
+        keys = [o["value"] for o in add]
+        assert keys and f"enterprises:{neighbour}" not in keys
+        from layers import access as acc
+        places = acc.object_places(store, keys)
+        assert set(places["town_code"]) == {mine}
+
+
+def test_every_server_callback_replayed_with_other_districts_values_leaks_nothing(live_app):
+    """Each callback the app registers, posted by a district leader with every input and state set to the other
+    district's code, list, area focus, object click or plan: no reply carries another district's object."""
+    store = open_store(live_app.store_path, create=False)
+    c = live_app.app.server.test_client()
+    assert c.post("/login", data={"username": LEADER["id"], "password": "demo", "next": "/"}).status_code == 302
+    deps = [d for d in c.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
+    ent = store.read("enterprises", columns=["id", "district_code"])
+    other_ent = ent[ent["district_code"] == OTHER]["id"].iloc[0]
+    click = {"points": [{"customdata": f"enterprises:{other_ent}", "bbox": {}},
+                        {"customdata": f"district:{OTHER}"}]}
+    variants = [OTHER, [OTHER], {"district": OTHER, "town": None, "i": 0, "stops": [{"district": OTHER}], **click},
+                f"?district={OTHER}", f"enterprises:{other_ent}", ["T03", "T04"]]
+    pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/"]
+    searches = [f"?district={OTHER}", f"?layer=enterprises&id={other_ent}", f"?district={OTHER}",
+                f"?district={OTHER}", "?plan=P1&team=T03", f"?town={OTHER}001"]
+    before = (store.count("plans"), store.count("inspections"))
+    assert len(deps) >= 15
+    for dep in deps:
+        outs = dep["output"].strip(".").split("...")
+        outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1].split("@")[0]} for o in outs]
+        for n, value in enumerate(variants):
+            def item(d: dict, v=value, n=n) -> dict:
+                if d["property"] in ("n_clicks", "n_intervals"):
+                    return {"id": d["id"], "property": d["property"], "value": 1}
+                if d["property"] == "pathname":   # the page router: every page, with the other district's ids
+                    return {"id": d["id"], "property": d["property"], "value": pages[n % len(pages)]}
+                if d["id"] == "_pages_location" and d["property"] == "search":
+                    return {"id": d["id"], "property": d["property"], "value": searches[n % len(searches)]}
+                return {"id": d["id"], "property": d["property"], "value": v}
+            inputs = [item(d) for d in dep["inputs"]]
+            state = [item(d) for d in dep["state"]]
+            first = dep["inputs"][0]
+            r = c.post("/_dash-update-component", json={
+                "output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs,
+                "state": state, "changedPropIds": [f"{first['id']}.{first['property']}"]})
+            leaked = _leaks(r.get_json(silent=True) or {}, store) if r.status_code == 200 else []
+            assert leaked == [], (dep["output"], value, leaked[:3])
+    assert (store.count("plans"), store.count("inspections")) == before

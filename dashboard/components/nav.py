@@ -18,9 +18,10 @@ def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
     user = context.current_user() or {}
     role = user.get("role")
     who = user.get("display_name") or user.get("id") or ""
+    pages = PAGES + ((("/admin", "nav.admin"),) if role == "admin" else ())
     links = [dcc.Link(t(key, lang), href=with_query(path, None, lang=lang if lang != "zh" else None),
                       className="nav-link active" if path == active else "nav-link", id=f"nav-{path.strip('/') or 'map'}")
-             for path, key in PAGES]
+             for path, key in pages]
     return html.Header(className="topbar", children=[
         html.Div(t("app.title", lang), className="brand"),
         html.Nav(links, className="nav"),

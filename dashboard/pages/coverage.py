@@ -136,7 +136,7 @@ def result_for_user(as_of: str | None, districts: list[str] | None) -> cov.Cover
     """The cached city-wide result narrowed on the server to what the session's user may see."""
     scope = context.scope(districts or None)
     result = cov.compute_cached(context.store(), as_of=_parse_date(as_of), settings=context.settings())
-    return result.for_districts(scope)
+    return result.for_districts(scope).for_towns(context.allowed_towns())
 
 
 # --------------------------------------------------------------------------------------------------

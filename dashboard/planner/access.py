@@ -28,6 +28,15 @@ def _reach() -> access.Access:
     return context.authorize(context.action())
 
 
+def narrow_objects(store, objects: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001
+    """``objects`` (``P.objects`` rows, already narrowed by district) narrowed to a town leader's town."""
+    reach = _reach()
+    if reach.towns is None or len(objects) == 0:
+        return objects
+    places = access.object_places(store, objects["key"].tolist())
+    return objects[reach.mask(places["district_code"].to_numpy(), places["town_code"].to_numpy())]
+
+
 def check_in_scope(store, key: str, scope: list[str] | None) -> None:  # noqa: ANN001
     """An object key the user may add: it names an object of the store in ``scope`` and the user's area."""
     reach = _reach()

@@ -20,6 +20,7 @@ from dashboard.planner.access import (
     check_in_scope,
     check_plan_scope,
     check_teams,
+    narrow_objects,
     rederive,
     scope_of,
     trusted_plan,
@@ -63,7 +64,7 @@ def district_choices(districts: list[str] | None, lang: str) -> tuple[list[dict]
              if scope is None or not tm.districts or set(tm.districts) & set(scope)]
     opts = [{"label": f"{tm.id} {tm.name} · {plan_export.skills_label(tm.skills, lang)}", "value": tm.id}
             for tm in teams]
-    obj = P.objects(store, districts=scope, settings=context.settings())
+    obj = narrow_objects(store, P.objects(store, districts=scope, settings=context.settings()))
     add = [{"label": f"{n} ({k})", "value": k} for n, k in zip(obj["name"], obj["key"], strict=True)]
     return opts, [tm.id for tm in teams], add
 
@@ -232,7 +233,7 @@ def render_plan(trig, plan_data, cand_data, districts, lang) -> tuple:
     scope = scope_of(districts)
     plan = trusted_plan(store, plan_store.plan_from_json(plan_data)) if plan_data else None
     cands = cands_frame(cand_data)
-    objs = P.objects(store, districts=scope, settings=context.settings())
+    objs = narrow_objects(store, P.objects(store, districts=scope, settings=context.settings()))
     fig = plan_map(store, plan, cands, objs, lang=lang, districts=scope)
     if trig == Ids.CANDS and plan_data is not None:
         return no_update, fig, no_update, no_update, no_update, no_update, no_update, no_update

@@ -80,6 +80,25 @@ class CoverageResult:
             cells=keep(self.cells),
             summary=city_summary(keep(self.by_district), keep(self.cells)), reach=self.reach, _travel=self._travel)
 
+    def for_towns(self, codes: Iterable[str] | None) -> CoverageResult:
+        """The same result narrowed to the towns ``codes`` (None = no narrowing), for a town leader: its objects,
+        cells and gaps, and its own row in place of the district's."""
+        if codes is None:
+            return self
+        codes = set(codes)
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["town_code"].isin(codes)] if len(frame) else frame
+
+        towns = keep(self.by_town)
+        return CoverageResult(
+            as_of=self.as_of, dead_corners=keep(self.dead_corners), blind_spots=keep(self.blind_spots),
+            supervision_gaps=keep(self.supervision_gaps), by_district=towns.drop(columns=["town_code"]).iloc[0:0]
+            if len(towns) == 0 else towns.drop(columns=["town_code"]), by_town=towns,
+            ignored_inspections=self.ignored_inspections.iloc[0:0], future_inspections=self.future_inspections.iloc[0:0],
+            cells=keep(self.cells), summary=city_summary(towns, keep(self.cells)), reach=self.reach,
+            _travel=self._travel)
+
     def sheets(self, lang: str = "zh") -> dict[str, pd.DataFrame]:
         """Frames for an export (sheet name -> frame), reasons in ``lang`` first."""
         zh = lang != "en"
