@@ -24,8 +24,7 @@ TODAY = dt.date(2026, 6, 1)
 CODES = credit_code.make_many(10, seed=5)
 
 
-@pytest.fixture
-def city(tmp_path):
+def build_city(tmp_path: Path):
     """Two districts (lon 114.2-114.4, lat 30.5-30.7) and one enterprise E0."""
     store = open_store(tmp_path / "city.gpkg")
     west = MultiPolygon([Polygon([(114.2, 30.5), (114.3, 30.5), (114.3, 30.7), (114.2, 30.7)])])
@@ -37,6 +36,11 @@ def city(tmp_path):
             {"id": ["E0"], "name": ["老企业"], "industry": ["hazchem"], "grade": ["major"]},
             geometry=[Point(114.25, 30.6)], crs=4326))
     return store
+
+
+@pytest.fixture
+def city(tmp_path):
+    return build_city(tmp_path)
 
 
 def _state(store):

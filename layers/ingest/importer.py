@@ -430,8 +430,14 @@ def _column(schema: Layer, c: Any, raw: pd.Series, rows: np.ndarray, report: Imp
                   lambda i: f"值“{text[i]}”不是是/否，已清空", lambda i: f"value {text[i]!r} is not yes/no; cleared")
         return vals
     # dates
-    vals, bad = validate.to_date(raw, with_time=c.type is T.DATETIME)
+    vals, bad, far = validate.to_date(raw, with_time=c.type is T.DATETIME)
     text = None
+    if far.any():
+        shown = validate.to_text(raw).to_numpy(dtype=object)
+        span = f"{validate.MIN_YEAR}-01-01..{validate.MAX_YEAR}-12-31"
+        _flag(report, st, rows, far, label, QUARANTINED,
+              lambda i: f"{label} {shown[i]} 超出可用范围 {span}（年份写错了？）",
+              lambda i: f"{c.en} {shown[i]} is outside the usable range {span} (a mistyped year?)")
     if bad.any():
         text = validate.to_text(raw).to_numpy(dtype=object)
         if c.required and bad.sum() == (validate.to_text(raw).notna()).sum():
@@ -451,7 +457,7 @@ def _column(schema: Layer, c: Any, raw: pd.Series, rows: np.ndarray, report: Imp
 
         _flag(report, st, rows, bad, label, QUARANTINED if c.required else FIXED, zh, en)
     if c.required:
-        _flag(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad, label, QUARANTINED,
+        _flag(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad & ~far, label, QUARANTINED,
               f"必填字段“{label}”为空", f"required field {c.en!r} is empty")
     if (schema.name, c.name) in EVENT_DATES:
         future = (vals > pd.Timestamp(today)).to_numpy(dtype=bool)

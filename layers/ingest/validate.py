@@ -237,27 +237,47 @@ _DATE_RE = re.compile(
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?\s*$")
 
 
-def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.ndarray]:
+#: the years a date may have: nothing this product records (inspections, hazards, accidents, plans) happened
+#: before 1900 (Excel's day 0 is 1900-01-00, so an empty date cell typed as 0 lands below it) or is due after
+#: 2199; both ends sit well inside ``datetime64[ns]`` (1677-09-21 .. 2262-04-11), which wraps beyond them
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
+def _years_outside(years: np.ndarray) -> np.ndarray:
+    return (years < MIN_YEAR) | (years > MAX_YEAR)
+
+
+def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Dates from real date cells (Excel, GDAL) or strict text: ``2024-03-15``, ``2024/3/15``, ``2024.3.15``,
     ``2024年3月15日`` (optionally followed by a time). Anything else (``3/15/2024``, ``15.03.24``, a bare
-    number) is not a date: the mask marks it. Returns ``datetime64[ns]`` (NaT where empty or bad).
+    number) is not a date: the ``bad`` mask marks it.
+
+    Returns ``(values, bad, out_of_range)``: ``datetime64[ns]`` values (NaT where empty, bad or out of range),
+    and ``out_of_range`` marking dates whose year is outside :data:`MIN_YEAR`..:data:`MAX_YEAR`. The year is
+    checked before any conversion, so ``2924-03-15`` or Excel's ``9999-12-31`` never wrap around.
     """
     n = len(s)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    far = np.zeros(n, dtype=bool)
     if n == 0:
-        return pd.Series(out, index=s.index), np.zeros(0, dtype=bool)
+        return pd.Series(out, index=s.index), np.zeros(0, dtype=bool), far
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         vals = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        vals = vals.astype("datetime64[ns]")
         if not with_time:
-            vals = vals.dt.normalize()
-        return pd.Series(vals.to_numpy(), index=s.index), np.zeros(n, dtype=bool)
+            vals = vals.dt.floor("D")
+        arr = vals.to_numpy()  # in the column's own unit (GDAL gives ms): no overflow yet
+        far = ~np.isnat(arr) & _years_outside(arr.astype("datetime64[Y]").astype(np.int64) + 1970)
+        arr[far] = np.datetime64("NaT")
+        return pd.Series(arr.astype("datetime64[ns]"), index=s.index), np.zeros(n, dtype=bool), far
     is_dateobj = s.map(lambda v: isinstance(v, (dt.date, pd.Timestamp))).to_numpy(dtype=bool)
     if is_dateobj.any():
-        objs = pd.to_datetime(s[is_dateobj].map(lambda v: pd.Timestamp(v)), errors="coerce")
+        objs = s[is_dateobj]
+        far[is_dateobj] = _years_outside(np.array([v.year for v in objs], dtype=np.int64))
+        fits = is_dateobj & ~far
+        stamps = pd.to_datetime(s[fits].map(lambda v: pd.Timestamp(v)), errors="coerce")
         if not with_time:
-            objs = objs.dt.normalize()
-        out[is_dateobj] = objs.to_numpy(dtype="datetime64[ns]")
+            stamps = stamps.dt.normalize()
+        out[fits] = stamps.to_numpy(dtype="datetime64[ns]")
     text = to_text(s.where(~is_dateobj, None))
     present = text.notna().to_numpy(dtype=bool)
     bad = np.zeros(n, dtype=bool)
@@ -274,15 +294,18 @@ def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.nda
             parts["minute"] = pd.to_numeric(m["M"], errors="coerce").fillna(0)
             parts["second"] = pd.to_numeric(m["S"], errors="coerce").fillna(0)
         ok = parts[["year", "month", "day"]].notna().all(axis=1).to_numpy(dtype=bool)
+        far_text = ok & _years_outside(parts["year"].fillna(MIN_YEAR).to_numpy(dtype=np.int64))
+        ok = ok & ~far_text
         stamps = np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
         if ok.any():
             conv = pd.to_datetime(parts[ok].astype(int), errors="coerce")
             stamps[ok] = conv.to_numpy(dtype="datetime64[ns]")
         idx = np.flatnonzero(present)
         out[idx] = stamps
-        bad[idx] = np.isnat(stamps)
-    return pd.Series(out, index=s.index), bad
+        far[idx] = far_text
+        bad[idx] = np.isnat(stamps) & ~far_text
+    return pd.Series(out, index=s.index), bad, far
 
 
 __all__ = ["ColumnMap", "map_columns", "norm_header", "allowed_lookup", "allowed_labels", "to_text", "to_enum",
-           "to_number", "to_bool", "to_date", "numeric_raw", "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]
+           "to_number", "to_bool", "to_date", "numeric_raw", "MIN_YEAR", "MAX_YEAR", "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]
