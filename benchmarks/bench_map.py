@@ -170,11 +170,13 @@ def bench_city(n: int, *, seed: int, cache: Path, calls: int, repeat: int) -> di
             res["plain_bytes"] = len(plain_json.encode())
             with tempfile.TemporaryDirectory() as tmp:
                 res["plain_browser"] = plain_page_time(pw, plain, Path(tmp))
-        user = {"id": "admin", "role": "city", "district_code": None, "display_name": "admin"}
         import flask
 
+        from layers import access
+
         with app.server.test_request_context("/"):
-            flask.session["user"] = user
+            store = open_store(path, create=False)
+            flask.session["sid"] = access.start_session(store, access.authenticate(store, "admin", "demo"))
             v = map_page.view(map_page.parse_state({}), "zh")
             res["figure_bytes"] = len(to_json_plotly(v["figure"]).encode())
             res["page_bytes"] = len(to_json(map_page.layout()).encode())
