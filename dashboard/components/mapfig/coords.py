@@ -42,12 +42,14 @@ def simplify(geoms: np.ndarray, tolerance: float) -> np.ndarray:
 
 def chain_lines(geoms: np.ndarray) -> np.ndarray:
     """Join line parts that meet end to end into long polylines (walking the network), same drawing.
+    Points, polygons and empty lines among ``geoms`` are left out.
 
     A street grid of n short segments becomes about (odd-degree nodes)/2 polylines. Plotly draws one SVG path
     per NaN-separated part of a line trace, so this turns thousands of paths into a few hundred.
     """
     parts = shapely.get_parts(np.asarray(geoms, dtype=object))
-    parts = parts[shapely.get_type_id(parts) == 1]
+    # empty lines (a road clipped to a box it only touches) have no ends to join
+    parts = parts[(shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)]
     n = len(parts)
     if n == 0:
         return np.empty(0, dtype=object)
