@@ -78,6 +78,7 @@ register({
     "object.col.name": ("名称", "Name"),
     "object.col.layer": ("图层", "Layer"),
     "object.overdue": ("逾期", "overdue"),
+    "object.five_unknown": ("未填报", "not recorded"),
     "object.as_of": ("逾期按数据截至日计算", "overdue as of the data date"),
 })
 
@@ -88,8 +89,35 @@ _VALUE_LABELS = {"grade": GRADES, "industry": INDUSTRIES, "status": ENTERPRISE_S
 _KIND_LABELS = {"venues": VENUE_KINDS, "gas_stations": GAS_STATION_KINDS}
 
 
+def _missing(v: object) -> bool:
+    """An empty cell: None, NA, NaT or NaN (as a store read or a sheet leaves it)."""
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v))
+
+
+def _flag(v: object) -> bool | None:
+    """A yes/no cell: True, False, or None when it was left empty."""
+    return None if _missing(v) else bool(v)
+
+
+def _text(*values: object) -> str:
+    """The first of ``values`` that is a non-empty text, else "—"."""
+    return next((v for v in values if isinstance(v, str) and v.strip()), "—")
+
+
+def _five(h: pd.Series, lang: str) -> html.Span:
+    """The five-in-place marks of a hazard: ✓ in place, ✗ missing, — not recorded."""
+    marks = []
+    for k in FIVE_IN_PLACE:
+        name, flag = label(FIVE_IN_PLACE, k, lang), _flag(h.get(k))
+        if flag is None:
+            marks.append(html.Span("—", title=f"{name}: {t('object.five_unknown', lang)}", className="five-unknown"))
+        else:
+            marks.append(html.Span("✓" if flag else "✗", title=name, className="five-ok" if flag else "five-missing"))
+    return html.Span(marks)
+
+
 def _fmt(v: object) -> str:
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+    if _missing(v):
         return "—"
     if isinstance(v, pd.Timestamp):
         return v.date().isoformat()
@@ -146,14 +174,12 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
     for _, h in d["hazards"].iterrows():
         tags = [html.Span(label(HAZARD_STATUS, h["status"], lang),
                           className="status-tag closed" if h["status"] == "closed" else "status-tag")]
-        if bool(h.get("overdue")):
+        if _flag(h.get("overdue")):
             tags.append(html.Span(t("object.overdue", lang), className="status-tag overdue"))
-        five = [html.Span("✓" if bool(h.get(k)) is True else "✗", title=label(FIVE_IN_PLACE, k, lang),
-                          className="five-ok" if bool(h.get(k)) is True else "five-missing") for k in FIVE_IN_PLACE]
         hz_rows.append([html.Span(label(HAZARD_LEVELS, h["level"], lang),
                                   className="status-tag major" if h["level"] == "major" else "status-tag"),
-                        _fmt(h.get("description") or h.get("type")), html.Span(tags), _fmt(h.get("found_date")),
-                        _fmt(h.get("deadline")), _fmt(h.get("closed_date")), html.Span(five),
+                        _text(h.get("description"), h.get("type")), html.Span(tags), _fmt(h.get("found_date")),
+                        _fmt(h.get("deadline")), _fmt(h.get("closed_date")), _five(h, lang),
                         _fmt(h.get("responsible_person"))])
     insp_rows = [[_fmt(i.get("date")), _fmt(i.get("team_id")), label(INSPECTION_RESULTS, i.get("result"), lang)
                   if isinstance(i.get("result"), str) else "—", _fmt(i.get("hazards_found")),
@@ -171,7 +197,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
                                                              if again else None]),
                              _fmt(a.get("deaths")), _fmt(a.get("injuries")), _fmt(a.get("description"))])
     resp_rows = [[(r.get("name_en") if lang == "en" and isinstance(r.get("name_en"), str) else _fmt(r.get("name"))),
-                  t("object.lead", lang) if r.get("lead") is True else "", _fmt(r.get("officer"))]
+                  t("object.lead", lang) if _flag(r.get("lead")) else "", _fmt(r.get("officer"))]
                  for _, r in d["responsibilities"].iterrows()]
     near = d["nearby"]
     near_rows = [[html.A(n, href=with_query("/object", None, layer=lay, id=str(i), lang=lang if lang != "zh"
