@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pandas as pd
 import pytest
-from test_import_bad import TODAY, _csv, _quarantined, build_city
+from test_import_bad import TODAY, _csv, _quarantined, _rejected, build_city
 
 from layers.ingest.importer import import_file
 
@@ -86,3 +87,74 @@ def test_date_before_1900_is_quarantined(city, tmp_path, value):
     rep = import_file(city, "inspections", f, today=TODAY)
     assert (rep.written, rep.quarantined) == (1, 1)
     _quarantined(city, rep, 3, value, "outside the usable range")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sheets whose used range is far larger than their data
+# ---------------------------------------------------------------------------------------------------
+
+def _workbook_with_far_cell(path, far: str, *, value: object = "x"):
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["编号", "名称", "行业", "风险等级", "经度", "纬度"])
+    ws.append(["A1", "甲", "工贸", "低", 114.25, 30.6])
+    if value is None:
+        ws[far].font = Font(bold=True)  # formatting only: <c r="…" s="1"/>
+    else:
+        ws[far] = value
+    wb.save(path)
+    return path
+
+
+def test_cell_at_xfd1048576_is_rejected_not_an_abort(tmp_path):
+    """One stray cell at the last cell of a sheet made calamine ask for 549 GB; the process died (exit 134)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    f = _workbook_with_far_cell(tmp_path / "e.xlsx", "XFD1048576")
+    assert f.stat().st_size < 10_000
+    build_city(tmp_path)
+    res = subprocess.run([sys.executable, "-m", "layers", "import", "enterprises", str(f), "--store",
+                          str(tmp_path / "city.gpkg"), "--crs", "wgs84"], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], timeout=120)
+    assert res.returncode == 1, (res.returncode, res.stdout, res.stderr[-2000:])
+    assert "XFD1048576" in res.stdout and "超过上限" in res.stdout and "more than the limit" in res.stdout
+
+
+def test_cell_at_az400000_is_rejected_before_reading(city, tmp_path):
+    f = _workbook_with_far_cell(tmp_path / "e.xlsx", "AZ400000")
+    rep = _rejected(city, lambda: import_file(city, "enterprises", f, crs="wgs84"), "AZ400000",
+                    "reaches AZ400000")
+    issue = rep.issues[0]
+    assert "400000 行 × 52 列" in issue.reason_zh and "400000 rows x 52 columns" in issue.reason_en
+    assert "另存为 CSV" in issue.reason_zh and "save it as CSV" in issue.reason_en
+
+
+def test_far_cell_with_formatting_only_is_no_problem(city, tmp_path):
+    f = _workbook_with_far_cell(tmp_path / "e.xlsx", "AZ400000", value=None)
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert rep.written == 1
+
+
+def test_scan_counts_cells_without_a_reference(tmp_path):
+    """Some writers leave out r="A1": the cells then follow one another, and still count."""
+    import zipfile
+
+    from layers.ingest.xlsx import scan_sheet
+
+    f = _workbook_with_far_cell(tmp_path / "e.xlsx", "C3")
+    g = tmp_path / "noref.xlsx"
+    with zipfile.ZipFile(f) as zi, zipfile.ZipFile(g, "w") as zo:
+        for info in zi.infolist():
+            data = zi.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", data)
+                data = data.replace(b"</sheetData>", b'<row r="5000">' + b"<c><v>1</v></c>" * 300 + b"</row></sheetData>")
+            zo.writestr(info, data)
+    scan = scan_sheet(g, 0, limit=1 << 30)
+    assert scan is not None and scan.rows >= 5000 and scan.cols >= 300
+    assert scan_sheet(f, 0, limit=1 << 30).far_cell == "F3"

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from geo.crs import SourceCRS, from_pyproj
+from layers.ingest import xlsx
 
 #: default limit on what a zip may unpack to (bytes)
 MAX_UNPACKED_BYTES = 1 << 30  # 1 GiB
@@ -141,7 +142,7 @@ def read_any(path: Path, *, encoding: str | None = None, layer_hint: str | None 
         want = _MAGIC_OLE if path.suffix.lower() == ".xls" else _MAGIC_ZIP
         if not head.startswith(want):
             raise _not_what_it_says(path, "Excel 工作簿 (Excel workbook)", actual)
-        return read_xlsx(path, layer_hint=layer_hint)
+        return read_xlsx(path, layer_hint=layer_hint, max_unpacked_bytes=max_unpacked_bytes)
     if kind == "geojson":
         if actual or not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
             raise _not_what_it_says(path, "GeoJSON", actual)
@@ -283,11 +284,14 @@ def _drop_blank_rows(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFram
 # Excel
 # --------------------------------------------------------------------------------------------------
 
-def read_xlsx(path: Path, *, layer_hint: str | None = None) -> RawTable:
+def read_xlsx(path: Path, *, layer_hint: str | None = None, max_unpacked_bytes: int = MAX_UNPACKED_BYTES
+              ) -> RawTable:
     """First sheet (or the sheet named like the layer) read with python-calamine.
 
     Cells keep their types: text stays text (a credit code stored as text is never a number), real date
-    cells come back as ``datetime.date``/``datetime.datetime``, numbers as float.
+    cells come back as ``datetime.date``/``datetime.datetime``, numbers as float. A sheet whose grid from A1
+    to its farthest cell exceeds :data:`~layers.ingest.xlsx.MAX_SHEET_CELLS` is rejected before calamine
+    reads it (XLSX: from the sheet XML; XLS: from calamine's size of the sheet, before its cells are copied).
     """
     from python_calamine import CalamineError, CalamineWorkbook
 
@@ -315,8 +319,21 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None) -> RawTable:
         if len(names) > 1:
             notes.append((f"工作簿有 {len(names)} 个工作表，读取了“{names[chosen]}”",
                           f"the workbook has {len(names)} sheets; read {names[chosen]!r}"))
+        if path.suffix.lower() != ".xls":
+            try:
+                scan = xlsx.scan_sheet(path, chosen, limit=max_unpacked_bytes)
+            except xlsx.SheetTooLarge:
+                raise BadFile(f"Excel 文件 {path.name} 的工作表解压后超过声明的大小或上限 {max_unpacked_bytes} 字节（疑似压缩炸弹）",
+                              f"a sheet of Excel file {path.name} unpacks beyond its declared size or the limit of "
+                              f"{max_unpacked_bytes} bytes (a zip bomb?)") from None
+            if scan is not None:
+                _check_sheet_size(path, names[chosen], scan.rows, scan.cols)
         try:
-            cells = wb.get_sheet_by_index(chosen).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_index(chosen)
+            _check_sheet_size(path, names[chosen], sheet.total_height + 1, sheet.total_width + 1)
+            cells = sheet.to_python(skip_empty_area=False)
+        except BadFile:
+            raise
         except Exception as exc:  # corrupt sheet XML
             raise BadFile(f"Excel 文件 {path.name} 无法读取：{exc}",
                           f"cannot read Excel file {path.name}: {type(exc).__name__}: {exc}") from None
@@ -343,6 +360,19 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None) -> RawTable:
     rows = np.arange(header_idx + 2, header_idx + 2 + len(frame), dtype=np.int64)
     frame, rows = _drop_blank_rows(frame, rows)
     return RawTable(frame=frame, rows=rows, kind="xlsx", notes=notes)
+
+
+def _check_sheet_size(path: Path, sheet: str, rows: int, cols: int) -> None:
+    if rows * cols <= xlsx.MAX_SHEET_CELLS:
+        return
+    far = xlsx.cell_name(rows - 1, cols - 1)
+    raise BadFile(f"Excel 文件 {path.name} 的工作表“{sheet}”的已用区域是 A1:{far}（{rows} 行 × {cols} 列 = "
+                  f"{rows * cols:,} 个单元格），超过上限 {xlsx.MAX_SHEET_CELLS:,} 个单元格；多半是数据以外有误填或残留的"
+                  f"单元格（最远到 {far}）：请删掉数据以外的行和列后保存，或另存为 CSV",
+                  f"the sheet {sheet!r} of Excel file {path.name} reaches {far} (A1:{far}, {rows} rows x {cols} "
+                  f"columns = {rows * cols:,} cells), more than the limit of {xlsx.MAX_SHEET_CELLS:,} cells; most "
+                  f"likely a stray cell far from the data: delete the rows and columns after the data and save, "
+                  "or save it as CSV", field=far)
 
 
 # --------------------------------------------------------------------------------------------------
