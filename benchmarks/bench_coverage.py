@@ -543,11 +543,9 @@ def main(argv: list[str]) -> int:
 
 def siting_check(frames: dict[str, pd.DataFrame], settings: Settings, *, quick: bool) -> None:
     """New bases for the cells beyond a 10-minute reach of 8 bases: greedy against the MCLP solved by HiGHS."""
-    from dataclasses import replace
-
     few = dict(frames)
     few["teams"] = frames["teams"].iloc[:8]
-    s10 = replace(settings, reach_minutes=10.0)
+    s10 = settings.model_copy(update={"reach_minutes": 10.0})
     result = compute_frames(few, as_of=AS_OF, settings=s10, today=TODAY)
     unreached = float(result.cells.loc[~result.cells["in_reach"], "risk"].sum())
     print(f"siting (reach 10 min): {int((~result.cells['in_reach']).sum()):,} risk cells beyond reach of 8 bases "

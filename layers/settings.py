@@ -1,129 +1,386 @@
 """One frozen settings object, built from the environment when the app or a command starts.
 
-Every setting has a default, an environment variable ``RISKMAP_<NAME>`` and a help text; ``tests`` check
-each is documented in the README. Nothing here is read at import time of other modules.
+Every setting has a default, an environment variable ``RISKMAP_<NAME>``, a help text and a type that says what
+it allows (pydantic-settings validates it: a choice, a range, a typed map). A value that is not allowed, or a
+``RISKMAP_*`` variable that is no setting, stops the start with a message that names the variable, the value
+and what is allowed, in Chinese and English (:class:`SettingsInvalid`), never a silent default. Map settings
+are JSON objects merged over their defaults. ``tests`` check each setting is documented in the README, whose
+table is :func:`markdown_table` (``python -m layers.settings`` prints it). Nothing here is read at import time
+of other modules.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
-from dataclasses import dataclass, field, fields
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from layers.errors import RiskMapError
+from layers.schema import CONDITION_CLASSES, GRADE_ORDER, OBJECT_LAYERS, VENUE_KINDS
 
 DEFAULT_STORE = Path("data") / "city.gpkg"
+PREFIX = "RISKMAP_"
+#: ``RISKMAP_*`` variables that are not settings (read by ``python -m layers user``), so not refused
+NOT_SETTINGS = frozenset({"RISKMAP_NEW_PASSWORD"})
+
+
+class SettingsInvalid(RiskMapError, ValueError):
+    """A setting's value is not allowed, or a ``RISKMAP_*`` variable is no setting: the app does not start."""
+
+
+# --------------------------------------------------------------------------------------------------
+# what a setting allows: a type, and the same said in words (for the refusal and the README)
+# --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a value may be, in Chinese and English; for a map also what its keys and values may be."""
+
+    zh: str
+    en: str
+    key: Allowed | None = None
+    value: Allowed | None = None
+
+
+def _allowed(tp: Any) -> Allowed | None:
+    return next((a for a in get_args(tp)[1:] if isinstance(a, Allowed)), None)
+
+
+def _whole(lo: int, hi: int, zh_unit: str = "", en_unit: str = "") -> Any:
+    return Annotated[int, Field(ge=lo, le=hi), Allowed(f"{lo} 到 {hi} 的整数{zh_unit}",
+                                                      f"a whole number{en_unit} from {lo} to {hi}")]
+
+
+def _number(lo: float, hi: float, *, above: bool = False, zh_unit: str = "", en_unit: str = "") -> Any:
+    low = Field(gt=lo) if above else Field(ge=lo)
+    zh = f"{'大于' if above else '不小于'} {lo:g}、不大于 {hi:g} 的数{zh_unit}"
+    en = f"a number{en_unit} {'over' if above else 'from'} {lo:g} {'up to' if above else 'to'} {hi:g}"
+    return Annotated[float, low, Field(le=hi, allow_inf_nan=False), Allowed(zh, en)]
+
+
+def _one_of(*values: str, zh_note: str = "", en_note: str = "") -> Any:
+    return Annotated[Literal[values], Allowed(f"{'、'.join(values)} 之一{zh_note}",
+                                              f"one of {', '.join(values)}{en_note}")]
+
+
+def _text(pattern: str, zh: str, en: str) -> Any:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(en)
+        return value
+
+    return Annotated[str, AfterValidator(check), Allowed(zh, en)]
+
+
+def _map(key: Any, value: Any) -> Any:
+    k, v = _allowed(key), _allowed(value)
+    return Annotated[dict[key, value], Allowed(
+        f"JSON 对象（并入默认值）；键：{k.zh}；值：{v.zh}",
+        f"a JSON object (merged over the default); keys: {k.en}; values: {v.en}", key=k, value=v)]
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_WORDS = "1/0, true/false, yes/no, on/off"
 
 
-def _json(value: str) -> Any:
-    return json.loads(value)
+def _flag(value: Any) -> Any:
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ValueError(_WORDS)
+        return word in _TRUE
+    return value
 
 
-@dataclass(frozen=True)
-class Settings:
-    store: str = field(default=str(DEFAULT_STORE), metadata={"help": "GeoPackage path of the store"})
-    host: str = field(default="127.0.0.1", metadata={"help": "address the app listens on"})
-    port: int = field(default=8050, metadata={"help": "port the app listens on (also PORT)"})
-    lang: str = field(default="zh", metadata={"help": "default language: zh or en"})
-    tile_url: str = field(default="", metadata={
-        "help": "optional XYZ tile URL template ({z}/{x}/{y}) of an intranet tile server; empty = offline basemap"})
-    tile_crs: str = field(default="wgs84", metadata={"help": "CRS of the tiles: wgs84 or gcj02 (draw shifted)"})
-    secret_key: str = field(default="", metadata={
-        "help": "session cookie secret; empty = a key generated once into a file beside the store (mode 0600), "
-                "shared by every worker on that store"})
-    auth: bool = field(default=True, metadata={
-        "help": "require login (per-district access); 0 = a read-only city-wide kiosk without login"})
-    secure_cookies: str = field(default="auto", metadata={
-        "help": "Secure session cookie: auto (when the request came over TLS), 1 (always) or 0 (never)"})
-    behind_proxy: bool = field(default=False, metadata={
-        "help": "trust X-Forwarded-Proto/-For/-Host from one reverse proxy (for TLS detection and client addresses)"})
-    wall_frame_origin: str = field(default="", metadata={
-        "help": "an origin allowed to frame /wall (e.g. https://screen.example.gov.cn); empty = no framing"})
-    demo_enterprises: int = field(default=5000, metadata={"help": "enterprises in the generated demo city"})
-    demo_seed: int = field(default=7, metadata={"help": "seed of the generated demo city"})
+def _tristate(value: Any) -> Any:
+    """``auto`` stays; the on/off words (and True/False) become ``"1"``/``"0"``."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return "1" if word in _TRUE else "0" if word in _FALSE else word
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(_flag), Allowed(f"{_WORDS.replace(', ', '、')} 之一", f"one of {_WORDS}")]
+Grade = _one_of(*GRADE_ORDER)
+Days = _whole(1, 3650, "（天）", " of days")
+Weight = _number(0, 1000)
+_HHMM = r"(?:[01]?\d|2[0-3]):[0-5]\d|24:00"
+_HOURS = rf"(?:{_HHMM})-(?:{_HHMM})(?:[,;](?:{_HHMM})-(?:{_HHMM}))*|24h"
+_SERVICE_KEY = rf"(?:{'|'.join(OBJECT_LAYERS)})(?:\.(?:{'|'.join(GRADE_ORDER)}))?"
+
+_INTERVALS = {"major": 30, "high": 90, "moderate": 180, "low": 365}
+_CONDITION_INTERVALS = {"5": 30, "4": 60, "3": 180, "2": 365, "1": 365}
+_GRADE_WEIGHTS = {"major": 10.0, "high": 5.0, "moderate": 2.0, "low": 1.0}
+_VENUE_GRADES = {"ktv": "high", "foot_massage": "high", "bar": "high", "mall": "moderate", "cinema": "moderate",
+                 "stadium": "moderate", "school": "moderate", "hospital": "moderate", "market": "moderate",
+                 "hotel": "low"}
+_RISK_INDEX_WEIGHTS = {
+    "major_enterprise": 10.0, "high_enterprise": 5.0, "moderate_enterprise": 2.0, "low_enterprise": 1.0,
+    "open_major_hazard": 8.0, "open_general_hazard": 1.0, "overdue_hazard": 3.0,
+    "bridge_tunnel_class45": 6.0, "venue_per_1000_capacity": 1.0, "gas_high_km": 2.0,
+}
+_VENUE_HOURS = {"ktv": "19:00-23:59", "foot_massage": "18:00-23:59", "bar": "19:00-23:59", "mall": "10:00-21:00",
+                "cinema": "10:00-22:00", "stadium": "09:00-21:00", "school": "08:00-17:00",
+                "hospital": "08:00-18:00", "market": "06:00-18:00", "hotel": "00:00-23:59"}
+_SERVICE_MINUTES = {"enterprises.major": 120, "enterprises.high": 90, "enterprises.moderate": 60,
+                    "enterprises.low": 45, "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}
+
+
+def _default(value: Any, help_: str) -> Any:
+    """A field with its help text; a map default is copied for each object."""
+    if isinstance(value, dict):
+        return Field(default_factory=lambda: dict(value), description=help_)
+    return Field(default=value, description=help_)
+
+
+# --------------------------------------------------------------------------------------------------
+# the settings
+# --------------------------------------------------------------------------------------------------
+
+#: the environment :meth:`Settings.from_env` reads while it builds one object (None: keywords and defaults only)
+_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("riskmap_settings_env", default=None)
+
+
+class Settings(BaseSettings):
+    """Every setting of the app and the commands; see the README's table (:func:`markdown_table`)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    store: Annotated[str, Field(min_length=1)] = _default(str(DEFAULT_STORE), "GeoPackage path of the store")
+    host: _text(r"[^\s/]+", "主机名或 IP 地址", "a host name or IP address") = _default(
+        "127.0.0.1", "address the app listens on")
+    port: _whole(1, 65535) = _default(8050, "port the app listens on (also PORT)")
+    lang: _one_of("zh", "en") = _default("zh", "default language")
+    tile_url: _text(r"|(?:https?://|/)[^\s]*", "空，或含 {z} {x} {y} 的 http(s):// 或 / 开头的地址",
+                    "empty, or an http(s):// or /… URL with {z}, {x} and {y}") = _default(
+        "", "optional XYZ tile URL template ({z}/{x}/{y}) of an intranet tile server; empty = offline basemap")
+    tile_crs: _one_of("wgs84", "gcj02", zh_note="（百度 BD-09 瓦片不支持）", en_note=" (Baidu BD-09 tiles are not supported)") = _default(
+        "wgs84", "CRS of the tiles (gcj02: drawn shifted)")
+    secret_key: str = _default("", "session cookie secret; empty = a key generated once into a file beside the "
+                                   "store (mode 0600), shared by every worker on that store")
+    auth: Flag = _default(True, "require login (per-district access); 0 = a read-only city-wide kiosk without login")
+    secure_cookies: Annotated[_one_of("auto", "1", "0", zh_note="（或 true/false 等开关词）",
+                                      en_note=" (or an on/off word)"), BeforeValidator(_tristate)] = _default(
+        "auto", "Secure session cookie: auto (when the request came over TLS), 1 (always) or 0 (never)")
+    behind_proxy: Flag = _default(False, "trust X-Forwarded-Proto/-For/-Host from one reverse proxy (for TLS "
+                                         "detection and client addresses)")
+    wall_frame_origin: _text(r"|https?://[A-Za-z0-9.-]+(?::\d{1,5})?", "空，或 http(s)://主机[:端口]（不含路径）",
+                             "empty, or http(s)://host[:port] (no path)") = _default(
+        "", "an origin allowed to frame /wall (e.g. https://screen.example.gov.cn); empty = no framing")
+    demo_enterprises: _whole(1, 1_000_000) = _default(5000, "enterprises in the generated demo city")
+    demo_seed: _whole(0, 2**32 - 1) = _default(7, "seed of the generated demo city")
     #: inspection interval in days per grade (dead corners)
-    intervals: dict = field(default_factory=lambda: {"major": 30, "high": 90, "moderate": 180, "low": 365}, metadata={
-        "help": "JSON: days between inspections per grade"})
+    intervals: _map(Grade, Days) = _default(_INTERVALS, "days between inspections per grade")
     #: interval in days per condition class for bridges, tunnels and gas stations
-    condition_intervals: dict = field(default_factory=lambda: {"5": 30, "4": 60, "3": 180, "2": 365, "1": 365},
-                                      metadata={"help": "JSON: days between inspections per condition class"})
+    condition_intervals: _map(_one_of(*sorted(CONDITION_CLASSES)), Days) = _default(
+        _CONDITION_INTERVALS, "days between inspections per condition class")
     #: risk weight per grade
-    grade_weights: dict = field(default_factory=lambda: {"major": 10.0, "high": 5.0, "moderate": 2.0, "low": 1.0},
-                                metadata={"help": "JSON: risk weight per grade"})
+    grade_weights: _map(Grade, Weight) = _default(_GRADE_WEIGHTS, "risk weight per grade")
     #: grade a venue is inspected and weighted as, by kind (coverage: dead corners and blind spots)
-    venue_grades: dict = field(default_factory=lambda: {
-        "ktv": "high", "foot_massage": "high", "bar": "high", "mall": "moderate", "cinema": "moderate",
-        "stadium": "moderate", "school": "moderate", "hospital": "moderate", "market": "moderate", "hotel": "low"},
-        metadata={"help": "JSON: risk grade a crowded venue is treated as, by kind (sets its inspection interval "
-                          "and risk weight)"})
-    venue_crowd_capacity: int = field(default=1000, metadata={
-        "help": "a venue holding at least this many people is treated as one grade higher"})
-    h3_resolution: int = field(default=8, metadata={"help": "H3 resolution of the blind-spot grid"})
-    coverage_window_days: int = field(default=365, metadata={"help": "window in which an inspection covers a cell"})
-    reach_minutes: float = field(default=30.0, metadata={"help": "a cell is in reach within this travel time"})
-    detour_factor: float = field(default=1.3, metadata={"help": "straight line x this = road distance"})
-    travel_speed_kmh: float = field(default=30.0, metadata={"help": "speed when no road layer is used"})
-    risk_index_weights: dict = field(default_factory=lambda: {
-        "major_enterprise": 10.0, "high_enterprise": 5.0, "moderate_enterprise": 2.0, "low_enterprise": 1.0,
-        "open_major_hazard": 8.0, "open_general_hazard": 1.0, "overdue_hazard": 3.0,
-        "bridge_tunnel_class45": 6.0, "venue_per_1000_capacity": 1.0, "gas_high_km": 2.0,
-    }, metadata={"help": "JSON: weights of the district/town risk index"})
-    wall_refresh_s: int = field(default=30, metadata={"help": "wall refresh interval in seconds"})
-    wall_tour_s: int = field(default=0, metadata={"help": "wall district tour interval in seconds (0 = off)"})
-    venue_hours: dict = field(default_factory=lambda: {
-        "ktv": "19:00-23:59", "foot_massage": "18:00-23:59", "bar": "19:00-23:59", "mall": "10:00-21:00",
-        "cinema": "10:00-22:00", "stadium": "09:00-21:00", "school": "08:00-17:00", "hospital": "08:00-18:00",
-        "market": "06:00-18:00", "hotel": "00:00-23:59"}, metadata={
-        "help": "JSON: default opening hours per venue kind, for inspection time windows"})
-    service_minutes: dict = field(default_factory=lambda: {
-        "enterprises.major": 120, "enterprises.high": 90, "enterprises.moderate": 60, "enterprises.low": 45,
-        "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}, metadata={
-        "help": "JSON: minutes on site per inspection, by object layer and grade ('layer.grade', else 'layer')"})
+    venue_grades: _map(_one_of(*VENUE_KINDS), Grade) = _default(
+        _VENUE_GRADES, "risk grade a crowded venue is treated as, by kind (sets its inspection interval and risk "
+                       "weight)")
+    venue_crowd_capacity: _whole(1, 1_000_000) = _default(
+        1000, "a venue holding at least this many people is treated as one grade higher")
+    h3_resolution: _whole(6, 10) = _default(
+        8, "H3 resolution of the blind-spot grid (6: cells of 36 km², 8: 0.74 km², 10: 0.015 km²)")
+    coverage_window_days: Days = _default(365, "window in which an inspection covers a cell")
+    reach_minutes: _number(0, 240, above=True, zh_unit="（分钟）", en_unit=" of minutes") = _default(
+        30.0, "a cell is in reach within this travel time")
+    detour_factor: _number(1, 5) = _default(1.3, "straight line x this = road distance")
+    travel_speed_kmh: _number(0, 200, above=True, zh_unit="（km/h）", en_unit=" of km/h") = _default(
+        30.0, "speed when no road layer is used")
+    risk_index_weights: _map(_one_of(*_RISK_INDEX_WEIGHTS), Weight) = _default(
+        _RISK_INDEX_WEIGHTS, "weights of the district/town risk index")
+    wall_refresh_s: _whole(1, 86400, "（秒）", " of seconds") = _default(30, "wall refresh interval")
+    wall_tour_s: _whole(0, 86400, "（秒）", " of seconds") = _default(0, "wall district tour interval (0 = off)")
+    venue_hours: _map(_one_of(*VENUE_KINDS), _text(_HOURS, "形如 19:00-23:59 的时段（可用 , 分隔多段）或 24h",
+                                                   "hours like 19:00-23:59 (several joined by ,) or 24h")) = _default(
+        _VENUE_HOURS, "default opening hours per venue kind, for inspection time windows")
+    service_minutes: _map(_text(_SERVICE_KEY, f"图层名（{'、'.join(OBJECT_LAYERS)}），可加 .等级",
+                                f"a layer ({', '.join(OBJECT_LAYERS)}), optionally .grade"),
+                          _whole(1, 1440, "（分钟）", " of minutes")) = _default(
+        _SERVICE_MINUTES, "minutes on site per inspection, by object layer and grade ('layer.grade', else 'layer')")
 
-    def __post_init__(self) -> None:
-        if self.secure_cookies not in ("auto", "1", "0"):
-            raise ValueError(f"RISKMAP_SECURE_COOKIES={self.secure_cookies!r} is not valid: allowed auto, 1, 0 "
-                             f"(安全 Cookie 设置无效)")
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsInvalid(_refusal(exc, _ENV.get() or {})) from None
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        missing = [p for p in ("{z}", "{x}", "{y}") if value and p not in value]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _map_over_default(cls, value: Any, info: ValidationInfo) -> Any:
+        """A map setting: JSON text is decoded, and the keys given replace the default's, the rest stay."""
+        default = cls.model_fields[info.field_name].get_default(call_default_factory=True)
+        if not isinstance(default, dict):
+            return value
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON: {exc}") from None
+        return {**default, **value} if isinstance(value, Mapping) else value
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from ``RISKMAP_*`` variables (and ``PORT``); keyword overrides win."""
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords first; the environment only inside :meth:`from_env` (so ``Settings()`` is the defaults)."""
+        env = _ENV.get()
+        return (init_settings,) if env is None else (init_settings, _Environment(settings_cls, env))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``RISKMAP_*`` variables (and ``PORT``); keyword overrides that are not None win.
+
+        Raises :class:`SettingsInvalid` for a value that is not allowed or a ``RISKMAP_*`` variable that is no
+        setting."""
         env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"RISKMAP_{f.name.upper()}")
-            if f.name == "port" and raw is None:
-                raw = env.get("PORT")
-            if raw is None:
-                continue
-            default = getattr(cls(), f.name)
-            try:
-                if isinstance(default, bool):
-                    word = raw.strip().lower()
-                    if word not in _TRUE | _FALSE:
-                        raise ValueError(f"allowed: {sorted(_TRUE)} or {sorted(_FALSE)}")
-                    values[f.name] = word in _TRUE
-                elif isinstance(default, int):
-                    values[f.name] = int(raw)
-                elif isinstance(default, float):
-                    values[f.name] = float(raw)
-                elif isinstance(default, dict):
-                    values[f.name] = {**default, **_json(raw)}
-                else:
-                    values[f.name] = raw
-            except (ValueError, json.JSONDecodeError) as exc:
-                raise ValueError(
-                    f"环境变量 RISKMAP_{f.name.upper()} 的值 {raw!r} 无效 "
-                    f"(RISKMAP_{f.name.upper()}={raw!r} is not valid: {exc})") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        for name in overrides:  # an override wins: its variable is neither read nor checked
+            env.pop(variable(name), None)
+            if name == "port":
+                env.pop("PORT", None)
+        known = {variable(name) for name in cls.model_fields} | NOT_SETTINGS
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in known)
+        if unknown:
+            raise SettingsInvalid("\n".join(_unknown(k) for k in unknown))
+        with _reading(env):
+            return cls(**overrides)
 
     @classmethod
     def documented(cls) -> list[tuple[str, Any, str]]:
-        """(environment variable, default, help) for every setting."""
-        return [(f"RISKMAP_{f.name.upper()}", getattr(cls(), f.name), f.metadata.get("help", ""))
-                for f in fields(cls)]
+        """(environment variable, default, help and what is allowed) for every setting."""
+        defaults = cls()
+        out = []
+        for name, f in cls.model_fields.items():
+            allowed = _field_allowed(f)
+            help_ = f.description or ""
+            out.append((variable(name), getattr(defaults, name),
+                        f"{help_}; allowed: {allowed.en}" if allowed else help_))
+        return out
+
+
+def variable(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return f"{PREFIX}{name.upper()}"
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """``RISKMAP_<NAME>`` (and ``PORT`` for the port) from a mapping, as text: the fields' types parse it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]):
+        super().__init__(settings_cls)
+        self.env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        for var in (variable(field_name), "PORT") if field_name == "port" else (variable(field_name),):
+            if var in self.env:
+                return self.env[var], var, False
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values = {name: self.get_field_value(f, name)[0] for name, f in self.settings_cls.model_fields.items()}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+@contextmanager
+def _reading(env: Mapping[str, str]) -> Iterator[None]:
+    token = _ENV.set(env)
+    try:
+        yield
+    finally:
+        _ENV.reset(token)
+
+
+# --------------------------------------------------------------------------------------------------
+# the refusal: variable, value, what is allowed, in both languages
+# --------------------------------------------------------------------------------------------------
+
+def _field_allowed(f: FieldInfo) -> Allowed | None:
+    return next((a for a in f.metadata if isinstance(a, Allowed)), None) or _allowed(f.annotation)
+
+
+def _unknown(var: str) -> str:
+    near = difflib.get_close_matches(var, [variable(n) for n in Settings.model_fields], n=1, cutoff=0.75)
+    zh_hint = f"，是否想写 {near[0]}？" if near else ""
+    en_hint = f"; did you mean {near[0]}?" if near else ""
+    return f"没有设置 {var}{zh_hint} (there is no setting {var}{en_hint})"
+
+
+def _refusal(exc: ValidationError, env: Mapping[str, str]) -> str:
+    lines = []
+    for err in exc.errors():
+        name, *inner = (str(p) for p in err["loc"])
+        var = "PORT" if name == "port" and "PORT" in env and variable("port") not in env else variable(name)
+        f = Settings.model_fields.get(name)
+        if f is None:
+            lines.append(_unknown(var))
+            continue
+        allowed = _field_allowed(f)
+        zh_where = en_where = ""
+        if inner:  # a key or a value inside a map
+            given, key, bad = env.get(var), inner[0], err["input"]
+            if inner[-1] == "[key]":
+                zh_where, en_where = f"：键 {key!r} 不允许", f": key {key!r} is not allowed"
+                allowed = allowed.key if allowed else None
+            else:
+                zh_where, en_where = f"：键 {key!r} 的值 {bad!r} 不允许", f": key {key!r} has {bad!r}"
+                allowed = allowed.value if allowed else None
+        else:
+            given = env.get(var, err["input"])
+        zh_given, en_given = ("", "") if given is None else (f" 的值 {given!r}", f"={given!r}")
+        zh_allowed, en_allowed = (allowed.zh, allowed.en) if allowed else (err["msg"], err["msg"])
+        detail = err["msg"].removeprefix("Value error, ")
+        detail = "" if detail in en_allowed else f"; {detail}"
+        lines.append(f"设置 {var}{zh_given} 无效{zh_where}，允许：{zh_allowed} "
+                     f"({var}{en_given} is not valid{en_where}; allowed: {en_allowed}{detail})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# the README's table
+# --------------------------------------------------------------------------------------------------
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value) if value != "" else "(empty)"
+
+
+def markdown_table() -> str:
+    """The README's settings table (between ``<!-- SETTINGS -->`` and ``<!-- /SETTINGS -->``)."""
+    rows = ["| Variable | Default | What it does |", "|---|---|---|"]
+    rows += [f"| `{var}` | `{_shown(default)}` | {help_} |" for var, default, help_ in Settings.documented()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

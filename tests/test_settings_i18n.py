@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.settings import Settings
+from layers.settings import Settings, markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,9 @@ def test_every_setting_is_documented_in_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [var for var, _, _ in Settings.documented() if var not in readme]
     assert not missing, f"settings not documented in README.md: {missing}"
+    table = readme.split("<!-- SETTINGS -->\n", 1)[1].split("\n<!-- /SETTINGS -->", 1)[0]
+    assert table == markdown_table(), ("README.md's settings table is not the one the code makes: replace it with "
+                                       "the output of `python -m layers.settings`")
 
 
 def test_every_string_has_both_languages(tmp_path):

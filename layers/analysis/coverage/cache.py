@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import fields
 from datetime import date
 
 import pandas as pd
@@ -62,8 +61,7 @@ _SETTINGS_KEYS = ("intervals", "condition_intervals", "grade_weights", "h3_resol
 
 
 def _settings_key(settings: Settings) -> str:
-    names = {f.name for f in fields(settings)}
-    return json.dumps({k: getattr(settings, k) for k in _SETTINGS_KEYS if k in names}, sort_keys=True, default=str)
+    return json.dumps({k: getattr(settings, k) for k in _SETTINGS_KEYS}, sort_keys=True, default=str)
 
 
 def compute_cached(store: Store, *, as_of: date | None = None, settings: Settings | None = None,
