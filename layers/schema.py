@@ -83,30 +83,35 @@ class Layer:
 
 #: Risk grades in the national four-colour scheme (red, orange, yellow, blue), highest first.
 GRADES: dict[str, dict] = {
-    "major": {"zh": "重大风险", "en": "Major", "color": "#E5141B", "aliases": ("重大", "红", "红色", "red", "1", "一级")},
-    "high": {"zh": "较大风险", "en": "High", "color": "#FF8A00", "aliases": ("较大", "橙", "橙色", "orange", "2", "二级")},
+    "major": {"zh": "重大风险", "en": "Major", "color": "#E5141B",
+              "aliases": ("重大", "红", "红色", "red", "1", "一级", "重大風險", "紅", "紅色", "一級")},
+    "high": {"zh": "较大风险", "en": "High", "color": "#FF8A00",
+             "aliases": ("较大", "橙", "橙色", "orange", "2", "二级", "較大風險", "較大", "二級")},
     "moderate": {"zh": "一般风险", "en": "Moderate", "color": "#F7D600",
-                 "aliases": ("一般", "黄", "黄色", "yellow", "3", "三级")},
-    "low": {"zh": "低风险", "en": "Low", "color": "#1E6FE0", "aliases": ("低", "蓝", "蓝色", "blue", "4", "四级")},
+                 "aliases": ("一般", "黄", "黄色", "yellow", "3", "三级", "一般風險", "黃", "黃色", "三級")},
+    "low": {"zh": "低风险", "en": "Low", "color": "#1E6FE0",
+            "aliases": ("低", "蓝", "蓝色", "blue", "4", "四级", "低風險", "藍", "藍色", "四級")},
 }
 GRADE_ORDER = ("major", "high", "moderate", "low")
 
 INDUSTRIES: dict[str, dict] = {
-    "mining": {"zh": "矿山", "en": "Mining", "skill": "mining"},
-    "hazchem": {"zh": "危险化学品", "en": "Hazardous chemicals", "skill": "hazchem"},
+    "mining": {"zh": "矿山", "en": "Mining", "skill": "mining", "aliases": ("礦山",)},
+    "hazchem": {"zh": "危险化学品", "en": "Hazardous chemicals", "skill": "hazchem",
+                "aliases": ("危險化學品",)},
     "metallurgy": {"zh": "冶金", "en": "Metallurgy", "skill": "industry_trade"},
-    "industry_trade": {"zh": "工贸", "en": "Industry & trade", "skill": "industry_trade"},
-    "construction": {"zh": "建筑施工", "en": "Construction", "skill": "construction"},
-    "fireworks": {"zh": "烟花爆竹", "en": "Fireworks", "skill": "hazchem"},
-    "transport": {"zh": "道路运输（两客一危）", "en": "Road transport", "skill": "transport"},
-    "fire_key_unit": {"zh": "消防重点单位", "en": "Fire key unit", "skill": "fire"},
-    "gas": {"zh": "城镇燃气", "en": "City gas", "skill": "gas"},
+    "industry_trade": {"zh": "工贸", "en": "Industry & trade", "skill": "industry_trade", "aliases": ("工貿",)},
+    "construction": {"zh": "建筑施工", "en": "Construction", "skill": "construction", "aliases": ("建築施工",)},
+    "fireworks": {"zh": "烟花爆竹", "en": "Fireworks", "skill": "hazchem", "aliases": ("煙花爆竹",)},
+    "transport": {"zh": "道路运输（两客一危）", "en": "Road transport", "skill": "transport",
+                  "aliases": ("道路运输", "两客一危", "道路運輸", "兩客一危")},
+    "fire_key_unit": {"zh": "消防重点单位", "en": "Fire key unit", "skill": "fire", "aliases": ("消防重點單位",)},
+    "gas": {"zh": "城镇燃气", "en": "City gas", "skill": "gas", "aliases": ("城鎮燃氣",)},
 }
 
 ENTERPRISE_STATUS = {
-    "operating": {"zh": "在营", "en": "Operating", "aliases": ("正常", "营业", "在业")},
-    "suspended": {"zh": "停产整顿", "en": "Suspended", "aliases": ("停产", "停业")},
-    "closed": {"zh": "关闭", "en": "Closed", "aliases": ("注销", "吊销", "关停")},
+    "operating": {"zh": "在营", "en": "Operating", "aliases": ("正常", "营业", "在业", "在營", "營業", "在業")},
+    "suspended": {"zh": "停产整顿", "en": "Suspended", "aliases": ("停产", "停业", "停產整頓", "停產", "停業")},
+    "closed": {"zh": "关闭", "en": "Closed", "aliases": ("注销", "吊销", "关停", "關閉", "註銷", "吊銷", "關停")},
 }
 
 PRESSURE_CLASSES: dict[str, dict] = {
@@ -223,10 +228,14 @@ def _c(name: str, type_: T, zh: str, en: str, *aliases: str, **kw) -> Column:
     return Column(name, type_, zh, en, aliases=tuple(aliases), **kw)
 
 
-_DISTRICT = _c("district_code", T.TEXT, "区县代码", "District code", "区县", "所属区县", "区县编码", "district")
-_TOWN = _c("town_code", T.TEXT, "镇街代码", "Town code", "镇街", "乡镇街道", "街道", "镇街编码", "town")
-_NAME = _c("name", T.TEXT, "名称", "Name", "名称", "企业名称", "单位名称", "名字", "name", required=True)
-_ID = _c("id", T.TEXT, "编号", "ID", "编号", "ID", "id", "序号", "编码", required=True, unique=True)
+_DISTRICT = _c("district_code", T.TEXT, "区县代码", "District code", "区县", "所属区县", "区县编码", "district",
+               "區縣代碼", "區縣", "所屬區縣", "區縣編碼")
+_TOWN = _c("town_code", T.TEXT, "镇街代码", "Town code", "镇街", "乡镇街道", "街道", "镇街编码", "town",
+           "鎮街代碼", "鎮街", "鄉鎮街道", "鎮街編碼")
+_NAME = _c("name", T.TEXT, "名称", "Name", "名称", "企业名称", "单位名称", "名字", "name", "名稱", "企業名稱", "單位名稱",
+           required=True)
+_ID = _c("id", T.TEXT, "编号", "ID", "编号", "ID", "id", "序号", "编码", "編號", "序號", "編碼", required=True,
+         unique=True)
 
 LAYERS: dict[str, Layer] = {}
 
@@ -251,17 +260,20 @@ _add(Layer("towns", "镇街", "Towns / streets", Geom.MULTIPOLYGON, (
 _add(Layer("enterprises", "企业", "Enterprises", Geom.POINT, (
     _ID,
     _c("credit_code", T.TEXT, "统一社会信用代码", "Unified social credit code", "统一社会信用代码", "信用代码",
-       "社会信用代码", "credit_code", "uscc"),
+       "社会信用代码", "credit_code", "uscc", "統一社會信用代碼", "信用代碼", "社會信用代碼"),
     _NAME,
-    _c("industry", T.TEXT, "行业", "Industry", "行业", "行业类别", "行业分类", "industry", required=True,
-       allowed=tuple(INDUSTRIES)),
-    _c("grade", T.TEXT, "风险等级", "Risk grade", "风险等级", "等级", "风险分级", "grade", "risk_grade", required=True,
-       allowed=tuple(GRADES)),
+    _c("industry", T.TEXT, "行业", "Industry", "行业", "行业类别", "行业分类", "industry", "行業", "行業類別", "行業分類",
+       required=True, allowed=tuple(INDUSTRIES)),
+    _c("grade", T.TEXT, "风险等级", "Risk grade", "风险等级", "等级", "风险分级", "grade", "risk_grade", "風險等級", "等級",
+       "風險分級", required=True, allowed=tuple(GRADES)),
     _DISTRICT, _TOWN,
-    _c("status", T.TEXT, "经营状态", "Status", "状态", "经营状态", "status", allowed=tuple(ENTERPRISE_STATUS)),
-    _c("address", T.TEXT, "地址", "Address", "地址", "详细地址", "注册地址", "address"),
-    _c("employees", T.INT, "从业人数", "Employees", "从业人数", "职工人数", "人数", "employees"),
-    _c("contact", T.TEXT, "安全负责人", "Safety contact", "安全负责人", "联系人", "contact"),
+    _c("status", T.TEXT, "经营状态", "Status", "状态", "经营状态", "status", "狀態", "經營狀態",
+       allowed=tuple(ENTERPRISE_STATUS)),
+    _c("address", T.TEXT, "地址", "Address", "地址", "详细地址", "注册地址", "address", "詳細地址", "註冊地址"),
+    _c("employees", T.INT, "从业人数", "Employees", "从业人数", "职工人数", "人数", "employees", "從業人數", "職工人數",
+       "人數"),
+    _c("contact", T.TEXT, "安全负责人", "Safety contact", "安全负责人", "联系人", "contact", "安全負責人", "聯繫人",
+       "聯絡人"),
 ), style={"size": 7}))
 
 _add(Layer("gas_pipelines", "燃气管线", "Gas pipelines", Geom.LINESTRING, (

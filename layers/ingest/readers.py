@@ -167,6 +167,46 @@ def _row_of_offset(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+#: characters that Simplified Chinese data does not hold but that Big5 (Traditional Chinese) turns into when
+#: it is read as GBK/GB18030: the private-use area (GBK's user-defined rows, where Big5 keeps many hanzi),
+#: and the GBK symbol rows where Big5 keeps its commonest hanzi (ordered by strokes: 中 is A4A4, read as い):
+#: Japanese kana (rows A4/A5), Cyrillic (A7), bopomofo (A8) and box drawing (A9). Greek (A6) is left out: it
+#: is real in safety data (γ 射线探伤). Of 463 six-character runs of everyday text encoded as Big5, all
+#: decode as GB18030 and 462 hold one of these. Only checked after a fallback: a named ``--encoding`` is taken
+#: as it is.
+_IMPLAUSIBLE = {"私用区字符 (private-use characters U+E000-U+F8FF)": ("\ue000", "\uf8ff"),
+                "日文假名 (Japanese kana)": ("\u3040", "\u30ff"),
+                "西里尔字母 (Cyrillic)": ("\u0400", "\u04ff"),
+                "注音符号 (bopomofo)": ("\u3100", "\u312f"),
+                "制表符 (box drawing)": ("\u2500", "\u257f")}
+_IMPLAUSIBLE_RE = re.compile("[" + "".join(f"{a}-{b}" for a, b in _IMPLAUSIBLE.values()) + "]")
+
+
+def implausible_fallback(text: str, codec: str, *, name: str, row_of) -> BadFile | None:
+    """A :class:`BadFile` when ``text`` (decoded as ``codec`` by fallback) holds :data:`_IMPLAUSIBLE` characters.
+
+    ``row_of(position)`` gives the user-visible row of a character position (None: not in a row).
+    """
+    first = _IMPLAUSIBLE_RE.search(text)
+    if first is None:
+        return None
+    found = _IMPLAUSIBLE_RE.findall(text)
+    kinds = [k for k, (a, b) in _IMPLAUSIBLE.items() if any(a <= ch <= b for ch in found)]
+    kinds_zh = "、".join(k.partition(" (")[0] for k in kinds)
+    kinds_en = ", ".join(k.partition(" (")[2].rstrip(")") for k in kinds)
+    pos = first.start()
+    line_start = text.rfind("\n", 0, pos) + 1
+    sample = text[max(line_start, pos - 12): pos + 12].split("\n", 1)[0]
+    row = row_of(pos)
+    where_zh = f"第 {row} 行" if row is not None else "字段名"
+    where_en = f"row {row}" if row is not None else "a field name"
+    return BadFile(f"文件 {name} 按 {codec} 解码后有 {len(found)} 个简体中文数据中不会出现的字符（{kinds_zh}，如{where_zh}的"
+                   f"“{sample}”）：多半是繁体中文 Big5 编码，请用 --encoding big5 指定；若文字确实如此，请用 --encoding {codec}",
+                   f"file {name} decoded as {codec} holds {len(found)} characters that Simplified Chinese data does "
+                   f"not ({kinds_en}; e.g. {where_en}: {sample!r}): it is most likely Big5 (Traditional Chinese); "
+                   f"give --encoding big5, or --encoding {codec} if the text is right", row=row)
+
+
 def decode_text(data: bytes, *, encoding: str | None, name: str) -> tuple[str, str]:
     """Decode ``data`` strictly: the given encoding, else UTF-8 (with or without BOM), else GB18030.
 
@@ -207,9 +247,13 @@ def decode_text(data: bytes, *, encoding: str | None, name: str) -> tuple[str, s
         utf8_row = _row_of_offset(data, exc.start)
     for codec in ("gbk", "gb18030"):  # GBK is a subset of GB18030: name the smaller one when it suffices
         try:
-            return data.decode(codec, errors="strict"), codec
+            text = data.decode(codec, errors="strict")
         except UnicodeDecodeError:
-            pass
+            continue
+        bad = implausible_fallback(text, codec, name=name, row_of=lambda pos, t=text: t.count("\n", 0, pos) + 1)
+        if bad is not None:
+            raise bad
+        return text, codec
     raise BadFile(f"无法识别文件 {name} 的编码（第 {utf8_row} 行起既不是 UTF-8 也不是 GBK/GB18030），"
                   "请用 --encoding 指定，例如 --encoding big5",
                   f"cannot tell the encoding of {name} (from row {utf8_row} it is neither UTF-8 nor GBK/GB18030); "
@@ -536,18 +580,22 @@ def unpacked_shapefile(path: Path, *, max_unpacked_bytes: int = MAX_UNPACKED_BYT
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _dbf_text_bytes(dbf: Path) -> bytes:
-    """Field names and record bytes of a DBF (everything that holds text), for strict decoding tests."""
+def _dbf_text_bytes(dbf: Path) -> tuple[bytes, int, int]:
+    """Field names and record bytes of a DBF (everything that holds text), for strict decoding tests.
+
+    Returns ``(bytes, length of the field-name part, record length)``.
+    """
     data = dbf.read_bytes()
     if len(data) < 32:
         raise BadFile(f"DBF 文件 {dbf.name} 太短，已损坏", f"DBF file {dbf.name} is truncated")
-    header_len = struct.unpack("<H", data[8:10])[0]
+    header_len, record_len = struct.unpack("<HH", data[8:12])
     names = []
     for off in range(32, min(header_len, len(data)) - 31, 32):
         if data[off] == 0x0D:
             break
         names.append(data[off:off + 11].split(b"\x00", 1)[0])
-    return b"\n".join(names) + b"\n" + data[header_len:]
+    head = b"\n".join(names) + b"\n"
+    return head + data[header_len:], len(head), max(record_len, 1)
 
 
 _CPG_CODECS = {"936": "gbk", "ansi 936": "gbk", "65001": "utf-8", "utf8": "utf-8", "1252": "cp1252",
@@ -562,7 +610,7 @@ def dbf_encoding(shp: Path, *, source_name: str) -> tuple[str | None, str | None
     """
     dbf = shp.with_suffix(".dbf")
     cpg = shp.with_suffix(".cpg")
-    text = _dbf_text_bytes(dbf)
+    text, head_len, record_len = _dbf_text_bytes(dbf)
     if cpg.exists():
         declared = cpg.read_bytes().decode("ascii", errors="strict").strip() if cpg.stat().st_size < 100 else ""
         codec = _CPG_CODECS.get(declared.lower(), declared)
@@ -585,10 +633,18 @@ def dbf_encoding(shp: Path, *, source_name: str) -> tuple[str | None, str | None
     except UnicodeDecodeError:
         pass
     try:
-        text.decode("gb18030", errors="strict")
-        return "GB18030", None
+        decoded = text.decode("gb18030", errors="strict")
     except UnicodeDecodeError:
         pass
+    else:
+        def feature(pos: int) -> int | None:  # the feature (record) number of a character position
+            offset = len(decoded[:pos].encode("gb18030"))
+            return None if offset < head_len else (offset - head_len) // record_len + 1
+
+        bad = implausible_fallback(decoded, "gb18030", name=source_name, row_of=feature)
+        if bad is not None:
+            raise bad
+        return "GB18030", None
     raise BadFile(f"{source_name} 没有 .cpg，属性表既不是 UTF-8 也不是 GBK/GB18030，请用 --encoding 指定编码",
                   f"{source_name} has no .cpg and its attribute table is neither UTF-8 nor GBK/GB18030; "
                   "give the encoding with --encoding")
@@ -603,7 +659,7 @@ def read_shapefile(shp: Path, *, encoding: str | None = None, source_name: str) 
         except LookupError:
             raise BadFile(f"未知的编码 {encoding!r}", f"unknown encoding {encoding!r}") from None
         try:
-            _dbf_text_bytes(shp.with_suffix(".dbf")).decode(codec, errors="strict")
+            _dbf_text_bytes(shp.with_suffix(".dbf"))[0].decode(codec, errors="strict")
         except UnicodeDecodeError:
             raise BadFile(f"{source_name} 的属性表不是有效的 {encoding}，请检查 --encoding",
                           f"the attribute table of {source_name} is not valid {encoding}; check --encoding"

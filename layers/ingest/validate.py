@@ -22,8 +22,9 @@ import pandas as pd
 from layers import schema as S
 from layers.schema import Column, Layer
 
-LON_ALIASES = ("经度", "lng", "lon", "long", "longitude", "x", "x坐标", "东经", "经度坐标", "坐标x", "point_x")
-LAT_ALIASES = ("纬度", "lat", "latitude", "y", "y坐标", "北纬", "纬度坐标", "坐标y", "point_y")
+LON_ALIASES = ("经度", "lng", "lon", "long", "longitude", "x", "x坐标", "东经", "经度坐标", "坐标x", "point_x", "經度",
+               "東經", "經度坐標")
+LAT_ALIASES = ("纬度", "lat", "latitude", "y", "y坐标", "北纬", "纬度坐标", "坐标y", "point_y", "緯度", "北緯", "緯度坐標")
 WKT_ALIASES = ("wkt", "geometry", "geom", "几何", "空间信息", "坐标串")
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是", "有", "√", "✓", "到位", "已到位", "对")
