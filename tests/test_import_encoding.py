@@ -1,4 +1,4 @@
-"""Text in encodings the importer must not guess wrong: Big5 taken for GB18030.
+"""Text in encodings the importer must not guess wrong: Big5 taken for GB18030, NUL bytes late in a CSV.
 
 Big5 (Traditional Chinese, from Hong Kong or Taiwan suppliers) decodes as GB18030 without an error, into
 private-use characters and Japanese kana. After a fallback to GBK/GB18030 such text is rejected with a request
@@ -100,3 +100,15 @@ def test_big5_dbf_without_cpg_is_rejected_then_imports_with_encoding(city, tmp_p
     rep = import_file(city, "bridges", z, encoding="big5")
     assert rep.written == 1 and city.read("bridges")["name"].iloc[0] == "忠孝東路高架橋"
 
+
+def test_nul_byte_after_the_first_64_kb_is_rejected(city, tmp_path):
+    rows = [f"A{i},企业{i},工贸,低,114.25,30.6" for i in range(3000)]
+    text = "编号,名称,行业,风险等级,经度,纬度\n" + "\n".join(rows) + "\n"
+    data = text.encode("utf-8")
+    assert len(data) > 70_000
+    cut = data.index(b"\n", 70_000) + 1
+    f = tmp_path / "e.csv"
+    f.write_bytes(data[:cut] + "A9999,\x00\x00\x00,工贸,低,114.25,30.6\n".encode() + data[cut:])
+    row = data[:cut].count(b"\n") + 1
+    rep = _rejected(city, lambda: import_file(city, "enterprises", f, crs="wgs84"), "NUL", "NUL")
+    assert rep.issues[0].row == row

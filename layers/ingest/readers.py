@@ -268,8 +268,14 @@ def _sniff_sep(first_line: str) -> str:
 
 def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     data = path.read_bytes()
-    if b"\x00" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    nul = -1 if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data.find(b"\x00")
+    if 0 <= nul < 65536:
         raise _not_what_it_says(path, "CSV 文本 (CSV text)", "二进制文件 (a binary file)")
+    if nul >= 0:  # text for 64 KB, then a NUL: binary data appended, or a damaged file
+        row = _row_of_offset(data, nul)
+        raise BadFile(f"文件 {path.name} 第 {row} 行含有 NUL 字节（\\x00）：CSV 文本里不会有，文件可能已损坏或混入了二进制数据",
+                      f"file {path.name} row {row} holds a NUL byte (\\x00), which CSV text never does: the file "
+                      "is damaged or has binary data in it", row=row)
     text, enc = decode_text(data, encoding=encoding, name=path.name)
     del data
     first_line = text.split("\n", 1)[0]
