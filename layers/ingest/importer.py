@@ -48,7 +48,7 @@ from layers import credit_code
 from layers.errors import ImportRejected
 from layers.ingest import validate
 from layers.ingest.readers import MAX_UNPACKED_BYTES, BadFile, RawTable, read_any
-from layers.schema import LAYERS, Geom, Layer, T
+from layers.schema import LAYERS, Column, Geom, Layer, T
 from layers.store import Store, open_store
 
 REJECTED, QUARANTINED, FIXED = "rejected", "quarantined", "fixed"
@@ -59,6 +59,11 @@ IMPORTABLE = tuple(name for name in LAYERS if name != "users")
 #: (layer, column) pairs that record something that already happened: a date after today is an error
 EVENT_DATES = {("inspections", "date"), ("hazards", "found_date"), ("hazards", "closed_date"),
                ("accidents", "date")}
+
+#: layers whose rows may be keyed by their unified social credit code when the file has no id column (the
+#: market-regulation registry exports enterprises that way); a duplicate credit code is then a duplicate id
+CREDIT_CODE_KEYED = ("enterprises",)
+CREDIT_CODE = "credit_code"
 
 #: geometry type ids (shapely) each layer geometry accepts
 _ACCEPT = {Geom.POINT: {0}, Geom.LINESTRING: {1, 5}, Geom.MULTILINESTRING: {1, 5}, Geom.POLYGON: {3, 6},
@@ -314,12 +319,21 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     if cmap.unused:
         report.note(f"未使用的列：{', '.join(cmap.unused)}", f"columns not used: {', '.join(cmap.unused)}")
 
-    missing = [c for c in schema.columns if c.required and c.name not in cmap.columns]
+    keyed_by_code = (schema.name in CREDIT_CODE_KEYED and schema.id_column not in cmap.columns
+                     and CREDIT_CODE in cmap.columns)
+    if keyed_by_code:
+        report.note("文件没有编号列，以统一社会信用代码作为编号（同一代码出现两次即为编号重复）",
+                    "the file has no id column; the unified social credit code is used as the id (a credit code "
+                    "given twice is a duplicate id)")
+    missing = [c for c in schema.columns if c.required and c.name not in cmap.columns
+               and not (keyed_by_code and c.name == schema.id_column)]
     for c in missing:
+        headers = ", ".join(dict.fromkeys((c.name, c.zh, *c.aliases)))
+        or_code = schema.name in CREDIT_CODE_KEYED and c.name == schema.id_column
         report.add(None, c.zh, REJECTED,
-                   f"缺少必填列“{c.zh}”（可用列名：{', '.join(dict.fromkeys((c.name, c.zh, *c.aliases)))}）",
-                   f"required column {c.en!r} ({c.name}) is missing; accepted headers: "
-                   f"{', '.join(dict.fromkeys((c.name, c.zh, *c.aliases)))}")
+                   f"缺少必填列“{c.zh}”（可用列名：{headers}）" + ("，或统一社会信用代码列（用作编号）" if or_code else ""),
+                   f"required column {c.en!r} ({c.name}) is missing; accepted headers: {headers}"
+                   + ("; or a unified social credit code column, used as the id" if or_code else ""))
     geoms: np.ndarray | None = None
     if schema.spatial:
         geoms = _geometry(schema, raw, cmap, rows, report, st, source)
@@ -332,8 +346,15 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     for c in schema.columns:
         if c.name in cmap.columns:
             out[c.name] = _column(schema, c, raw.frame[cmap.columns[c.name]], rows, report, st, today)
+    if keyed_by_code:
+        code = schema.column(CREDIT_CODE)
+        out[schema.id_column] = out[CREDIT_CODE]
+        _flag(report, st, rows, out[CREDIT_CODE].isna().to_numpy(dtype=bool), code.zh, QUARANTINED,
+              "统一社会信用代码为空：文件没有编号列，统一社会信用代码就是编号",
+              "the credit code is empty: the file has no id column, so the credit code is the id")
     if schema.id_column and schema.id_column in out.columns:
-        _ids(store, schema, out[schema.id_column], rows, report, replace)
+        _ids(store, schema, out[schema.id_column], rows, report, replace,
+             key=schema.column(CREDIT_CODE if keyed_by_code else schema.id_column))
     if any(i.outcome == REJECTED for i in report.issues):
         raise _Reject()
 
@@ -400,7 +421,7 @@ def _column(schema: Layer, c: Any, raw: pd.Series, rows: np.ndarray, report: Imp
                           lambda i: f"值“{vals[i]}”不是允许的{label}（可选：{allowed}），已清空",
                           lambda i: f"value {vals[i]!r} is not an allowed {c.en} (allowed: {allowed}); cleared")
             text = keys
-        elif c.name == "credit_code":
+        elif c.name == CREDIT_CODE:
             text = _credit_codes(raw, text, rows, report, st, label)
         if c.required:
             _flag(report, st, rows, text.isna().to_numpy(dtype=bool) & ~bad, label, QUARANTINED,
@@ -495,8 +516,11 @@ def _credit_codes(raw: pd.Series, text: pd.Series, rows: np.ndarray, report: Imp
     return upper
 
 
-def _ids(store: Store, schema: Layer, ids: pd.Series, rows: np.ndarray, report: ImportReport, replace: bool) -> None:
-    label = schema.column(schema.id_column).zh
+def _ids(store: Store, schema: Layer, ids: pd.Series, rows: np.ndarray, report: ImportReport, replace: bool, *,
+         key: Column) -> None:
+    """Reject duplicate ids in the file and ids already in the store; ``key`` is the column they came from."""
+    label = key.zh
+    what_zh, what_en = ("编号", "id") if key.name == schema.id_column else (f"{key.zh}（即编号）", "credit code (the id)")
     present = ids.notna().to_numpy(dtype=bool)
     dup = ids.duplicated(keep=False).to_numpy(dtype=bool) & present
     if dup.any():
@@ -507,8 +531,8 @@ def _ids(store: Store, schema: Layer, ids: pd.Series, rows: np.ndarray, report: 
         for i in np.flatnonzero(dup):
             others = [r for r in first_row[vals[i]] if r != rows[i]][:5]
             report.add(int(rows[i]), label, REJECTED,
-                       f"编号“{vals[i]}”在文件中重复（也在第 {', '.join(map(str, others))} 行），编号必须唯一",
-                       f"id {vals[i]!r} is duplicated in the file (also row {', '.join(map(str, others))}); "
+                       f"{what_zh}“{vals[i]}”在文件中重复（也在第 {', '.join(map(str, others))} 行），编号必须唯一",
+                       f"{what_en} {vals[i]!r} is duplicated in the file (also row {', '.join(map(str, others))}); "
                        "ids must be unique")
     if replace or not present.any():
         return
@@ -519,8 +543,8 @@ def _ids(store: Store, schema: Layer, ids: pd.Series, rows: np.ndarray, report: 
     if clash.any():
         vals = ids.to_numpy(dtype=object)
         report.add_many(rows[clash], label, REJECTED,
-                        [f"编号“{v}”已在图层 {schema.zh} 中存在；要整体替换请用 --replace" for v in vals[clash]],
-                        [f"id {v!r} already exists in layer {schema.name}; use --replace to replace the layer"
+                        [f"{what_zh}“{v}”已在图层 {schema.zh} 中存在；要整体替换请用 --replace" for v in vals[clash]],
+                        [f"{what_en} {v!r} already exists in layer {schema.name}; use --replace to replace the layer"
                          for v in vals[clash]])
 
 
