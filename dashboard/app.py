@@ -48,6 +48,9 @@ def _install_wall_deck(server: flask.Flask) -> None:
 def create_app(settings: Settings | None = None) -> Dash:
     """A Dash app serving the store named in ``settings``; nothing is loaded until a page asks."""
     settings = settings or Settings.from_env()
+    if settings.sso_header and not settings.behind_proxy:
+        raise RiskMapError("RISKMAP_SSO_HEADER 需要 RISKMAP_BEHIND_PROXY=1：否则任何人都能伪造这个头 (RISKMAP_SSO_HEADER "
+                           "needs RISKMAP_BEHIND_PROXY=1: without a proxy in front, anyone could send that header)")
     app = Dash(
         "dashboard",  # pages import as dashboard.pages.<name>, the same module a test or tool imports
         use_pages=True,

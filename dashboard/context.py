@@ -57,17 +57,18 @@ def principal() -> Principal | None:
         who = KIOSK
     else:
         token, wall = flask.session.get(SESSION_KEY), flask.session.get(WALL_KEY)
+        sso = flask.request.headers.get(settings().sso_header) if settings().sso_header else None
         try:
             s = open_unchecked()
-            who = access.session_principal(s, token)
+            who = access.user_principal(s, sso) if sso else access.session_principal(s, token)
             if who is None and wall:
                 who = access.wall_principal(s, wall)
         except (RiskMapError, sqlite3.Error):
             # the store cannot be read right now: a session seen valid moments ago stays valid, so the wall
             # keeps its last picture and says "stale" instead of turning into a login page
-            who = _SEEN.recall(token or wall)
+            who = _SEEN.recall(token or wall or (f"sso:{sso}" if sso else None))
         else:
-            _SEEN.remember(token or wall, who)
+            _SEEN.remember(token or wall or (f"sso:{sso}" if sso else None), who)
     flask.g.riskmap_principal = who
     return who
 

@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     wall_frame_origin: _text(r"|https?://[A-Za-z0-9.-]+(?::\d{1,5})?", "空，或 http(s)://主机[:端口]（不含路径）",
                              "empty, or http(s)://host[:port] (no path)") = _default(
         "", "an origin allowed to frame /wall (e.g. https://screen.example.gov.cn); empty = no framing")
+    sso_header: _text(r"|[A-Za-z][A-Za-z0-9-]{0,63}", "空，或一个 HTTP 头名称", "empty, or an HTTP header name") = \
+        _default("", "single sign-on: the header in which a trusted reverse proxy names the logged-in user (e.g. "
+                     "X-Remote-User); needs RISKMAP_BEHIND_PROXY=1; empty = off")
     demo_enterprises: _whole(1, 1_000_000) = _default(5000, "enterprises in the generated demo city")
     demo_seed: _whole(0, 2**32 - 1) = _default(7, "seed of the generated demo city")
     #: inspection interval in days per grade (dead corners)

@@ -377,3 +377,23 @@ def test_admin_page_manages_users_and_tokens_and_refuses_everyone_else(request_c
             with pytest.raises(AccessDenied):
                 admin.token_action(admin.Ids.NEW_TOKEN, "x", None, None, "zh")
     assert len(store.read("users", where={"id": "evil"})) == 0
+
+
+def test_single_sign_on_header_from_a_trusted_proxy(demo_store_path, tmp_path):
+    import shutil
+
+    from dashboard.app import create_app
+    from layers.settings import Settings
+    from layers.store import open_store
+
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    with pytest.raises(RiskMapError, match="BEHIND_PROXY"):
+        create_app(Settings(store=str(path), secret_key="k", sso_header="X-Remote-User"))
+    app = create_app(Settings(store=str(path), secret_key="k", sso_header="X-Remote-User", behind_proxy=True))
+    c = app.server.test_client()
+    assert c.get("/_dash-layout").status_code == 401
+    assert c.get("/_dash-layout", headers={"X-Remote-User": "d" + D1}).status_code == 200
+    assert c.get("/_dash-layout", headers={"X-Remote-User": "nobody"}).status_code == 401
+    access.set_disabled(open_store(path, create=False), "d" + D1)
+    assert c.get("/_dash-layout", headers={"X-Remote-User": "d" + D1}).status_code == 401

@@ -207,6 +207,15 @@ def session_principal(store: Store, token: str | None) -> Principal | None:
     return principal_of(row)
 
 
+def user_principal(store: Store, username: str | None) -> Principal | None:
+    """The user named by a trusted single-sign-on header, as the store says now; None when unknown or
+    disabled (no password: the reverse proxy has authenticated the person)."""
+    row = _user_row(store, username.strip()) if username and username.strip() else None
+    if row is None or _flag(row.get("disabled")):
+        return None
+    return principal_of(row)
+
+
 # -- wall tokens -------------------------------------------------------------------------------
 
 def issue_wall_token(store: Store, *, label: str, district_code: str | None = None) -> str:
@@ -253,4 +262,4 @@ def wall_principal(store: Store, token: str | None) -> Principal | None:
 
 __all__ = ["ROLES", "LOGIN_ROLES", "MIN_PASSWORD", "add_user", "set_password", "set_role", "set_disabled",
            "list_users", "authenticate", "start_session", "end_session", "session_principal", "issue_wall_token",
-           "list_wall_tokens", "revoke_wall_token", "wall_principal", "principal_of"]
+           "list_wall_tokens", "revoke_wall_token", "wall_principal", "principal_of", "user_principal"]
