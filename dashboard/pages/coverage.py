@@ -26,7 +26,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
-from dashboard.components.mapfig import esc, ring_coords, typed
+from dashboard.components.mapfig import esc, graph_config, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
 from dashboard.i18n import dropdown_labels, norm_lang, register, t
@@ -373,7 +373,7 @@ def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> h
                 html.Div(id=Ids.SUMMARY, style=row),
                 html.Div(id=Ids.NOTE, className="muted"),
                 dcc.Graph(id=Ids.MAP, figure={"data": [], "layout": {"template": template_dict("light")}},
-                          style={"height": "62vh"}, config={"scrollZoom": True, "displaylogo": False}),
+                          style={"height": "62vh"}, config=graph_config(scrollZoom=True)),
             ]),
             tables,
         ]),

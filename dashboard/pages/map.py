@@ -28,6 +28,7 @@ from dashboard.components.mapfig import (
     DEFAULT_VISIBLE,
     MapOptions,
     build_map,
+    graph_config,
     toggle_options,
     visibility_patch,
 )
@@ -269,8 +270,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     ])
     note = html.Div(t("map.aggregated", lang), className="map-note", id=Ids.NOTE) if v["aggregated"] else None
     graph = dcc.Graph(id=Ids.MAP, figure=v["figure"], className="map-graph",
-                      config={"scrollZoom": True, "displaylogo": False, "doubleClick": "reset",
-                              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]})
+                      config=graph_config(scrollZoom=True, doubleClick="reset",
+                                          remove=["select2d", "lasso2d", "toImage"]))
     return html.Div(className="map-page", children=[
         head,
         dcc.Store(id=Ids.TRACES, data=v["traces"]),

@@ -15,7 +15,7 @@ from dash import dcc, html
 
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page
-from dashboard.components.mapfig import surroundings_map
+from dashboard.components.mapfig import graph_config, surroundings_map
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, register, t, with_query
 from layers.analysis.summary import load_city, object_detail
@@ -247,7 +247,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
                                  "object-responsibility", lang)]),
             html.Section([html.H3(t("object.surroundings", lang).format(r=radius)),
                           dcc.Graph(id="object-map", figure=mini, className="mini-map",
-                                    config={"scrollZoom": True, "displaylogo": False, "displayModeBar": False})
+                                    config=graph_config(scrollZoom=True, displayModeBar=False))
                           if mini else html.Div("—"),
                           html.H3(t("object.nearby_n", lang), style={"marginTop": "10px"}),
                           _table([t("object.col.name", lang), t("object.col.layer", lang),

@@ -42,7 +42,7 @@ from dash import (
 from dashboard import context
 from dashboard.components import deck
 from dashboard.components.errors import denied_page
-from dashboard.components.mapfig import MapOptions, build_map, ring_coords, typed, view_range
+from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords, typed, view_range
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.i18n import norm_lang, register, t, with_query
 from layers.analysis import coverage, summary
@@ -472,7 +472,7 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         html.Section(className="wall-kpis", id=Ids.KPIS, children=kpi_tiles(pic, lang)),
         html.Section(className="wall-map-box", children=[
             dcc.Graph(id=Ids.MAP, figure=fig, className="wall-map", responsive=True,
-                      config={"displayModeBar": False, "scrollZoom": False, "staticPlot": False}),
+                      config=graph_config(displayModeBar=False, scrollZoom=False, staticPlot=False)),
         ]),
         html.Section(className="wall-rank-box", children=[
             html.H2(t("wall.rank_districts" if (pic or {}).get("rank_level", "district") == "district"

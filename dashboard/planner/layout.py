@@ -8,6 +8,7 @@ from dash import dash_table, dcc, html
 
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page
+from dashboard.components.mapfig import graph_config
 from dashboard.components.nav import navbar
 from dashboard.i18n import dropdown_labels, norm_lang, t
 from dashboard.planner.access import check_plan_scope
@@ -105,10 +106,10 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
                      children=[
         html.Div(id=Ids.SUMMARY, className="panel"),
         dcc.Graph(id=Ids.MAP, figure=plan_map(store, None, cands_frame([]), None, lang=lang, districts=None),
-                  style={"height": "56vh"}, config={"scrollZoom": True, "displaylogo": False}),
+                  style={"height": "56vh"}, config=graph_config(scrollZoom=True)),
         html.Div(className="panel", children=[html.H4(t("plan.timeline", lang)),
                                               dcc.Graph(id=Ids.GANTT, figure=gantt(None, lang),
-                                                        config={"displaylogo": False})]),
+                                                        config=graph_config())]),
         html.Div(className="panel", children=[
             html.H4(t("plan.stops", lang)),
             html.Div(style=row, children=[
@@ -228,7 +229,7 @@ def sheet_layout(plan: str | None = None, team: str | None = None, lang: str | N
         html.H2(title, style={"margin": "4px 0"}),
         html.Div(f"{p.name or ''} · {p.id} · v{p.version} · {', '.join(p.params.get('dates', []))} · "
                  f"{team_spec.shift_start if team_spec else ''}–{team_spec.shift_end if team_spec else ''} · {skills}"),
-        dcc.Graph(figure=fig, config={"staticPlot": True}, style={"height": "360px", "margin": "8px 0"}),
+        dcc.Graph(figure=fig, config=graph_config(staticPlot=True), style={"height": "360px", "margin": "8px 0"}),
         html.Table([html.Thead(html.Tr([html.Th(h, style={**td, "background": "#eee"}) for h in head_cells])),
                     html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
         html.Div(style={"marginTop": "28px", "display": "flex", "gap": "40px", "flexWrap": "wrap"}, children=[

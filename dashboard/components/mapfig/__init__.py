@@ -25,6 +25,7 @@ map page shows a server-built ``dcc.Tooltip`` instead: a figure several times sm
 
 The modules (each imports only those above it, none of them this package):
 
+* ``config`` — ``graph_config``: the ``dcc.Graph`` config of every graph (no Plotly Cloud, no link out).
 * ``options`` — ``MapOptions``, ``MapFigure``, the toggle keys (``TOGGLES``, ``DEFAULT_VISIBLE``, ``ALWAYS``).
 * ``coords`` — geometry to coordinates (``typed``, ``ring_coords``, ``chain_lines``, ``view_range``).
 * ``cache`` — ``cached``: drawing inputs kept per city, so per data version.
@@ -36,6 +37,7 @@ The modules (each imports only those above it, none of them this package):
 """
 
 from dashboard.components.mapfig.citymap import build_map, city_map, visibility_patch
+from dashboard.components.mapfig.config import CLOUD_BUTTONS, OFFLINE_CONFIG, graph_config
 from dashboard.components.mapfig.coords import chain_lines, ring_coords, typed, view_range
 from dashboard.components.mapfig.hover import esc
 from dashboard.components.mapfig.options import ALWAYS, DEFAULT_VISIBLE, TOGGLES, MapOptions, toggle_options
@@ -44,4 +46,4 @@ from dashboard.components.mapfig.tiles import tile_images
 
 __all__ = ["MapOptions", "TOGGLES", "DEFAULT_VISIBLE", "ALWAYS", "toggle_options", "build_map", "city_map",
            "visibility_patch", "surroundings_map", "tile_images", "esc", "typed", "ring_coords",
-           "chain_lines", "view_range"]
+           "chain_lines", "view_range", "graph_config", "OFFLINE_CONFIG", "CLOUD_BUTTONS"]
