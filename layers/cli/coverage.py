@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .xlsx, .gpkg or .csv")
     p.add_argument("--suggest", type=int, default=0, metavar="K",
                    help="also suggest K new team bases for the blind spots beyond reach")
-    p.add_argument("--exact", action="store_true", help="solve the base siting exactly (spopt MCLP + HiGHS)")
+    p.add_argument("--exact", action="store_true", help="solve the base siting exactly (maximal covering, by HiGHS)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="sheet names (zh default)")
     p.set_defaults(func=run)
 
