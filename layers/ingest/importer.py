@@ -401,11 +401,39 @@ def _quarantine_rows(schema: Layer, raw: RawTable, rows: np.ndarray, st: _Rows, 
 # Columns
 # --------------------------------------------------------------------------------------------------
 
-def _column(schema: Layer, c: Any, raw: pd.Series, rows: np.ndarray, report: ImportReport, st: _Rows,
+def _is_key(schema: Layer, c: Column) -> bool:
+    """Ids, codes and references to ids: compared exactly, so kept free of invisible characters."""
+    return c.name in (schema.id_column, CREDIT_CODE, "district_code", "town_code") or c.name.endswith("_id")
+
+
+def _key(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: ImportReport,
+         st: _Rows) -> pd.Series:
+    label = c.zh
+    text, lost = validate.key_text(raw)
+    if lost.any() and c.name != CREDIT_CODE:  # a credit code has its own message (_credit_codes)
+        vals = raw.to_numpy(dtype=object)
+        _flag(report, st, rows, lost, label, QUARANTINED,
+              lambda i: f"{label}“{vals[i]!r}”在 Excel 或文件中存成了数字，位数已丢失（超过 15 位的数字无法精确保存）；"
+                        "请把该列设为文本后重新导出",
+              lambda i: f"{c.en} {vals[i]!r} was stored as a number and lost digits (a number past 15 digits cannot "
+                        "be kept exactly); format the column as text and export again")
+    text, hidden = validate.drop_invisible(text)
+    if hidden:
+        mask = np.zeros(len(text), dtype=bool)
+        mask[list(hidden)] = True
+        shown = text.to_numpy(dtype=object)
+        _flag(report, st, rows, mask, label, FIXED,
+              lambda i: f"{label}“{shown[i]}”含不可见字符 {hidden[i]}，已删除（否则与看起来相同的编号不相等）",
+              lambda i: f"{c.en} {shown[i]!r} held invisible characters {hidden[i]}; removed (they make an id "
+                        "that looks the same but is not equal)")
+    return text
+
+
+def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: ImportReport, st: _Rows,
             today: date) -> pd.Series:
     label = c.zh
     if c.type is T.TEXT:
-        text = validate.to_text(raw)
+        text = _key(schema, c, raw, rows, report, st) if _is_key(schema, c) else validate.to_text(raw)
         bad = np.zeros(len(text), dtype=bool)
         if c.allowed:
             keys, bad = validate.to_enum(text, c)

@@ -168,6 +168,50 @@ def to_text(s: pd.Series) -> pd.Series:
     return pd.Series(out, index=s.index, dtype=object)
 
 
+#: a float holds every whole number up to 2**53 exactly; past it (a 20-digit id typed into Excel) digits are lost
+_EXACT_FLOAT = 2.0 ** 53
+
+
+def key_text(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Text of an id or code column, and a mask of numbers that cannot be an exact id.
+
+    A number (an Excel cell, a GDAL field) becomes its whole-number text (``1001.0`` -> ``1001``); a fraction
+    or a float past 2**53 (``12345678901234567890`` is kept as ``1.2345678901234567e+19``) is marked: its
+    digits are gone, and guessing them would make a wrong id.
+    """
+    vals = s.to_numpy(dtype=object)
+    lost = np.zeros(len(vals), dtype=bool)
+    out = to_text(s).to_numpy(dtype=object, copy=True)
+    for i in np.flatnonzero([type(v) is not str for v in vals]):  # only numbers and the like
+        v = vals[i]
+        if isinstance(v, (float, np.floating)) and np.isfinite(v):
+            if float(v).is_integer() and abs(v) < _EXACT_FLOAT:
+                out[i] = str(int(v))
+            else:
+                lost[i] = True
+    return pd.Series(out, index=s.index, dtype=object), lost
+
+
+def drop_invisible(text: pd.Series) -> tuple[pd.Series, dict[int, str]]:
+    """Text without format and control characters (zero-width space, BOM, soft hyphen, joiners, bidi marks).
+
+    Returns the cleaned text and ``{position: "U+200B ZERO WIDTH SPACE, …"}`` for the values that held any.
+    Two ids that differ only by such a character look the same on screen and in print.
+    """
+    vals = text.to_numpy(dtype=object)
+    out = vals.copy()
+    found: dict[int, str] = {}
+    suspects = [i for i, v in enumerate(vals) if v is not None and not (v.isascii() and v.isprintable())]
+    for i in suspects:
+        v = vals[i]
+        hidden = [ch for ch in v if unicodedata.category(ch) in ("Cf", "Cc")]
+        if hidden:
+            out[i] = "".join(ch for ch in v if ch not in hidden).strip() or None
+            found[i] = ", ".join(dict.fromkeys(f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
+                                               for ch in hidden))
+    return pd.Series(out, index=text.index, dtype=object), found
+
+
 def numeric_raw(s: pd.Series) -> np.ndarray:
     """True where a raw value is a number (an Excel numeric cell), not text."""
     return s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
@@ -309,4 +353,5 @@ def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.nda
 
 
 __all__ = ["ColumnMap", "map_columns", "norm_header", "allowed_lookup", "allowed_labels", "to_text", "to_enum",
-           "to_number", "to_bool", "to_date", "numeric_raw", "MIN_YEAR", "MAX_YEAR", "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]
+           "to_number", "to_bool", "to_date", "numeric_raw", "key_text", "drop_invisible", "MIN_YEAR", "MAX_YEAR",
+           "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]
