@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.errors import StoreError
-from layers.store.base import Store, Transaction
+from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.gpkg import SCHEMA_VERSION, GeoPackageStore, from_gpkg_blobs, to_gpkg_blobs
 
 
@@ -45,5 +45,5 @@ def cached_read(store: Store, layer: str, *, columns: Sequence[str] | None = Non
     return _cached_read(store.url, store.data_version(), layer, tuple(columns) if columns else None, key_where)
 
 
-__all__ = ["Store", "Transaction", "GeoPackageStore", "open_store", "cached_read", "SCHEMA_VERSION",
+__all__ = ["Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "SCHEMA_VERSION",
            "to_gpkg_blobs", "from_gpkg_blobs"]

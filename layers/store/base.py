@@ -3,6 +3,10 @@
 Everything reads and writes through :class:`Store`; ``dashboard/`` never touches SQL. Read types: DATE/DATETIME
 columns come back as ``datetime64``, BOOLEAN as nullable ``boolean``, INTEGER as nullable ``Int64``;
 geometries are EPSG:4326. Every write happens inside :meth:`Store.transaction`: all or nothing.
+
+A read never waits long for a lock: when another process holds the store longer than a read may wait (a second
+or so), the read raises :class:`StoreBusy` at once instead of tying up the caller's thread; callers treat it as
+"no fresh data yet" (the wall keeps its last picture) and try again later.
 """
 
 from __future__ import annotations
@@ -15,7 +19,18 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from layers.errors import StoreError
 from layers.schema import LAYERS
+
+BUSY_MESSAGE = "数据正在写入，请稍候重试 (the store is busy with a write; retrying)"
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store's lock longer than a read may wait for it; try again shortly."""
+
+    def __init__(self, message: str = BUSY_MESSAGE):
+        super().__init__(message)
+
 
 # --------------------------------------------------------------------------------------------------
 # The interface
@@ -88,4 +103,4 @@ class Store(ABC):
                 "quarantined": int(len(self.quarantined()))}
 
 
-__all__ = ["Store", "Transaction"]
+__all__ = ["Store", "Transaction", "StoreBusy", "BUSY_MESSAGE"]

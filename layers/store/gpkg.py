@@ -10,6 +10,12 @@ behind the same interface.
 
 Read types: DATE/DATETIME columns come back as ``datetime64``, BOOLEAN as nullable ``boolean``, INTEGER as
 nullable ``Int64``. Geometries are EPSG:4326.
+
+Concurrency: the file is in SQLite's WAL mode (set when the store is created or opened, and kept in the file)
+with ``synchronous=NORMAL``: readers read the last committed state and never wait for a writer, a writer never
+waits for readers, and a commit is durable once the WAL is checkpointed (a power cut may lose the last
+commits, never corrupt the file). WAL needs the shared memory of one host, so a store on a network filesystem
+(NFS, SMB/CIFS, sshfs, 9p …, see :mod:`layers.store.mounts`) is refused.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import shapely
 from layers.errors import StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
-from layers.store.base import Store, Transaction
+from layers.store.base import Store, StoreBusy, Transaction
+from layers.store.mounts import filesystem_type, is_network_filesystem
 
 SCHEMA_VERSION = 1
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -176,6 +183,23 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     return out
 
 
+#: how long a read waits for a lock another process holds before it answers StoreBusy. In WAL mode a reader
+#: waits only for a program that took the whole file (exclusive locking mode, VACUUM, a rollback-journal
+#: writer), so a short wait keeps every worker thread free instead of queueing them all behind that program.
+READ_BUSY_TIMEOUT_S = 1.0
+#: a write waits longer for another writer to finish
+WRITE_BUSY_TIMEOUT_S = 30.0
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" (SQLITE_BUSY / SQLITE_LOCKED), from sqlite3 or from GDAL."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
 _INSERT_CHUNK = 100_000
 #: page cache of a writing connection (KiB, negative = size): big imports insert into several indexes
 _WRITE_CACHE_KIB = 256 * 1024
@@ -301,32 +325,62 @@ def _chunks(seq: list, n: int) -> Iterator[list]:
         yield seq[i:i + n]
 
 
+def _refuse_network_filesystem(path: Path) -> None:
+    fstype = filesystem_type(path.parent)
+    if is_network_filesystem(fstype):
+        raise StoreError(
+            f"存储文件 {path} 位于网络文件系统（{fstype}）上，SQLite 的 WAL 模式在网络文件系统上无法工作（会锁不住、"
+            f"损坏文件）。请把存储放在本机磁盘上 (the store {path} is on a network filesystem ({fstype}), where "
+            "SQLite's WAL mode cannot work: locks fail and the file can be corrupted. Put the store on a local disk)")
+
+
 class GeoPackageStore(Store):
     """The embedded default store: one GeoPackage file."""
 
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         self.url = str(self.path)
-        if not self.path.exists():
-            if not create:
-                raise StoreError(f"存储文件不存在：{self.path} (store file not found: {self.path})")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() and not create:
+            raise StoreError(f"存储文件不存在：{self.path} (store file not found: {self.path})")
+        _refuse_network_filesystem(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
 
     # -- connection -----------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, write: bool = False) -> sqlite3.Connection:
+        """A connection that waits ``READ_BUSY_TIMEOUT_S`` for a lock (``WRITE_BUSY_TIMEOUT_S`` to write)."""
+        timeout = WRITE_BUSY_TIMEOUT_S if write else READ_BUSY_TIMEOUT_S
         try:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            con = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"无法打开存储 {self.path}：{exc} (cannot open store {self.path}: {exc})") from exc
-        con.execute("PRAGMA foreign_keys = OFF")
+        try:
+            con.execute("PRAGMA foreign_keys = OFF")
+            con.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoint, never corrupt
+        except sqlite3.DatabaseError as exc:
+            con.close()
+            if _is_busy(exc):
+                raise StoreBusy() from exc
+            raise StoreError(f"{self.path} 不是 GeoPackage/SQLite 文件 ({self.path} is not a GeoPackage: {exc})"
+                             ) from exc
         return con
+
+    def _ensure_wal(self, con: sqlite3.Connection) -> None:
+        """Put the file in WAL mode (kept in the file; a no-op when it already is)."""
+        if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and \
+                con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            raise StoreError(f"无法把存储 {self.path} 切换到 WAL 模式 (cannot put the store {self.path} in WAL mode)")
 
     @contextmanager
     def _con(self) -> Iterator[sqlite3.Connection]:
+        """A read connection; a lock held too long by another process comes out as :class:`StoreBusy`."""
         con = self._connect()
         try:
             yield con
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc):
+                raise StoreBusy() from exc
+            raise
         finally:
             con.close()
 
@@ -337,16 +391,20 @@ class GeoPackageStore(Store):
                 app_id = con.execute("PRAGMA application_id").fetchone()[0]
                 tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             except sqlite3.DatabaseError as exc:
+                if _is_busy(exc):
+                    raise StoreBusy() from exc
                 raise StoreError(f"{self.path} 不是 GeoPackage/SQLite 文件 ({self.path} is not a GeoPackage: {exc})"
                                  ) from exc
             if tables and app_id != GPKG_APPLICATION_ID and "gpkg_contents" not in tables:
                 raise StoreError(f"{self.path} 不是 GeoPackage 文件 ({self.path} is not a GeoPackage file)")
+            self._ensure_wal(con)
             key = (str(self.path.resolve()), self.path.stat().st_ino)
             if key in _VERIFIED:
                 return
             if VERSIONS in tables and _up_to_date(con, tables):
                 _VERIFIED.add(key)
                 return
+            con.execute(f"PRAGMA busy_timeout = {int(WRITE_BUSY_TIMEOUT_S * 1000)}")  # migrating is writing
             con.execute("BEGIN IMMEDIATE")
             try:
                 current = 0
@@ -486,7 +544,7 @@ class GeoPackageStore(Store):
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """All writes inside the ``with`` block commit together or not at all."""
-        con = self._connect()
+        con = self._connect(write=True)
         try:
             con.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
             con.execute("BEGIN IMMEDIATE")
@@ -500,6 +558,8 @@ class GeoPackageStore(Store):
                 con.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise StoreBusy() from exc
             raise StoreError(f"写入存储失败，未做任何更改：{exc} (writing the store failed, nothing was changed: {exc})"
                              ) from exc
         finally:
