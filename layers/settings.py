@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     tile_url: _text(r"|(?:https?://|/)[^\s]*", "空，或含 {z} {x} {y} 的 http(s):// 或 / 开头的地址",
                     "empty, or an http(s):// or /… URL with {z}, {x} and {y}") = _default(
         "", "optional XYZ tile URL template ({z}/{x}/{y}) of an intranet tile server; empty = offline basemap")
-    tile_crs: _one_of("wgs84", "gcj02", zh_note="（百度 BD-09 瓦片不支持）", en_note=" (Baidu BD-09 tiles are not supported)") = _default(
+    tile_crs: _one_of("wgs84", "gcj02", zh_note="（百度 BD-09 瓦片不支持）",
+                      en_note=" (Baidu BD-09 tiles are not supported)") = _default(
         "wgs84", "CRS of the tiles (gcj02: drawn shifted)")
     secret_key: str = _default("", "session cookie secret; empty = a key generated once into a file beside the "
                                    "store (mode 0600), shared by every worker on that store")
