@@ -18,28 +18,67 @@ from geo.crs import (
     wgs84_to_gcj02,
 )
 
-# Published results of the widely used coordtransform library for the input (116.404, 39.915) (Beijing):
-# wgs84togcj02 -> (116.41024449916938, 39.91640428150164); gcj02tobd09 -> (116.41036949371029, 39.92133699351021)
-WGS_IN = (116.404, 39.915)
-GCJ_OF_WGS = (116.41024449916938, 39.91640428150164)
-BD_OF_GCJ = (116.41036949371029, 39.92133699351021)
+# Control points, (lon, lat) in degrees, as published to full double precision by the two widely used reference
+# implementations of the GCJ-02 and BD-09 offsets:
+#  - eviltransform, github.com/googollee/eviltransform: python/test.py TESTS (the same three points in its go/,
+#    javascript/ and csharp/ tests), wgs2gcj;
+#  - coordtransform, github.com/wandergis/coordtransform: README.md "result" for (116.404, 39.915), wgs84togcj02
+#    and gcj02tobd09; its Go port github.com/feiquan123/coordtransform-go: coordtransform_test.go (Wuhan); its
+#    Dart port github.com/ipcjs/coordtransform_dart: test/coordtransform_dart_test.dart ("compare with
+#    coordtransform.java"), wgs84ToBd09.
+# Both use the Krasovsky ellipsoid (a = 6378245 m). Their own tests compare to about 0.1 m, which a changed
+# constant passes (a = 6378137 m, the WGS-84 value, moves every point by 8-10 mm). Here every point is pinned,
+# forward and inverse, to 0.1 mm (well within 1 mm; ours agree to a few micrometres), so that even the WGS-84
+# eccentricity in place of Krasovsky's (0.1-0.3 mm) or a semi-major axis off by 2 m fails.
+WGS_TO_GCJ = {
+    "Shanghai (eviltransform)": ((121.5272106, 31.1774276), (121.531541859215, 31.17530398364597)),
+    "Shenzhen (eviltransform)": ((113.912316, 22.543847), (113.9171764808363, 22.540796131694766)),
+    "Beijing (eviltransform)": ((116.377817, 39.911954), (116.38404722455657, 39.91334545536069)),
+    "Beijing (coordtransform)": ((116.404, 39.915), (116.41024449916938, 39.91640428150164)),
+    "Wuhan (coordtransform-go)": ((114.363089, 30.517411), (114.36861383019243, 30.515078352018758)),
+}
+GCJ_TO_BD = {
+    "Beijing (coordtransform)": ((116.404, 39.915), (116.41036949371029, 39.92133699351021)),
+    "Wuhan (coordtransform-go)": ((114.363089, 30.517411), (114.36951652929112, 30.523754384540837)),
+}
+WGS_TO_BD = {
+    "Wuhan (coordtransform-go)": ((114.363089, 30.517411), (114.3750500836037, 30.521392123098003)),
+    "Chuzhou (coordtransform_dart)": ((118.3013077, 32.2719040), (118.31309502519456, 32.27614034221775)),
+}
+TOL_M = 1e-4
 
 
-def test_forward_gcj02_matches_published_offset():
-    lon, lat = wgs84_to_gcj02(*WGS_IN)
-    assert haversine_m(lon, lat, *GCJ_OF_WGS) < 0.01
-    # and the offset itself is the known few hundred metres
-    assert 400 < haversine_m(*WGS_IN, lon, lat) < 700
+def _pairs(table: dict) -> list:
+    return [pytest.param(a, b, id=name) for name, (a, b) in table.items()]
 
 
-def test_forward_bd09_matches_published_formula():
-    lon, lat = gcj02_to_bd09(*WGS_IN)
-    assert haversine_m(lon, lat, *BD_OF_GCJ) < 0.01
+@pytest.mark.parametrize("wgs,gcj", _pairs(WGS_TO_GCJ))
+def test_wgs84_to_gcj02_matches_the_published_control_points(wgs, gcj):
+    lon, lat = wgs84_to_gcj02(*wgs)
+    assert haversine_m(lon, lat, *gcj) < TOL_M
+    assert 400 < haversine_m(*wgs, lon, lat) < 700     # the offset itself: the known few hundred metres
+    assert haversine_m(*gcj02_to_wgs84(*gcj), *wgs) < TOL_M  # the one-step inverse many libraries ship is metres off
 
 
-def test_inverse_recovers_published_control_point():
-    lon, lat = gcj02_to_wgs84(*GCJ_OF_WGS)
-    assert haversine_m(lon, lat, *WGS_IN) < 0.05  # the common one-step inverse is off by metres here
+@pytest.mark.parametrize("gcj,bd", _pairs(GCJ_TO_BD))
+def test_gcj02_to_bd09_matches_the_published_control_points(gcj, bd):
+    assert haversine_m(*gcj02_to_bd09(*gcj), *bd) < TOL_M
+    # Baidu's published one-step inverse (coordtransform's bd09togcj02) is 2-5 cm off; ours is exact
+    assert haversine_m(*bd09_to_gcj02(*bd), *gcj) < TOL_M
+
+
+@pytest.mark.parametrize("wgs,bd", _pairs(WGS_TO_BD))
+def test_wgs84_to_bd09_matches_the_published_control_points(wgs, bd):
+    assert haversine_m(*wgs84_to_bd09(*wgs), *bd) < TOL_M
+    assert haversine_m(*bd09_to_wgs84(*bd), *wgs) < TOL_M
+
+
+def test_control_points_as_arrays_give_the_same_answers():
+    wgs, gcj = (np.array(v).T for v in zip(*WGS_TO_GCJ.values(), strict=True))
+    lon, lat = wgs84_to_gcj02(*wgs)
+    assert lon.shape == (len(WGS_TO_GCJ),)
+    assert haversine_m(lon, lat, *gcj).max() < TOL_M
+    assert haversine_m(*gcj02_to_wgs84(*gcj), *wgs).max() < TOL_M
 
 
 def test_round_trip_under_2_m_over_china_and_the_demo_city():
