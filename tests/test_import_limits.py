@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 import pytest
-from test_import_bad import TODAY, _csv, _quarantined, _rejected, build_city
+from test_import_bad import TODAY, _csv, _quarantined, _rejected, _rows, build_city
 
 from layers.ingest.importer import import_file
 
@@ -158,3 +158,44 @@ def test_scan_counts_cells_without_a_reference(tmp_path):
     scan = scan_sheet(g, 0, limit=1 << 30)
     assert scan is not None and scan.rows >= 5000 and scan.cols >= 300
     assert scan_sheet(f, 0, limit=1 << 30).far_cell == "F3"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Text longer than any real value (a 10 MB name once went into every coverage reply of its district)
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("column,limit", [("名称", 2_000), ("地址", 2_000), ("编号", 200)])
+def test_text_past_its_limit_rejects_the_batch(city, tmp_path, column, limit):
+    values = {"名称": ["甲", "乙", "丙"], "地址": ["一路", "二路", "三路"], "编号": ["A1", "A2", "A3"]}[column]
+    values[1] = "长" * (limit + 1)
+    f = _csv(tmp_path, _rows(**{column: values}))
+    rep = _rejected(city, lambda: import_file(city, "enterprises", f, crs="wgs84"), f"上限 {limit:,}",
+                    f"limit of {limit:,}")
+    issue = next(i for i in rep.issues if i.outcome == "rejected")
+    assert (issue.row, issue.field) == (3, column)
+    assert f"{limit + 1:,}" in issue.reason_zh and "引号" in issue.reason_zh and "quote" in issue.reason_en
+
+
+def test_text_at_its_limit_is_fine(city, tmp_path):
+    f = _csv(tmp_path, _rows(名称=["甲", "长" * 2_000, "丙"]))
+    assert import_file(city, "enterprises", f, crs="wgs84").written == 3
+
+
+def test_a_description_may_be_long_but_not_endless(city, tmp_path):
+    def hazards(text: str):
+        return _csv(tmp_path, pd.DataFrame({"编号": ["H1"], "对象类型": ["enterprises"], "对象编号": ["E0"],
+                                            "隐患级别": ["一般"], "发现日期": ["2024-01-02"], "整改状态": ["待整改"],
+                                            "隐患描述": [text]}), name="h.csv")
+
+    assert import_file(city, "hazards", hazards("述" * 20_000), today=TODAY).written == 1
+    _rejected(city, lambda: import_file(city, "hazards", hazards("述" * 20_001), today=TODAY, replace=True),
+              "上限 20,000", "limit of 20,000")
+
+
+def test_an_unclosed_quote_that_swallows_the_file_is_caught(city, tmp_path):
+    lines = ["编号,名称,行业,风险等级,经度,纬度", 'A0,"甲,工贸,低,114.25,30.6']
+    lines += [f"A{i},企业{i},工贸,低,114.25,30.6" for i in range(1, 200)]
+    f = tmp_path / "e.csv"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rep = _rejected(city, lambda: import_file(city, "enterprises", f, crs="wgs84"), "引号", "quote")
+    assert rep.issues[0].row == 2

@@ -401,6 +401,32 @@ def _quarantine_rows(schema: Layer, raw: RawTable, rows: np.ndarray, st: _Rows, 
 # Columns
 # --------------------------------------------------------------------------------------------------
 
+#: the longest text a column kind may hold (characters): ids and codes, notes, everything else (names,
+#: addresses, contacts). Past it the batch is rejected: such a value is nearly always a quote left open that
+#: swallowed the rows after it (so the row count is wrong too), and a 10 MB name would be sent with every
+#: reply that shows its district.
+KEY_CHARS, NOTE_CHARS, TEXT_CHARS = 200, 20_000, 2_000
+NOTE_COLUMNS = ("description",)
+
+
+def text_limit(schema: Layer, c: Column) -> int:
+    if _is_key(schema, c):
+        return KEY_CHARS
+    return NOTE_CHARS if c.name in NOTE_COLUMNS else TEXT_CHARS
+
+
+def _too_long(schema: Layer, c: Column, text: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
+    limit = text_limit(schema, c)
+    vals = text.to_numpy(dtype=object)
+    for i in np.flatnonzero([v is not None and len(v) > limit for v in vals]):
+        n = len(vals[i])
+        report.add(int(rows[i]), c.zh, REJECTED,
+                   f"字段“{c.zh}”有 {n:,} 个字符，超过上限 {limit:,}（“{vals[i][:20]}…”）：多半是前面有引号没有闭合，"
+                   "把后面的行都吞进了这一格；请检查该行的引号",
+                   f"field {c.en!r} holds {n:,} characters, more than the limit of {limit:,} ({vals[i][:20]!r}…): "
+                   "most likely a quote left open earlier swallowed the rows after it; check the quotes of that row")
+
+
 def _is_key(schema: Layer, c: Column) -> bool:
     """Ids, codes and references to ids: compared exactly, so kept free of invisible characters."""
     return c.name in (schema.id_column, CREDIT_CODE, "district_code", "town_code") or c.name.endswith("_id")
@@ -434,6 +460,7 @@ def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: 
     label = c.zh
     if c.type is T.TEXT:
         text = _key(schema, c, raw, rows, report, st) if _is_key(schema, c) else validate.to_text(raw)
+        _too_long(schema, c, text, rows, report)
         bad = np.zeros(len(text), dtype=bool)
         if c.allowed:
             keys, bad = validate.to_enum(text, c)

@@ -288,8 +288,16 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
         row = int(m.group(1)) if m else None
-        raise BadFile(f"文件 {path.name} 第 {row} 行的列数与表头不一致（{exc}），请检查分隔符和引号",
-                      f"file {path.name} row {row} has a different number of fields than the header ({exc}); "
+        if m is None and (q := re.search(r"EOF inside string starting at row (\d+)", str(exc))):
+            row = int(q.group(1)) + 1  # pandas counts the header as row 0
+            raise BadFile(f"文件 {path.name} 第 {row} 行有一个引号没有闭合，其后的内容直到文件末尾都被当成了一个字段；请检查该行的引号",
+                          f"file {path.name} row {row} opens a quote that is never closed, so everything after it "
+                          "up to the end of the file reads as one field; check the quotes of that row",
+                          row=row) from None
+        where_zh = f"第 {row} 行" if row is not None else ""
+        where_en = f"row {row} " if row is not None else ""
+        raise BadFile(f"文件 {path.name} {where_zh}的列数与表头不一致（{exc}），请检查分隔符和引号",
+                      f"file {path.name} {where_en}has a different number of fields than the header ({exc}); "
                       "check separators and quotes", row=row) from None
     # header is row 1; a quoted field with a line break makes a record span several lines
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
