@@ -10,6 +10,7 @@ import logging
 import sys
 from pathlib import Path
 
+from layers.errors import RiskMapError
 from layers.settings import Settings
 
 
@@ -22,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env(store=args.store, port=args.port, host=args.host)
+    try:
+        settings = Settings.from_env(store=args.store, port=args.port, host=args.host)
+    except RiskMapError as exc:   # a setting that is not allowed: say which, and stop
+        print(exc, file=sys.stderr)
+        return 2
     store_path = Path(settings.store)
     if not store_path.exists():
         from layers.demo.city import build_demo_store
