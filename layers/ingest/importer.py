@@ -489,11 +489,13 @@ def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: 
             kind_zh = "整数" if c.type is T.INT else "数字"
             kind_en = "a whole number" if c.type is T.INT else "a number"
             if c.required:
-                _flag(report, st, rows, bad, label, QUARANTINED, lambda i: f"值“{text[i]}”不是{kind_zh}",
-                      lambda i: f"value {text[i]!r} is not {kind_en}")
+                _flag(report, st, rows, bad, label, QUARANTINED,
+                      lambda i: f"值“{text[i]}”不是{kind_zh}{validate.number_hint(text[i])[0]}",
+                      lambda i: f"value {text[i]!r} is not {kind_en}{validate.number_hint(text[i])[1]}")
             else:
-                _flag(report, st, rows, bad, label, FIXED, lambda i: f"值“{text[i]}”不是{kind_zh}，已清空",
-                      lambda i: f"value {text[i]!r} is not {kind_en}; cleared")
+                _flag(report, st, rows, bad, label, FIXED,
+                      lambda i: f"值“{text[i]}”不是{kind_zh}{validate.number_hint(text[i])[0]}，已清空",
+                      lambda i: f"value {text[i]!r} is not {kind_en}{validate.number_hint(text[i])[1]}; cleared")
         if c.required:
             _flag(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad, label, QUARANTINED,
                   f"必填字段“{label}”为空", f"required field {c.en!r} is empty")
@@ -626,9 +628,12 @@ def _geometry(schema: Layer, raw: RawTable, cmap: validate.ColumnMap, rows: np.n
         for i in np.flatnonzero(bad_x | bad_y):  # only the few rows that did not convert
             nonfinite_txt[i] = _nonfinite_text(lon_txt[i]) or _nonfinite_text(lat_txt[i])
         bad_num = (bad_x | bad_y) & ~nonfinite_txt
+        def hint(i: int, lang: int) -> str:
+            return validate.number_hint(lon_txt[i])[lang] or validate.number_hint(lat_txt[i])[lang]
+
         _flag(report, st, rows, bad_num, geom_label, QUARANTINED,
-              lambda i: f"坐标“{lon_txt[i]}, {lat_txt[i]}”不是数字",
-              lambda i: f"coordinates {lon_txt[i]!r}, {lat_txt[i]!r} are not numbers")
+              lambda i: f"坐标“{lon_txt[i]}, {lat_txt[i]}”不是数字{hint(i, 0)}",
+              lambda i: f"coordinates {lon_txt[i]!r}, {lat_txt[i]!r} are not numbers{hint(i, 1)}")
         _flag(report, st, rows, nonfinite_txt, geom_label, QUARANTINED, "坐标含 NaN 或无穷大",
               "coordinates contain NaN or infinity")
         tabular_xy = (x.to_numpy(dtype=float), y.to_numpy(dtype=float))

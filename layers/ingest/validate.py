@@ -234,8 +234,33 @@ def to_enum(text: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
     return keys.astype(object).where(keys.notna(), None), bad
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+
+
+def _number_of(t: str) -> float:
+    """``float`` of a typed number: full-width forms normalised (NFKC: ``１１４．３０`` is 114.30), commas only as
+    thousands separators in groups of three (``1,200``); ``114,3`` is not a number (see :func:`number_hint`)."""
+    t = unicodedata.normalize("NFKC", t).strip()
+    if "," in t:
+        if not _THOUSANDS.fullmatch(t):
+            raise ValueError(t)
+        t = t.replace(",", "")
+    return float(t)
+
+
+def number_hint(text: object) -> tuple[str, str]:
+    """A zh/en remark for a value that is not a number: the decimal comma (``114,3``), else nothing."""
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    if _DECIMAL_COMMA.fullmatch(t):
+        fixed = t.replace(",", ".")
+        return (f"（逗号当成了小数点？应写作 {fixed}）", f" (a decimal comma? write it as {fixed})")
+    return "", ""
+
+
 def to_number(s: pd.Series, *, integer: bool) -> tuple[pd.Series, np.ndarray]:
-    """Numbers (thousands separators allowed); mask of non-empty values that are not (integral) numbers."""
+    """Numbers (full-width forms and thousands separators allowed); mask of non-empty values that are not
+    (integral) numbers."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         arr = s.to_numpy(dtype=float, na_value=np.nan)  # already numbers (GDAL fields)
         present = ~np.isnan(arr)
@@ -251,7 +276,7 @@ def to_number(s: pd.Series, *, integer: bool) -> tuple[pd.Series, np.ndarray]:
                 continue
             present[i] = True
             try:
-                arr[i] = float(t.replace(",", ""))
+                arr[i] = _number_of(t)
             except ValueError:
                 arr[i] = np.nan
     bad = present & ~np.isfinite(arr)
@@ -353,5 +378,5 @@ def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.nda
 
 
 __all__ = ["ColumnMap", "map_columns", "norm_header", "allowed_lookup", "allowed_labels", "to_text", "to_enum",
-           "to_number", "to_bool", "to_date", "numeric_raw", "key_text", "drop_invisible", "MIN_YEAR", "MAX_YEAR",
+           "to_number", "number_hint", "to_bool", "to_date", "numeric_raw", "key_text", "drop_invisible", "MIN_YEAR", "MAX_YEAR",
            "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]

@@ -1,0 +1,53 @@
+"""Values as people type them: full-width digits, a decimal comma, short labels, cells Excel left empty."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_import_bad import _csv, _quarantined, _rows, build_city
+
+from layers.ingest.importer import import_file
+
+
+@pytest.fixture
+def city(tmp_path):
+    return build_city(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Numbers: full-width forms are numbers; a decimal comma is not a thousands separator
+# ---------------------------------------------------------------------------------------------------
+
+def test_full_width_digits_and_point_are_numbers(city, tmp_path):
+    f = _csv(tmp_path, _rows(经度=["１１４．２５", "１１４.２６", "114.35"], 纬度=["３０．６０", "30.61", "30.62"],
+                             从业人数=["１２", "１，２００", "－0"]))
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.quarantined, rep.fixed) == (3, 0, 0)
+    e = city.read("enterprises").set_index("id")
+    assert e.loc["A1"].geometry.x == pytest.approx(114.25) and e.loc["A1"].geometry.y == pytest.approx(30.6)
+    assert e.loc["A2", "employees"] == 1200 and e.loc["A1", "employees"] == 12
+
+
+def test_decimal_comma_in_a_coordinate_is_not_read_as_thousands(city, tmp_path):
+    f = _csv(tmp_path, _rows(经度=["114,25", "114.26", "114.35"]))
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.quarantined) == (2, 1)
+    _quarantined(city, rep, 2, "小数点", "decimal comma")
+    _quarantined(city, rep, 2, "114.25", "114.25")
+
+
+def test_decimal_comma_in_an_optional_number_is_cleared_with_the_hint(city, tmp_path):
+    f = _csv(tmp_path, _rows(从业人数=["12", "12,5", "1,200"]))
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.fixed) == (3, 1)
+    issue = next(i for i in rep.issues if i.outcome == "fixed")
+    assert issue.row == 3 and "小数点" in issue.reason_zh and "decimal comma" in issue.reason_en
+    e = city.read("enterprises").set_index("id")
+    assert e.loc["A3", "employees"] == 1200 and e.loc["A1", "employees"] == 12 and e.loc["A2", "employees"] is pd.NA
+
+
+@pytest.mark.parametrize("text", ["1,20", "12,34,567", ",5"])
+def test_commas_that_are_not_thousands_groups_are_not_numbers(city, tmp_path, text):
+    f = _csv(tmp_path, _rows(从业人数=["12", text, "3"]))
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert rep.fixed == 1 and city.read("enterprises").set_index("id").loc["A2", "employees"] is pd.NA
