@@ -97,7 +97,7 @@ GRADE_ORDER = ("major", "high", "moderate", "low")
 INDUSTRIES: dict[str, dict] = {
     "mining": {"zh": "矿山", "en": "Mining", "skill": "mining", "aliases": ("礦山",)},
     "hazchem": {"zh": "危险化学品", "en": "Hazardous chemicals", "skill": "hazchem",
-                "aliases": ("危險化學品",)},
+                "aliases": ("危化", "危化品", "危險化學品")},
     "metallurgy": {"zh": "冶金", "en": "Metallurgy", "skill": "industry_trade"},
     "industry_trade": {"zh": "工贸", "en": "Industry & trade", "skill": "industry_trade", "aliases": ("工貿",)},
     "construction": {"zh": "建筑施工", "en": "Construction", "skill": "construction", "aliases": ("建築施工",)},

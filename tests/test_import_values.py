@@ -51,3 +51,15 @@ def test_commas_that_are_not_thousands_groups_are_not_numbers(city, tmp_path, te
     f = _csv(tmp_path, _rows(从业人数=["12", text, "3"]))
     rep = import_file(city, "enterprises", f, crs="wgs84")
     assert rep.fixed == 1 and city.read("enterprises").set_index("id").loc["A2", "employees"] is pd.NA
+
+
+# ---------------------------------------------------------------------------------------------------
+# Short labels people use
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("label", ["危化", "危化品"])
+def test_short_labels_of_hazchem(city, tmp_path, label):
+    f = _csv(tmp_path, _rows(行业=[label, "工贸", "工贸"]))
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.quarantined) == (3, 0)
+    assert city.read("enterprises").set_index("id").loc["A1", "industry"] == "hazchem"
