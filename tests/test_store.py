@@ -126,7 +126,8 @@ def test_newer_schema_version_is_refused(tmp_path):
     path = tmp_path / "s.gpkg"
     open_store(path)
     with sqlite3.connect(path) as con:
-        con.execute("INSERT INTO riskmap_schema_version VALUES (?, 'x')", (SCHEMA_VERSION + 1,))
+        con.execute("INSERT INTO riskmap_schema_version (version, applied_at) VALUES (?, 'x')",
+                    (SCHEMA_VERSION + 1,))
     with pytest.raises(StoreError, match="newer"):
         open_store(path)
 

@@ -40,7 +40,7 @@ from layers.schema import layer as layer_schema
 from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.mounts import filesystem_type, is_network_filesystem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION = 10400  # 1.4.0
 SRS_ID = 4326
@@ -116,6 +116,16 @@ def from_gpkg_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _gpkg_now() -> str:
+    """Now in UTC as a GeoPackage DATETIME (``YYYY-MM-DDTHH:MM:SS.sssZ``, GPKG Req 15)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+#: gpkg_contents.last_change as GeoPackage DATETIME (a GLOB pattern)
+_GPKG_DATETIME_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z"
 
 
 def _q(name: str) -> str:
@@ -579,11 +589,11 @@ def _typed(s: pd.Series, t: T) -> pd.Series:
 
 
 def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
-    now = _now()
     if any(t not in LAYERS or LAYERS[t].counts_as_data for t in tables):
-        _bump_data_version(con, now)
+        _bump_data_version(con, _now())
+    changed = _gpkg_now()
     for t in tables:
-        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (now, t))
+        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (changed, t))
 
 
 def _bump_data_version(con: sqlite3.Connection, now: str) -> None:
@@ -661,7 +671,28 @@ def _migration_1(con: sqlite3.Connection) -> None:
                     "VALUES (?, 'attributes', ?, ?)", (t, t, desc))
 
 
-MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1)]
+def _rebuild_with_integer_key(con: sqlite3.Connection, table: str, columns: str, copied: str) -> None:
+    """Re-create ``table`` as ``fid INTEGER PRIMARY KEY AUTOINCREMENT, <columns>``, keeping its rows."""
+    if any(r[1] == "fid" and r[5] for r in con.execute(f"PRAGMA table_info({_q(table)})")):
+        return
+    new = _q(table + "_rebuilt")
+    con.execute(f"CREATE TABLE {new} (fid INTEGER PRIMARY KEY AUTOINCREMENT, {columns})")
+    con.execute(f"INSERT INTO {new} ({copied}) SELECT {copied} FROM {_q(table)} ORDER BY rowid")
+    con.execute(f"DROP TABLE {_q(table)}")
+    con.execute(f"ALTER TABLE {new} RENAME TO {_q(table)}")
+
+
+def _migration_2(con: sqlite3.Connection) -> None:
+    """What GDAL's validator asks: ``gpkg_contents.last_change`` as ``YYYY-MM-DDTHH:MM:SS.sssZ`` (Req 15; version
+    1 wrote ``…+00:00``), and an INTEGER PRIMARY KEY on every attributes table (Req 119)."""
+    con.execute("UPDATE gpkg_contents SET last_change = COALESCE(strftime('%Y-%m-%dT%H:%M:%fZ', last_change), "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE last_change NOT GLOB ?", (_GPKG_DATETIME_GLOB,))
+    _rebuild_with_integer_key(con, META, "key TEXT NOT NULL UNIQUE, value TEXT", "key, value")
+    _rebuild_with_integer_key(con, VERSIONS, "version INTEGER NOT NULL, applied_at TEXT NOT NULL",
+                              "version, applied_at")
+
+
+MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1), (2, _migration_2)]
 
 
 __all__ = ["GeoPackageStore", "SCHEMA_VERSION", "to_gpkg_blobs", "from_gpkg_blobs", "MIGRATIONS"]
