@@ -63,3 +63,46 @@ def test_short_labels_of_hazchem(city, tmp_path, label):
     rep = import_file(city, "enterprises", f, crs="wgs84")
     assert (rep.written, rep.quarantined) == (3, 0)
     assert city.read("enterprises").set_index("id").loc["A1", "industry"] == "hazchem"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Cells Excel shows but the file does not hold: merged cells, formulas never calculated
+# ---------------------------------------------------------------------------------------------------
+
+def _sheet(path, edit):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["编号", "名称", "行业", "风险等级", "经度", "纬度", "地址"])
+    for i in range(3):
+        ws.append([f"A{i + 1}", f"企业{i + 1}", "工贸", "低", 114.25 + i * 0.01, 30.6, f"{i + 1}号"])
+    edit(ws)
+    wb.save(path)
+    return path
+
+
+def test_empty_field_inside_merged_cells_says_why(city, tmp_path):
+    def merge(ws):
+        ws["C3"] = None
+        ws.merge_cells("C2:C3")  # 行业 given once for two rows, as printed registers do
+
+    f = _sheet(tmp_path / "e.xlsx", merge)
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.quarantined) == (2, 1)
+    _quarantined(city, rep, 3, "合并单元格 C2:C3", "merged cells C2:C3")
+    assert any("合并单元格" in n["zh"] and "merged" in n["en"] for n in rep.notes)
+
+
+def test_empty_field_from_a_formula_without_saved_value_says_why(city, tmp_path):
+    def formulas(ws):
+        ws["D4"] = "=D3"  # openpyxl writes the formula and no result, as any program that never runs Excel
+        ws["G4"] = '=CONCAT(G3,"附")'  # an optional field: only the note tells
+
+    f = _sheet(tmp_path / "e.xlsx", formulas)
+    rep = import_file(city, "enterprises", f, crs="wgs84")
+    assert (rep.written, rep.quarantined) == (2, 1)
+    _quarantined(city, rep, 4, "公式 =D3", "formula =D3")
+    _quarantined(city, rep, 4, "没有保存计算结果", "no saved result")
+    note = next(n for n in rep.notes if "公式" in n["zh"])
+    assert "2 个" in note["zh"] and "2 cells" in note["en"] and 'CONCAT(G3,"附")' in note["en"]

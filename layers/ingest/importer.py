@@ -345,7 +345,9 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for c in schema.columns:
         if c.name in cmap.columns:
-            out[c.name] = _column(schema, c, raw.frame[cmap.columns[c.name]], rows, report, st, today)
+            header = cmap.columns[c.name]
+            why = {r: hint for (r, h), hint in raw.empty_why.items() if h == header}
+            out[c.name] = _column(schema, c, raw.frame[header], rows, report, st, today, why)
     if keyed_by_code:
         code = schema.column(CREDIT_CODE)
         out[schema.id_column] = out[CREDIT_CODE]
@@ -455,8 +457,21 @@ def _key(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: Imp
     return text
 
 
+def _flag_empty(report: ImportReport, st: _Rows, rows: np.ndarray, mask: np.ndarray, c: Column,
+                why: dict[int, tuple[str, str]]) -> None:
+    """Quarantine rows whose required field ``c`` is empty, saying why where the reader knows (``why``: row ->
+    zh/en, e.g. a merged cell or a formula with no saved value)."""
+    if not why:
+        _flag(report, st, rows, mask, c.zh, QUARANTINED, f"必填字段“{c.zh}”为空", f"required field {c.en!r} is empty")
+        return
+    _flag(report, st, rows, mask, c.zh, QUARANTINED,
+          lambda i: f"必填字段“{c.zh}”为空" + (f"：{why[rows[i]][0]}" if rows[i] in why else ""),
+          lambda i: f"required field {c.en!r} is empty" + (f": {why[rows[i]][1]}" if rows[i] in why else ""))
+
+
 def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: ImportReport, st: _Rows,
-            today: date) -> pd.Series:
+            today: date, why: dict[int, tuple[str, str]]) -> pd.Series:
+    """The stored values of column ``c`` from the file's ``raw`` values; ``why`` explains empty cells."""
     label = c.zh
     if c.type is T.TEXT:
         text = _key(schema, c, raw, rows, report, st) if _is_key(schema, c) else validate.to_text(raw)
@@ -479,8 +494,7 @@ def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: 
         elif c.name == CREDIT_CODE:
             text = _credit_codes(raw, text, rows, report, st, label)
         if c.required:
-            _flag(report, st, rows, text.isna().to_numpy(dtype=bool) & ~bad, label, QUARANTINED,
-                  f"必填字段“{label}”为空", f"required field {c.en!r} is empty")
+            _flag_empty(report, st, rows, text.isna().to_numpy(dtype=bool) & ~bad, c, why)
         return text
     if c.type in (T.INT, T.REAL):
         vals, bad = validate.to_number(raw, integer=c.type is T.INT)
@@ -497,8 +511,7 @@ def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: 
                       lambda i: f"值“{text[i]}”不是{kind_zh}{validate.number_hint(text[i])[0]}，已清空",
                       lambda i: f"value {text[i]!r} is not {kind_en}{validate.number_hint(text[i])[1]}; cleared")
         if c.required:
-            _flag(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad, label, QUARANTINED,
-                  f"必填字段“{label}”为空", f"required field {c.en!r} is empty")
+            _flag_empty(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad, c, why)
         return vals
     if c.type is T.BOOL:
         vals, bad = validate.to_bool(raw)
@@ -535,8 +548,7 @@ def _column(schema: Layer, c: Column, raw: pd.Series, rows: np.ndarray, report: 
 
         _flag(report, st, rows, bad, label, QUARANTINED if c.required else FIXED, zh, en)
     if c.required:
-        _flag(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad & ~far, label, QUARANTINED,
-              f"必填字段“{label}”为空", f"required field {c.en!r} is empty")
+        _flag_empty(report, st, rows, vals.isna().to_numpy(dtype=bool) & ~bad & ~far, c, why)
     if (schema.name, c.name) in EVENT_DATES:
         future = (vals > pd.Timestamp(today)).to_numpy(dtype=bool)
         if future.any():

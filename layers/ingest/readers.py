@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.sax.saxutils import unescape
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,9 @@ class RawTable:
     crs: SourceCRS | None = None  # declared by the file; None when it declares none
     encoding: str | None = None
     notes: list[tuple[str, str]] = field(default_factory=list)
+    #: why a cell reads as empty though the sheet shows it: (row, header) -> (zh, en) (XLSX merged cells and
+    #: formulas with no saved result)
+    empty_why: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)
 
 
 def _kind_of(path: Path) -> str:
@@ -377,6 +381,7 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None, max_unpacked_bytes: 
         if len(names) > 1:
             notes.append((f"工作簿有 {len(names)} 个工作表，读取了“{names[chosen]}”",
                           f"the workbook has {len(names)} sheets; read {names[chosen]!r}"))
+        scan = None
         if path.suffix.lower() != ".xls":
             try:
                 scan = xlsx.scan_sheet(path, chosen, limit=max_unpacked_bytes)
@@ -390,6 +395,7 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None, max_unpacked_bytes: 
             sheet = wb.get_sheet_by_index(chosen)
             _check_sheet_size(path, names[chosen], sheet.total_height + 1, sheet.total_width + 1)
             cells = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
         except BadFile:
             raise
         except Exception as exc:  # corrupt sheet XML
@@ -417,7 +423,56 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None, max_unpacked_bytes: 
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     rows = np.arange(header_idx + 2, header_idx + 2 + len(frame), dtype=np.int64)
     frame, rows = _drop_blank_rows(frame, rows)
-    return RawTable(frame=frame, rows=rows, kind="xlsx", notes=notes)
+    why = _empty_cells_why(cells, header_idx, cols, merged, scan.formulas if scan else {}, notes)
+    return RawTable(frame=frame, rows=rows, kind="xlsx", notes=notes, empty_why=why)
+
+
+def _empty_cells_why(cells: list[list], header_idx: int, cols: list[str], merged: list,
+                     formulas: dict[tuple[int, int], str], notes: list[tuple[str, str]]
+                     ) -> dict[tuple[int, str], tuple[str, str]]:
+    """Hints for the data cells that read as empty because of merged cells or formulas with no saved value."""
+    width = len(cols)
+
+    def empty(r: int, c: int) -> bool:
+        return r < len(cells) and c < len(cells[r]) and cells[r][c] in ("", None)
+
+    why: dict[tuple[int, str], tuple[str, str]] = {}
+    n_merged = 0
+    for (r0, c0), (r1, c1) in merged:
+        span = f"{xlsx.cell_name(r0, c0)}:{xlsx.cell_name(r1, c1)}"
+        hit = False
+        for r in range(max(r0, header_idx + 1), min(r1, len(cells) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                if (r, c) != (r0, c0) and empty(r, c):
+                    hit = True
+                    why[(r + 1, cols[c])] = (
+                        f"单元格 {xlsx.cell_name(r, c)} 在合并单元格 {span} 内，值只在左上角 {xlsx.cell_name(r0, c0)}；"
+                        "请取消合并并在每一行填上值",
+                        f"cell {xlsx.cell_name(r, c)} lies in the merged cells {span}, whose value is only in the "
+                        f"top-left cell {xlsx.cell_name(r0, c0)}; unmerge them and fill every row")
+        n_merged += hit
+    if n_merged:
+        first = f"{xlsx.cell_name(*merged[0][0])}:{xlsx.cell_name(*merged[0][1])}"
+        notes.append((f"工作表有 {n_merged} 处合并单元格跨越数据行（如 {first}），只有左上角有值，其余单元格读作空值",
+                      f"the sheet has {n_merged} merged ranges across data rows (e.g. {first}); only their top-left "
+                      "cell holds a value, the others read as empty"))
+    blank = sorted((r, c) for r, c in formulas if r > header_idx and c < width and empty(r, c))
+    entities = {"&quot;": '"', "&apos;": "'"}
+    shown = {rc: f"{xlsx.cell_name(*rc)} ={unescape(formulas[rc], entities)}" for rc in blank}
+    for r, c in blank:
+        text = shown[(r, c)].partition(" =")[2]
+        why[(r + 1, cols[c])] = (
+            f"单元格 {xlsx.cell_name(r, c)} 是公式 ={text}，文件里没有保存计算结果（由程序生成、未在 Excel 中重新计算并保存）；"
+            "请在 Excel 中打开、保存后再导入，或把公式粘贴为数值",
+            f"cell {xlsx.cell_name(r, c)} holds the formula ={text} with no saved result (written by a program, "
+            "never recalculated and saved in Excel); open and save it in Excel and import again, or paste the "
+            "formulas as values")
+    if blank:
+        some = "; ".join(shown[rc] for rc in blank[:3])
+        notes.append((f"{len(blank)} 个单元格是没有保存计算结果的公式，读作空值（如 {some}）：请在 Excel 中打开、保存后再导入",
+                      f"{len(blank)} cells hold formulas with no saved result and read as empty (e.g. {some}); open "
+                      "and save the file in Excel and import again"))
+    return why
 
 
 def _check_sheet_size(path: Path, sheet: str, rows: int, cols: int) -> None:
