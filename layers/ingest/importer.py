@@ -45,7 +45,7 @@ import shapely
 
 from geo.crs import SourceCRS, parse_crs, transform_xy
 from layers import credit_code
-from layers.errors import ImportRejected
+from layers.errors import ImportRejected, StoreError
 from layers.ingest import validate
 from layers.ingest.readers import MAX_UNPACKED_BYTES, BadFile, RawTable, read_any
 from layers.schema import LAYERS, Column, Geom, Layer, T
@@ -206,27 +206,62 @@ def import_file(store: Store | str | Path, layer: str, path: str | Path, *, crs:
     report = ImportReport(file=path.name, layer=layer, mode="replace" if replace else "append")
     t0 = time.perf_counter()
     try:
-        frame, quarantine = _validate(store, layer, path, report, crs=crs, encoding=encoding, replace=replace,
-                                      today=today or date.today(), max_unpacked_bytes=max_unpacked_bytes)
+        batch = _validate(store, layer, path, report, crs=crs, encoding=encoding, replace=replace,
+                          today=today or date.today(), max_unpacked_bytes=max_unpacked_bytes)
     except _Reject:
-        report.status = "rejected"
-        report.written = 0
-        report.rejected = len({(i.row, i.field) for i in report.issues if i.outcome == REJECTED})
-        raise ImportRejected(_rejection_message(report), report) from None
+        raise _rejected(report) from None
     t1 = time.perf_counter()
     report.timings["validate"] = round(t1 - t0 - report.timings.get("read", 0.0), 3)
-    with store.transaction() as tx:
-        if replace:
-            report.written = tx.replace(layer, frame)
-        else:
-            report.written = tx.append(layer, frame)
-        tx.quarantine(quarantine)
-        tx.log_import({"layer": layer, "source": str(path), "mode": report.mode, "rows_read": report.read,
-                       "written": report.written, "quarantined": report.quarantined, "fixed": report.fixed,
-                       "report": {**report.counts(), "notes": report.notes, "source_crs": report.source_crs,
-                                  "encoding": report.encoding, "issues": len(report.issues)}})
+    try:
+        with store.transaction() as tx:
+            if replace:
+                report.written = tx.replace(layer, batch.frame)
+            else:
+                report.written = tx.append(layer, batch.frame)
+            tx.quarantine(batch.quarantine)
+            tx.log_import({"layer": layer, "source": str(path), "mode": report.mode, "rows_read": report.read,
+                           "written": report.written, "quarantined": report.quarantined, "fixed": report.fixed,
+                           "report": {**report.counts(), "notes": report.notes, "source_crs": report.source_crs,
+                                      "encoding": report.encoding, "issues": len(report.issues)}})
+    except StoreError as exc:
+        if not _unique_violation(exc):
+            raise
+        _lost_race(store, LAYERS[layer], report, batch, exc)
+        raise _rejected(report) from None
     report.timings["write"] = round(time.perf_counter() - t1, 3)
     return report
+
+
+def _rejected(report: ImportReport) -> ImportRejected:
+    """The batch is rejected: nothing was written, whatever validation had counted."""
+    report.status = "rejected"
+    report.written = report.quarantined = report.fixed = 0
+    report.rejected = len({(i.row, i.field) for i in report.issues if i.outcome == REJECTED})
+    return ImportRejected(_rejection_message(report), report)
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    """True when a store write failed on a unique constraint (the DB-API ``IntegrityError`` of any driver)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if any(k.__name__ == "IntegrityError" for k in type(seen).__mro__):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _lost_race(store: Store, schema: Layer, report: ImportReport, batch: _Batch, exc: StoreError) -> None:
+    """Another import wrote some of this batch's ids after they were checked and before the write: report
+    them as the check would have (the store holds them now), not as the database's constraint message."""
+    report.note("检查编号之后、写入之前，另一次导入写入了相同的编号；本次未写入任何数据",
+                "another import wrote some of the same ids after this import checked them and before it wrote; "
+                "nothing of this import was written")
+    before = len(report.issues)
+    if batch.key is not None and schema.id_column in batch.frame.columns:
+        _ids(store, schema, batch.frame[schema.id_column], batch.rows, report, False, key=batch.key)
+    if len(report.issues) == before:
+        report.add(None, None, REJECTED, f"写入时违反了存储的唯一约束：{exc}",
+                   f"the write broke a unique constraint of the store: {exc}")
 
 
 def _rejection_message(report: ImportReport) -> str:
@@ -280,9 +315,19 @@ def _flag(report: ImportReport, st: _Rows, rows: np.ndarray, mask: np.ndarray, f
         st.fixed[idx] = True
 
 
+@dataclass
+class _Batch:
+    """What validation leaves to write: the good rows (and their row numbers), the quarantined rows, and the
+    column the ids came from (None for a layer without ids)."""
+
+    frame: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows: np.ndarray
+    key: Column | None
+
+
 def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *, crs: str | None,
-              encoding: str | None, replace: bool, today: date,
-              max_unpacked_bytes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+              encoding: str | None, replace: bool, today: date, max_unpacked_bytes: int) -> _Batch:
     schema = LAYERS.get(layer_name) if layer_name in IMPORTABLE else None
     if schema is None:
         known = ", ".join(IMPORTABLE)
@@ -354,9 +399,10 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
         _flag(report, st, rows, out[CREDIT_CODE].isna().to_numpy(dtype=bool), code.zh, QUARANTINED,
               "统一社会信用代码为空：文件没有编号列，统一社会信用代码就是编号",
               "the credit code is empty: the file has no id column, so the credit code is the id")
+    key = None
     if schema.id_column and schema.id_column in out.columns:
-        _ids(store, schema, out[schema.id_column], rows, report, replace,
-             key=schema.column(CREDIT_CODE if keyed_by_code else schema.id_column))
+        key = schema.column(CREDIT_CODE if keyed_by_code else schema.id_column)
+        _ids(store, schema, out[schema.id_column], rows, report, replace, key=key)
     if any(i.outcome == REJECTED for i in report.issues):
         raise _Reject()
 
@@ -370,7 +416,7 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     report.fixed = int((st.fixed & keep).sum())
     quarantine = _quarantine_rows(schema, raw, rows, st, path)
     good = gdf.loc[keep].reset_index(drop=True)
-    return good, quarantine
+    return _Batch(good, quarantine, rows[keep], key)
 
 
 def _as_geoframe(out: pd.DataFrame, geoms: np.ndarray):
