@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_store_rtree import assert_index_matches
 
 from layers import credit_code
 from layers.ingest.importer import import_file
@@ -75,10 +76,19 @@ def test_last_change_is_written_as_the_spec_says(tmp_path):
 
 
 def _as_schema_version_1(path: Path) -> None:
-    """Turn a store back into what schema version 1 wrote: offset timestamps in gpkg_contents.last_change and
-    the bookkeeping tables without an INTEGER PRIMARY KEY (what GDAL's validator failed as Req 15 and 119)."""
+    """Turn a store back into what schema version 1 wrote: offset timestamps in gpkg_contents.last_change, the
+    bookkeeping tables without an INTEGER PRIMARY KEY (what GDAL's validator failed as Req 15 and 119), no
+    R-tree indexes and no gpkg_extensions, GeoPackage 1.4 in the header."""
     with sqlite3.connect(path, isolation_level=None) as con:
         con.execute("BEGIN")
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'rtree%'"
+                                   ).fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                                   "'CREATE VIRTUAL TABLE%rtree%'").fetchall():
+            con.execute(f'DROP TABLE "{name}"')
+        con.execute("DROP TABLE gpkg_extensions")
+        con.execute("PRAGMA user_version = 10400")
         con.execute("UPDATE gpkg_contents SET last_change = '2026-12-01T08:35:40+00:00'")
         meta = con.execute("SELECT key, value FROM riskmap_meta").fetchall()
         con.execute("DROP TABLE riskmap_meta")
@@ -99,6 +109,8 @@ def test_a_store_written_by_schema_version_1_is_migrated_to_a_valid_geopackage(w
     assert store.schema_version() == SCHEMA_VERSION
     assert store.data_version() == version  # the bookkeeping survives the rebuild
     assert validate(path) == ""
+    for table in ("enterprises", "roads", "districts"):  # the new indexes hold the rows the file had
+        assert assert_index_matches(path, table) == store.count(table) > 0
     with store.transaction() as tx:  # and the rebuilt tables take writes
         tx.append("departments", pd.DataFrame({"id": ["D-NEW"], "name": ["新部门"]}))
     assert store.data_version() == version + 1

@@ -3,7 +3,9 @@
 The GeoPackage is written with the standard library's ``sqlite3`` so that every write is one real SQLite
 transaction across all tables (a rejected or failed import leaves the file exactly as it was). The file
 follows OGC GeoPackage 1.4 (application id, ``gpkg_spatial_ref_sys``, ``gpkg_contents``,
-``gpkg_geometry_columns``, standard geometry blobs), so QGIS, GDAL and ``pyogrio`` open it.
+``gpkg_geometry_columns``, standard geometry blobs), so QGIS, GDAL and ``pyogrio`` open it, and GDAL's own
+validator (``validate_gpkg.py -k --extra``) passes it. Every geometry table has an R-tree spatial index
+(extension ``gpkg_rtree_index``, :mod:`layers.store.rtree`) that QGIS and GDAL use for bounding-box queries.
 
 Everything goes through :class:`Store`; ``dashboard/`` never touches SQL, so a PostGIS store can be added
 behind the same interface.
@@ -24,7 +26,7 @@ import json
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -37,12 +39,14 @@ import shapely
 from layers.errors import StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
+from layers.store import rtree
 from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.mounts import filesystem_type, is_network_filesystem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-GPKG_USER_VERSION = 10400  # 1.4.0
+#: GeoPackage 1.3.0: the R-tree triggers are 1.3's, which every GDAL validator accepts in a 1.3 file (layers/store/rtree.py)
+GPKG_USER_VERSION = 10300
 SRS_ID = 4326
 QUARANTINE = "riskmap_quarantine"
 IMPORTS = "riskmap_imports"
@@ -221,29 +225,47 @@ class _GpkgTransaction(Transaction):
         self.con = con
         self.touched: set[str] = set()
 
-    def _rows(self, schema: Layer, frame: pd.DataFrame) -> tuple[list[str], list[tuple]]:
+    def _rows(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
+              fids: np.ndarray | None = None) -> tuple[list[str], list[tuple]]:
         unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
         if unknown:
             raise StoreError(f"图层 {schema.name} 没有列 {unknown} (layer {schema.name} has no columns {unknown})")
         cols = [c for c in schema.names if c in frame.columns]
         data = [_to_sql_values(frame[c], schema.column(c).type) for c in cols]
         names = list(cols)
-        if schema.spatial and "geometry" in frame.columns:
-            geoms = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
-            data.append(to_gpkg_blobs(np.asarray(geoms, dtype=object)))
+        if geoms is not None:
+            data.append(to_gpkg_blobs(geoms))
             names.append("geom")
+        if fids is not None:
+            data.append(fids.tolist())
+            names.append("fid")
         return names, list(zip(*data, strict=True)) if data else []
 
     def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
         if len(frame) == 0:
             return 0
+        indexed = schema.spatial and "geometry" in frame.columns and rtree.has_index(self.con, schema.name)
         n = 0
-        for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
-            n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb)
+        with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext():
+            for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
+                n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed)
         return n
 
-    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str) -> int:
-        names, rows = self._rows(schema, frame)
+    def _next_fid(self, table: str) -> int:
+        """The fid SQLite's AUTOINCREMENT would give the next row of ``table``."""
+        return int(self.con.execute(
+            f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
+            f"COALESCE((SELECT MAX(fid) FROM {_q(table)}), 0)) + 1", (table,)).fetchone()[0])
+
+    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False) -> int:
+        geoms = fids = None
+        if schema.spatial and "geometry" in frame.columns:
+            g = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
+            geoms = np.asarray(g, dtype=object)
+        if indexed:  # the R-tree's insert trigger is off: the rows get known fids and their boxes go in below
+            start = self._next_fid(schema.name)
+            fids = np.arange(start, start + len(frame), dtype=np.int64)
+        names, rows = self._rows(schema, frame, geoms, fids)
         sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
                f"VALUES ({', '.join('?' for _ in names)})")
         try:
@@ -252,6 +274,8 @@ class _GpkgTransaction(Transaction):
             raise StoreError(
                 f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
                 f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
+        if indexed:
+            rtree.add(self.con, schema.name, fids, geoms)
         self.touched.add(schema.name)
         return len(rows)
 
@@ -260,7 +284,12 @@ class _GpkgTransaction(Transaction):
 
     def replace(self, layer: str, frame: pd.DataFrame) -> int:
         schema = layer_schema(layer)
-        self.con.execute(f"DELETE FROM {_q(schema.name)}")
+        if schema.spatial and rtree.has_index(self.con, schema.name):
+            with rtree.triggers_off(self.con, schema.name, "delete"):  # one emptied index, not a delete a row
+                self.con.execute(f"DELETE FROM {_q(schema.name)}")
+                rtree.clear(self.con, schema.name)
+        else:
+            self.con.execute(f"DELETE FROM {_q(schema.name)}")
         self.touched.add(schema.name)
         return self._insert(schema, frame)
 
@@ -367,6 +396,7 @@ class GeoPackageStore(Store):
         try:
             con.execute("PRAGMA foreign_keys = OFF")
             con.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoint, never corrupt
+            rtree.register_functions(con)  # what the R-tree triggers call
         except sqlite3.DatabaseError as exc:
             con.close()
             if _is_busy(exc):
@@ -619,6 +649,7 @@ def _create_layer_table(con: sqlite3.Connection, schema: Layer) -> None:
                     (schema.name, schema.name, f"{schema.zh} / {schema.en}", SRS_ID))
         con.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
                     (schema.name, schema.geometry.value, SRS_ID))
+        rtree.create_index(con, schema.name, decode=from_gpkg_blobs)
     else:
         con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                     "VALUES (?, 'attributes', ?, ?)", (schema.name, schema.name, f"{schema.zh} / {schema.en}"))
@@ -692,7 +723,17 @@ def _migration_2(con: sqlite3.Connection) -> None:
                               "version, applied_at")
 
 
-MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1), (2, _migration_2)]
+def _migration_3(con: sqlite3.Connection) -> None:
+    """An R-tree spatial index per geometry table, filled from the rows it has (GeoPackage 1.3, see rtree.py)."""
+    con.execute(f"PRAGMA user_version = {GPKG_USER_VERSION}")
+    rtree.ensure_extensions_table(con)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_geometry_columns WHERE column_name = 'geom'")}
+    for schema in LAYERS.values():
+        if schema.spatial and schema.name in tables and not rtree.has_index(con, schema.name):
+            rtree.create_index(con, schema.name, decode=from_gpkg_blobs)
+
+
+MIGRATIONS: list[tuple[int, Any]] = [(1, _migration_1), (2, _migration_2), (3, _migration_3)]
 
 
 __all__ = ["GeoPackageStore", "SCHEMA_VERSION", "to_gpkg_blobs", "from_gpkg_blobs", "MIGRATIONS"]
