@@ -25,7 +25,7 @@ CODES = credit_code.make_many(10, seed=5)
 
 
 def build_city(tmp_path: Path):
-    """Two districts (lon 114.2-114.4, lat 30.5-30.7) and one enterprise E0."""
+    """Two districts (lon 114.2-114.4, lat 30.5-30.7) and one enterprise E0 in the west one (420102)."""
     store = open_store(tmp_path / "city.gpkg")
     west = MultiPolygon([Polygon([(114.2, 30.5), (114.3, 30.5), (114.3, 30.7), (114.2, 30.7)])])
     east = MultiPolygon([Polygon([(114.3, 30.5), (114.4, 30.5), (114.4, 30.7), (114.3, 30.7)])])
@@ -33,7 +33,7 @@ def build_city(tmp_path: Path):
         tx.append("districts", gpd.GeoDataFrame({"code": ["420102", "420103"], "name": ["江岸区", "江汉区"]},
                                                 geometry=[west, east], crs=4326))
         tx.append("enterprises", gpd.GeoDataFrame(
-            {"id": ["E0"], "name": ["老企业"], "industry": ["hazchem"], "grade": ["major"]},
+            {"id": ["E0"], "name": ["老企业"], "industry": ["hazchem"], "grade": ["major"], "district_code": ["420102"]},
             geometry=[Point(114.25, 30.6)], crs=4326))
     return store
 

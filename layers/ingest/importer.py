@@ -65,6 +65,15 @@ EVENT_DATES = {("inspections", "date"), ("hazards", "found_date"), ("hazards", "
 CREDIT_CODE_KEYED = ("enterprises",)
 CREDIT_CODE = "credit_code"
 
+#: rows that name an object: (column holding the object's layer, or None; the layer when there is no such
+#: column; column holding the object's id). Such a row belongs to its object's district (DESIGN: access), so
+#: the importer sets its district code from the object. Inspections carry no district code of their own.
+OBJECT_REFS = {"hazards": ("target_layer", None, "target_id"), "inspections": ("target_layer", None, "target_id"),
+               "accidents": (None, "enterprises", "enterprise_id")}
+DISTRICT = "district_code"
+#: past this many distinct objects a file names, the objects' districts are read whole rather than by id
+_BY_ID_LIMIT = 5_000
+
 #: geometry type ids (shapely) each layer geometry accepts
 _ACCEPT = {Geom.POINT: {0}, Geom.LINESTRING: {1, 5}, Geom.MULTILINESTRING: {1, 5}, Geom.POLYGON: {3, 6},
            Geom.MULTIPOLYGON: {3, 6}, Geom.GEOMETRY: {0, 1, 2, 3, 4, 5, 6, 7}}
@@ -406,6 +415,7 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     if any(i.outcome == REJECTED for i in report.issues):
         raise _Reject()
 
+    _object_districts(store, schema, out, rows, report, st)
     if geoms is not None:
         _districts(store, schema, geoms, out, rows, report, st)
         gdf = _as_geoframe(out, geoms)
@@ -967,6 +977,52 @@ def _repair(g: Any, want: Geom) -> Any:
             return None
         return parts[0] if len(parts) == 1 else shapely.MultiLineString(parts)
     return fixed if not fixed.is_empty else None
+
+
+def _object_districts(store: Store, schema: Layer, out: pd.DataFrame, rows: np.ndarray, report: ImportReport,
+                      st: _Rows) -> None:
+    """Set each row's district code to the district of the object it names (a hazard's target, an accident's
+    enterprise): flagged as fixed where the file gave another code, noted where it gave none. Rows whose object
+    is not in the store, or has no district, keep what the file says."""
+    ref = OBJECT_REFS.get(schema.name)
+    if ref is None or DISTRICT not in schema.names:
+        return
+    layer_col, layer_name, id_col = ref
+    if id_col not in out.columns or (layer_col is not None and layer_col not in out.columns):
+        return
+    n = len(out)
+    ids = out[id_col].to_numpy(dtype=object)
+    targets = out[layer_col].to_numpy(dtype=object) if layer_col else np.full(n, layer_name, dtype=object)
+    live = ~st.quarantine & pd.notna(ids) & pd.notna(targets)
+    found = np.full(n, None, dtype=object)
+    for target in pd.unique(targets[live]):
+        tschema = LAYERS.get(target)
+        if tschema is None or DISTRICT not in tschema.names:
+            continue
+        sel = live & (targets == target)
+        wanted = pd.unique(ids[sel])
+        objects = store.read(target, columns=[tschema.id_column, DISTRICT],
+                             ids=wanted.tolist() if len(wanted) <= _BY_ID_LIMIT else None)
+        lookup = dict(zip(objects[tschema.id_column].astype(str), objects[DISTRICT], strict=True))
+        found[sel] = [lookup.get(v) for v in ids[sel]]
+    has = pd.notna(found)
+    if not has.any():
+        return
+    given = out[DISTRICT].to_numpy(dtype=object, copy=True) if DISTRICT in out.columns else np.full(n, None, object)
+    empty = has & pd.isna(given)
+    differ = has & ~empty & (given != found)
+    label = schema.column(DISTRICT).zh
+    _flag(report, st, rows, differ, label, FIXED,
+          lambda i: f"区县代码 {given[i]} 与所指对象（{LAYERS[targets[i]].zh} {ids[i]}）所在区县 {found[i]} 不符，已改为 "
+                    f"{found[i]}：记录归属其对象所在的区县",
+          lambda i: f"district code {given[i]} differs from {found[i]}, the district of the object it names "
+                    f"({targets[i]} {ids[i]}); set to {found[i]}: a record belongs to the district of the object it "
+                    "names")
+    given[has] = found[has]
+    out[DISTRICT] = given
+    if empty.any():
+        k = int(empty.sum())
+        report.note(f"{k} 行的区县代码按所属对象补全", f"filled district_code from the object each row names for {k} rows")
 
 
 def _districts(store: Store, schema: Layer, geoms: np.ndarray, out: pd.DataFrame, rows: np.ndarray,
