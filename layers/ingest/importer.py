@@ -8,22 +8,29 @@ listing every row rejected, quarantined or fixed, with file, row, field and a re
 
 Outcomes (what happens to a problem):
 
-- **rejected** (the whole batch, nothing written): the file is not what its name says or cannot be decoded;
-  an unsafe or oversized zip; a missing required column; no coordinate system declared and none given; most
-  coordinates out of range for degrees (projected metres claiming to be degrees) or degree-like numbers
-  claiming to be metres; duplicate ids in the file or against the store (unless ``replace``); a required date
-  column in which no value parses (a format problem, not a typo); no row of the expected geometry type.
+- **rejected** (the whole batch, nothing written): the file is not what its name says or cannot be decoded
+  (a NUL byte anywhere in a CSV; after a GBK/GB18030 fallback, characters Big5 turns into); an unsafe or
+  oversized zip; an XLSX sheet spanning more than 10 million cells; a missing required column; no coordinate
+  system declared and none given; most coordinates out of range for degrees (projected metres claiming to be
+  degrees) or degree-like numbers claiming to be metres; duplicate ids in the file or against the store
+  (unless ``replace``), also when another import wrote them between the check and the write; a text longer
+  than its column kind allows (:func:`text_limit`: nearly always a quote left open); a required date column
+  in which no value parses (a format problem, not a typo); no row of the expected geometry type.
 - **quarantined** (kept aside in the store's quarantine table with the reason, not on the map): empty or null
   geometry, NaN/Inf coordinates, (0, 0), coordinates out of range in a minority of rows, a point outside the
-  city's districts, an empty required field, a value not allowed in a required column, a date that does not
-  parse in a required date column, an event date in the future (inspections, hazards found or closed,
-  accidents), an invalid unified social credit code, a geometry of the wrong type.
+  city's districts, an empty required field (saying why when an XLSX cell is merged or a formula with no
+  saved result), a value not allowed in a required column, a date that does not parse in a required date
+  column, a date outside 1900..2199 in any date column, an event date in the future (inspections, hazards
+  found or closed, accidents), an invalid unified social credit code, an id stored as a number that lost
+  digits, a geometry of the wrong type.
   Why quarantine and not reject for an unparseable required date: one mistyped date in 50,000 inspections
   should not stop the other 49,999 from counting; the row is kept with its raw values and reason, so it can
   be corrected and re-imported. A column where *no* date parses is a format problem and rejects the batch.
 - **fixed** (written, flagged): invalid polygons repaired with ``shapely.make_valid`` (the reason kept), Z/M
-  coordinates dropped, unparseable or disallowed values in optional columns cleared, district (town) code
-  filled in from the location when the file has none.
+  coordinates dropped, unparseable or disallowed values in optional columns cleared, invisible characters
+  removed from ids and codes, the district code of a hazard or accident set to that of the object it names.
+  District (town) codes are filled in, with a note, from the named object, else from the location, when the
+  file has none. An enterprise file without an id column is keyed by its credit codes (noted).
 
 Row numbers are what the user sees: header = row 1 in CSV/XLSX (first data row 2); feature number from 1 in
 GeoJSON/GeoPackage/Shapefile.

@@ -1,7 +1,8 @@
 """Read an import file into a raw table: CSV, XLSX/XLS, GeoJSON, GeoPackage, zipped or bare Shapefile.
 
-Readers check that a file is what its name says (by its first bytes), decode text strictly (never
-``errors="replace"``), unpack zips defensively (no ``..`` or absolute member paths, no links, a size limit
+Readers check that a file is what its name says (by its first bytes; a CSV has no NUL byte anywhere), decode
+text strictly (never ``errors="replace"``; a GBK/GB18030 fallback that yields what Big5 turns into is refused),
+check an XLSX sheet's size before python-calamine reads it (:mod:`layers.ingest.xlsx`), unpack zips defensively (no ``..`` or absolute member paths, no links, a size limit
 checked on the declared sizes and again on the bytes actually read), and report the coordinate system the
 file declares (``.prj``, GeoPackage SRS, GeoJSON = WGS-84) without guessing one.
 
