@@ -2,9 +2,10 @@
 
 Readers check that a file is what its name says (by its first bytes; a CSV has no NUL byte anywhere), decode
 text strictly (never ``errors="replace"``; a GBK/GB18030 fallback that yields what Big5 turns into is refused),
-check an XLSX sheet's size before python-calamine reads it (:mod:`layers.ingest.xlsx`), unpack zips defensively (no ``..`` or absolute member paths, no links, a size limit
-checked on the declared sizes and again on the bytes actually read), and report the coordinate system the
-file declares (``.prj``, GeoPackage SRS, GeoJSON = WGS-84) without guessing one.
+check an XLSX sheet's size before python-calamine reads it (:mod:`layers.ingest.xlsx`), unpack zips
+defensively (no ``..`` or absolute member paths, no links, a size limit checked on the declared sizes and
+again on the bytes actually read), and report the coordinate system the file declares (``.prj``, GeoPackage
+SRS, GeoJSON = WGS-84) without guessing one.
 
 A problem that makes the whole file unusable raises :class:`BadFile` with a bilingual message; the importer
 turns it into a rejected batch.
