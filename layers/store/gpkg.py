@@ -11,7 +11,13 @@ Everything goes through :class:`Store`; ``dashboard/`` never touches SQL, so a P
 behind the same interface.
 
 Read types: DATE/DATETIME columns come back as ``datetime64``, BOOLEAN as nullable ``boolean``, INTEGER as
-nullable ``Int64``. Geometries are EPSG:4326.
+nullable ``Int64``, text as object columns of ``str`` with ``None`` for missing (pandas 3's ``str`` dtype is not
+used: see :mod:`layers.store.arrow`). Geometries are EPSG:4326.
+
+Reads: a table of ``ARROW_MIN_ROWS`` rows or more is read through GDAL's Arrow stream (``pyogrio.read_arrow``)
+in a helper process (:mod:`layers.store.arrow` says why not in this one); a smaller table, a filter with a value
+that has no plain SQL literal, or a table GDAL cannot open is read here through ``sqlite3`` (the last one with a
+logged warning). Both paths give the same frame, type for type.
 
 Concurrency: the file is in SQLite's WAL mode (set when the store is created or opened, and kept in the file)
 with ``synchronous=NORMAL``: readers read the last committed state and never wait for a writer, a writer never
@@ -23,6 +29,7 @@ commits, never corrupt the file). WAL needs the shared memory of one host, so a 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,11 +46,15 @@ import shapely
 from layers.errors import StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
-from layers.store import rtree
+from layers.store import arrow, rtree
 from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.mounts import filesystem_type, is_network_filesystem
 
 SCHEMA_VERSION = 3
+#: a table with at least this many rows (by its largest fid) is read through GDAL's Arrow stream in a helper
+#: process; below it an in-process sqlite3 read costs less than the round trip
+ARROW_MIN_ROWS = 20_000
+log = logging.getLogger(__name__)
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 #: GeoPackage 1.3.0: the R-tree triggers are 1.3's, which every GDAL validator accepts in a 1.3 file (layers/store/rtree.py)
 GPKG_USER_VERSION = 10300
@@ -502,9 +513,45 @@ class GeoPackageStore(Store):
         cols = [c for c in cols if c != "geometry"]
         for c in cols:
             schema.column(c)
+        for k in where or {}:
+            schema.column(k)
+        id_list = None if ids is None else [str(i) for i in ids]
+        if (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
+                (id_list is None or schema.id_column is not None):
+            sql = arrow.where_sql(where, schema.id_column, id_list)
+            if sql is not None:
+                frame = self._read_arrow(schema, cols, want_geom, sql)
+                if frame is not None:
+                    return frame
+        return self._read_sqlite(schema, cols, want_geom, where, id_list)
+
+    def _largest_fid(self, table: str) -> int:
+        """An upper bound of the rows of ``table``, at the cost of one b-tree descent."""
+        with self._con() as con:
+            return int(con.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {_q(table)}").fetchone()[0])
+
+    def _read_arrow(self, schema: Layer, cols: list[str], want_geom: bool,
+                    where: str) -> pd.DataFrame | gpd.GeoDataFrame | None:
+        """The rows through GDAL's Arrow stream; None (and a warning in the log) when GDAL cannot read them."""
+        try:
+            meta, table = arrow.read_table(str(self.path), schema.name, cols, want_geom, where or None)
+        except arrow.ArrowUnavailable as exc:
+            log.warning("图层 %s 无法经 GDAL/Arrow 读取，改用 sqlite3 读取 (layer %s cannot be read through GDAL's "
+                        "Arrow stream; reading it with sqlite3): %s", schema.name, schema.name, exc)
+            return None
+        except Exception as exc:
+            if _is_busy(exc):
+                raise StoreBusy() from exc
+            raise
+        if table.num_rows == 0:
+            return _frame_from_rows(schema, cols, want_geom, [])
+        return arrow.to_frame(meta, table, schema, cols, want_geom, srs=SRS_ID, fallback=_typed)
+
+    def _read_sqlite(self, schema: Layer, cols: list[str], want_geom: bool, where: Mapping[str, Any] | None,
+                     id_list: list[str] | None) -> pd.DataFrame | gpd.GeoDataFrame:
+        """The rows through sqlite3 (``fetchall`` and ``DataFrame.from_records``), with bound parameters."""
         clauses, params = [], []
         for k, v in (where or {}).items():
-            schema.column(k)
             if isinstance(v, (list, tuple, set, np.ndarray, pd.Index, pd.Series)):
                 v = list(v)
                 if not v:
@@ -517,7 +564,6 @@ class GeoPackageStore(Store):
             else:
                 clauses.append(f"{_q(k)} = ?")
                 params.append(v)
-        id_list = None if ids is None else [str(i) for i in ids]
         select = [_q(c) for c in cols] + (["geom"] if want_geom else [])
         base = f"SELECT {', '.join(select) if select else 'fid'} FROM {_q(schema.name)}"
         with self._con() as con:
@@ -529,17 +575,7 @@ class GeoPackageStore(Store):
             else:
                 sql = base + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY fid"
                 rows = con.execute(sql, params).fetchall()
-        names = cols + (["geometry"] if want_geom else [])
-        frame = pd.DataFrame.from_records(rows, columns=names if select else ["fid"]) if rows else \
-            pd.DataFrame({n: pd.Series(dtype=object) for n in names})
-        for c in cols:
-            frame[c] = _typed(frame[c], schema.column(c).type)
-        if want_geom:
-            geoms = from_gpkg_blobs(frame["geometry"].tolist()) if len(frame) else np.array([], dtype=object)
-            frame = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=SRS_ID,
-                                                                                              index=frame.index),
-                                     crs=SRS_ID)
-        return frame
+        return _frame_from_rows(schema, cols, want_geom, rows)
 
     def count(self, layer: str) -> int:
         schema = layer_schema(layer)
@@ -604,6 +640,21 @@ class GeoPackageStore(Store):
                              ) from exc
         finally:
             con.close()
+
+
+def _frame_from_rows(schema: Layer, cols: list[str], want_geom: bool,
+                     rows: list[tuple]) -> pd.DataFrame | gpd.GeoDataFrame:
+    names = cols + (["geometry"] if want_geom else [])
+    frame = pd.DataFrame.from_records(rows, columns=names or ["fid"]) if rows else \
+        pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+    for c in cols:
+        frame[c] = _typed(frame[c], schema.column(c).type)
+    if want_geom:
+        geoms = from_gpkg_blobs(frame["geometry"].tolist()) if len(frame) else np.array([], dtype=object)
+        frame = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=SRS_ID,
+                                                                                          index=frame.index),
+                                 crs=SRS_ID)
+    return frame
 
 
 def _typed(s: pd.Series, t: T) -> pd.Series:
