@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from test_store_concurrency import PATIENCE_S, _hold_exclusive_lock
 
 from layers.store import StoreBusy, arrow, gpkg, open_store
-
-PATIENCE_S = 20
 
 
 @pytest.fixture
@@ -138,18 +137,7 @@ def test_an_arrow_read_says_busy_and_never_reads_stale_while_another_process_hol
     with store.transaction() as tx:
         tx.append("departments", pd.DataFrame({"id": ["D0"], "name": ["应急管理局"]}))
     locked, release, outcome = threading.Event(), threading.Event(), {}
-
-    def hold() -> None:
-        con = sqlite3.connect(path, isolation_level=None)
-        con.execute("PRAGMA locking_mode = EXCLUSIVE")
-        con.execute("BEGIN EXCLUSIVE")
-        con.execute("UPDATE riskmap_meta SET value = value")
-        locked.set()
-        outcome["holder_gave_up_waiting"] = not release.wait(PATIENCE_S)
-        con.execute("ROLLBACK")
-        con.close()
-
-    holder = threading.Thread(target=hold)
+    holder = threading.Thread(target=_hold_exclusive_lock, args=(path, locked, release, outcome))
     holder.start()
     try:
         assert locked.wait(PATIENCE_S)
