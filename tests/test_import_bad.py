@@ -284,21 +284,32 @@ def test_unknown_encoding_name(city, tmp_path):
               "unknown encoding")
 
 
-def test_shapefile_dbf_in_neither_utf8_nor_gb18030(city, tmp_path):
+def zipped_bridge_without_cpg(tmp_path: Path, name: str, encoding: str) -> Path:
+    """A zipped shapefile of one bridge ``name`` whose DBF is in ``encoding``, with no .cpg to say so."""
     folder = tmp_path / "s"
     folder.mkdir()
-    gdf = gpd.GeoDataFrame({"id": ["B1"], "name": ["Café"], "condition": ["2"]},
+    gdf = gpd.GeoDataFrame({"id": ["B1"], "name": [name], "condition": ["2"]},
                            geometry=[shapely.LineString([(114.25, 30.6), (114.26, 30.6)])], crs=4326)
-    pyogrio.write_dataframe(gdf, folder / "b.shp", encoding="ISO-8859-1")
+    pyogrio.write_dataframe(gdf, folder / "b.shp", encoding=encoding)
     (folder / "b.cpg").unlink(missing_ok=True)
     z = tmp_path / "b.zip"
     with zipfile.ZipFile(z, "w") as zf:
         for p in folder.iterdir():
             zf.write(p, p.name)
-    _rejected(city, lambda: import_file(city, "bridges", z), "请用 --encoding 指定编码", "give the encoding with --encoding")
+    return z
+
+
+@pytest.mark.parametrize("name,written_as,given,zh,en", [
+    ("Café", "ISO-8859-1", "latin-1", "请用 --encoding 指定编码", "give the encoding with --encoding"),
+    # Big5 decodes as GB18030 without an error, into private-use characters and kana: refused all the same
+    ("忠孝東路高架橋", "BIG5", "big5", "请用 --encoding big5 指定", "give --encoding big5"),
+], ids=["latin-1", "big5-taken-for-gb18030"])
+def test_shapefile_dbf_in_neither_utf8_nor_gb18030(city, tmp_path, name, written_as, given, zh, en):
+    z = zipped_bridge_without_cpg(tmp_path, name, written_as)
+    _rejected(city, lambda: import_file(city, "bridges", z), zh, en)
     # naming the encoding makes it import
-    rep = import_file(city, "bridges", z, encoding="latin-1")
-    assert rep.written == 1 and city.read("bridges")["name"].iloc[0] == "Café"
+    rep = import_file(city, "bridges", z, encoding=given)
+    assert rep.written == 1 and city.read("bridges")["name"].iloc[0] == name
 
 
 def test_empty_file_and_header_only(city, tmp_path):

@@ -7,13 +7,8 @@ for ``--encoding``; with ``--encoding big5`` the same file imports, Traditional 
 
 from __future__ import annotations
 
-import zipfile
-
-import geopandas as gpd
 import pandas as pd
-import pyogrio
 import pytest
-import shapely
 from test_import_bad import _rejected, build_city
 
 from layers.ingest.importer import import_file
@@ -78,27 +73,6 @@ def test_katakana_in_a_gbk_file_passes_when_the_encoding_is_named(city, tmp_path
     df.to_csv(f, index=False, encoding="gbk")
     _rejected(city, lambda: import_file(city, "enterprises", f, crs="wgs84"), "--encoding", "--encoding")
     assert import_file(city, "enterprises", f, crs="wgs84", encoding="gbk").written == 1
-
-
-def _big5_shapefile(tmp_path):
-    folder = tmp_path / "s"
-    folder.mkdir()
-    gdf = gpd.GeoDataFrame({"id": ["B1"], "name": ["忠孝東路高架橋"], "condition": ["2"]},
-                           geometry=[shapely.LineString([(114.25, 30.6), (114.26, 30.6)])], crs=4326)
-    pyogrio.write_dataframe(gdf, folder / "b.shp", encoding="BIG5")
-    (folder / "b.cpg").unlink(missing_ok=True)
-    z = tmp_path / "b.zip"
-    with zipfile.ZipFile(z, "w") as zf:
-        for p in folder.iterdir():
-            zf.write(p, p.name)
-    return z
-
-
-def test_big5_dbf_without_cpg_is_rejected_then_imports_with_encoding(city, tmp_path):
-    z = _big5_shapefile(tmp_path)
-    _rejected(city, lambda: import_file(city, "bridges", z), "--encoding big5", "--encoding big5")
-    rep = import_file(city, "bridges", z, encoding="big5")
-    assert rep.written == 1 and city.read("bridges")["name"].iloc[0] == "忠孝東路高架橋"
 
 
 def test_nul_byte_after_the_first_64_kb_is_rejected(city, tmp_path):
