@@ -397,3 +397,16 @@ def test_single_sign_on_header_from_a_trusted_proxy(demo_store_path, tmp_path):
     assert c.get("/_dash-layout", headers={"X-Remote-User": "nobody"}).status_code == 401
     access.set_disabled(open_store(path, create=False), "d" + D1)
     assert c.get("/_dash-layout", headers={"X-Remote-User": "d" + D1}).status_code == 401
+
+
+@pytest.mark.parametrize("layer", ["users", "sessions", "wall_tokens", "plans", "plan_stops"])
+def test_no_file_can_make_a_login_a_session_a_wall_token_or_a_plan(writable_store, tmp_path, layer):
+    from layers.errors import ImportRejected
+    from layers.ingest import import_file
+
+    f = tmp_path / "x.csv"
+    f.write_text("id,user_id,label\nabc,admin,x\n", encoding="utf-8")
+    before = writable_store.count(layer)
+    with pytest.raises(ImportRejected):
+        import_file(writable_store, layer, f)
+    assert writable_store.count(layer) == before

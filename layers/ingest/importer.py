@@ -61,7 +61,9 @@ from layers.store import Store, open_store
 REJECTED, QUARANTINED, FIXED = "rejected", "quarantined", "fixed"
 
 #: layers a file may be imported into (users are managed with ``python -m layers user``, never from a file)
-IMPORTABLE = tuple(name for name in LAYERS if name != "users")
+#: the data layers a file may fill: never the bookkeeping (users, sessions, wall tokens: a file must not make a
+#: login or a kiosk) nor the planner's own plans and stops (saved through the planner, checked there)
+IMPORTABLE = tuple(name for name, lay in LAYERS.items() if lay.counts_as_data and name not in ("plans", "plan_stops"))
 
 #: (layer, column) pairs that record something that already happened: a date after today is an error
 EVENT_DATES = {("inspections", "date"), ("hazards", "found_date"), ("hazards", "closed_date"),
