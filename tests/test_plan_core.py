@@ -162,6 +162,25 @@ def test_week_plan_uses_several_days(tmp_path, settings):
         assert pd.Timestamp(r.start).date() == r.day
 
 
+def test_a_working_week_across_the_weekend_keeps_each_days_clock(tmp_path, settings):
+    """Friday and the next Monday: Monday's stops are timed on Monday, not on the Saturday after Friday."""
+    from test_plan_helpers import _gdf
+
+    store = build_plan_city(tmp_path / "weekend.gpkg")
+    with store.transaction() as tx:
+        tx.append("enterprises", _gdf(random_enterprises(25)))
+    teams = [t for t in P.teams_from_store(store) if t.id == "T1"]
+    dates = P.week_dates(date(2026, 12, 4), 2)
+    assert dates == [date(2026, 12, 4), date(2026, 12, 7)]
+    plan = _plan(store, settings, teams=teams, dates=dates)
+    assert set(plan.stops["day"]) == set(dates)
+    for r in plan.stops.itertuples():
+        for t in (r.arrival, r.start, r.departure):
+            assert pd.Timestamp(t).date() == r.day
+    for r in plan.timeline.itertuples():
+        assert pd.Timestamp(r.start).date() == r.day
+
+
 def test_parse_hours():
     assert P.parse_hours("19:00-23:59") == [(19 * 3600, 86400)]
     assert P.parse_hours("20:00-02:00") == [(20 * 3600, 26 * 3600)]

@@ -605,12 +605,15 @@ def assemble(problem: Problem, result, *, settings: Settings, districts: Sequenc
     for jid in result.unassigned:
         reasons[jid - 1] = "not_enough_time"
 
-    day0 = pd.Timestamp(dates[0])
     stop_rows, tl_rows = [], []
     for v, (ti, di) in zip(vehicles, vehicle_meta, strict=True):
         steps = result.routes.get(v.id, [])
         team = teams[ti]
         day = dates[di]
+        # the engine counts seconds from the first day's midnight, one day after another; a plan's days need not
+        # follow one another (a working week skips the weekend): each day's clock starts at its own midnight
+        off = di * DAY_S
+        base = pd.Timestamp(day)
         seq = 0
         cur = None
         for st in steps:
@@ -620,32 +623,34 @@ def assemble(problem: Problem, result, *, settings: Settings, districts: Sequenc
             if cur is None:
                 cur = st.arrival
             if st.travel > 0:
-                tl_rows.append((team.id, day, "travel", cur, cur + st.travel, None, ""))
+                tl_rows.append((team.id, day, "travel", cur - off, cur + st.travel - off, None, ""))
             begin = st.arrival + st.waiting
             if begin > cur + st.travel:
-                tl_rows.append((team.id, day, "idle", cur + st.travel, begin, None, ""))
+                tl_rows.append((team.id, day, "idle", cur + st.travel - off, begin - off, None, ""))
             if st.kind == "break":
-                tl_rows.append((team.id, day, "break", begin, begin + st.service, None, ""))
+                tl_rows.append((team.id, day, "break", begin - off, begin + st.service - off, None, ""))
             elif st.kind == "job":
                 ci = st.job_id - 1
                 row = cands.iloc[ci]
                 seq += 1
-                tl_rows.append((team.id, day, "service", begin, begin + st.service, row["key"], f"{seq}. {row['name']}"))
+                tl_rows.append((team.id, day, "service", begin - off, begin + st.service - off, row["key"],
+                                f"{seq}. {row['name']}"))
                 stop_rows.append({
                     "team_id": team.id, "day": day, "seq": seq, **{c: row[c] for c in (
                         "key", "target_layer", "target_id", "name", "address", "kind", "grade", "skill",
                         "district_code", "lon", "lat", "priority", "days_overdue", "source")},
-                    "arrival": day0 + pd.Timedelta(seconds=st.arrival),
-                    "start": day0 + pd.Timedelta(seconds=begin),
-                    "departure": day0 + pd.Timedelta(seconds=begin + st.service),
+                    "arrival": base + pd.Timedelta(seconds=st.arrival - off),
+                    "start": base + pd.Timedelta(seconds=begin - off),
+                    "departure": base + pd.Timedelta(seconds=begin + st.service - off),
                     "travel_s": st.travel, "wait_s": st.waiting, "service_s": st.service,
                     "locked": row["key"] in locks, "status": "planned"})
             cur = begin + st.service
     stops = pd.DataFrame(stop_rows, columns=STOP_COLUMNS)
     timeline = pd.DataFrame(tl_rows, columns=TIMELINE_COLUMNS)
     if len(timeline):
-        timeline["start"] = day0 + pd.to_timedelta(timeline["start"], unit="s")
-        timeline["end"] = day0 + pd.to_timedelta(timeline["end"], unit="s")
+        midnight = pd.to_datetime(timeline["day"])
+        timeline["start"] = midnight + pd.to_timedelta(timeline["start"], unit="s")
+        timeline["end"] = midnight + pd.to_timedelta(timeline["end"], unit="s")
     un_idx = sorted(reasons)
     unassigned = cands.iloc[un_idx].copy()
     unassigned["reason"] = [reasons[i] for i in un_idx]
