@@ -148,13 +148,18 @@ def test_straight_line_mode(tmp_path, settings):
     assert len(plan.stops) >= 5
 
 
-def test_week_plan_uses_several_days(tmp_path, settings):
+def _week_city(path):
+    """The plan city with 25 more enterprises (more than one team's day), and its team T1."""
     from test_plan_helpers import _gdf
 
-    store = build_plan_city(tmp_path / "week.gpkg")
+    store = build_plan_city(path)
     with store.transaction() as tx:
         tx.append("enterprises", _gdf(random_enterprises(25)))
-    teams = [t for t in P.teams_from_store(store) if t.id == "T1"]
+    return store, [t for t in P.teams_from_store(store) if t.id == "T1"]
+
+
+def test_week_plan_uses_several_days(tmp_path, settings):
+    store, teams = _week_city(tmp_path / "week.gpkg")
     dates = P.week_dates(date(2026, 11, 30), 3)
     plan = _plan(store, settings, teams=teams, dates=dates)
     assert set(plan.stops["day"]) == set(dates)
@@ -164,12 +169,7 @@ def test_week_plan_uses_several_days(tmp_path, settings):
 
 def test_a_working_week_across_the_weekend_keeps_each_days_clock(tmp_path, settings):
     """Friday and the next Monday: Monday's stops are timed on Monday, not on the Saturday after Friday."""
-    from test_plan_helpers import _gdf
-
-    store = build_plan_city(tmp_path / "weekend.gpkg")
-    with store.transaction() as tx:
-        tx.append("enterprises", _gdf(random_enterprises(25)))
-    teams = [t for t in P.teams_from_store(store) if t.id == "T1"]
+    store, teams = _week_city(tmp_path / "weekend.gpkg")
     dates = P.week_dates(date(2026, 12, 4), 2)
     assert dates == [date(2026, 12, 4), date(2026, 12, 7)]
     plan = _plan(store, settings, teams=teams, dates=dates)

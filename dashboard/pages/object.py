@@ -139,15 +139,10 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
     reach = context.authorize("read")
     store = context.store()
     city = load_city(store)
-    d = object_detail(store, city, layer, object_id, districts=reach.districts)
+    d = object_detail(store, city, layer, object_id, districts=reach.districts, towns=reach.towns)
     row = d["row"]
     if not reach.allows(row.get("district_code"), row.get("town_code")):
         raise AccessDenied(f"对象 {layer}:{object_id} 不在您的辖区内 (object {layer}:{object_id} is outside your area)")
-    if reach.towns is not None:
-        near = d["nearby"]
-        d["nearby"] = near[near.apply(lambda r: reach.allows(city.objects[r["layer"]].loc[r["row"], "district_code"],
-                                                             city.objects[r["layer"]].loc[r["row"], "town_code"]),
-                                      axis=1).astype(bool)] if len(near) else near
     schema = LAYERS[layer]
     names = {}
     for f in (city.districts, city.towns):

@@ -40,9 +40,9 @@ def narrow_objects(store, objects: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN00
 def check_in_scope(store, key: str, scope: list[str] | None) -> None:  # noqa: ANN001
     """An object key the user may add: it names an object of the store in ``scope`` and the user's area."""
     reach = _reach()
+    if scope is not None:   # the districts asked for, themselves inside the user's area (authorize checks)
+        reach = access.authorize(reach.principal, reach.action, districts=scope, towns=reach.towns)
     access.require_objects(reach, store, [key])
-    if scope is not None:
-        access.require_objects(access.authorize(reach.principal, reach.action, districts=scope), store, [key])
 
 
 def rederive(store, frame: pd.DataFrame) -> pd.DataFrame:  # noqa: ANN001

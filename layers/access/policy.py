@@ -79,12 +79,10 @@ class Access:
 
     def mask(self, districts: Iterable[object], towns: Iterable[object] | None = None) -> np.ndarray:
         """Per row: in reach or not."""
-        d = np.asarray(list(districts) if not isinstance(districts, np.ndarray | pd.Series) else districts,
-                       dtype=object)
+        d = np.asarray(list(districts), dtype=object)
         keep = np.ones(len(d), dtype=bool) if self.districts is None else np.isin(d, list(self.districts))
         if self.towns is not None:
-            t = np.full(len(d), None, dtype=object) if towns is None else np.asarray(
-                list(towns) if not isinstance(towns, np.ndarray | pd.Series) else towns, dtype=object)
+            t = np.full(len(d), None, dtype=object) if towns is None else np.asarray(list(towns), dtype=object)
             keep &= np.isin(t, list(self.towns))
         return keep
 

@@ -554,10 +554,11 @@ def find_hazard(city: City, hazard_id: str) -> pd.Series:
 
 
 def object_detail(store: Store, city: City, layer: str, object_id: str, *, radius_m: float = 1000.0,
-                  districts: Iterable[str] | None = None) -> dict:
+                  districts: Iterable[str] | None = None, towns: Iterable[str] | None = None) -> dict:
     """Everything about one object: its row, hazards (newest first, with history by status), inspections,
     accidents, responsibilities (departments and officers) and the objects within ``radius_m`` that lie in
-    ``districts`` (None = any: pass the reader's districts, so the surroundings show nobody else's objects).
+    ``districts`` and ``towns`` (None = any: pass the reader's area, so the surroundings show nobody else's
+    objects).
 
     Values are pandas frames and a Series; the caller turns them into a page.
     """
@@ -580,18 +581,19 @@ def object_detail(store: Store, city: City, layer: str, object_id: str, *, radiu
     resp = resp.merge(depts[["id", "name", "name_en", "kind"]].rename(columns={"id": "department_id"}),
                       on="department_id", how="left")
     near = nearby(city, float(row["x"]), float(row["y"]), radius_m=radius_m, exclude=(layer, oid),
-                  districts=districts)
+                  districts=districts, towns=towns)
     return {"layer": layer, "row": row, "hazards": hazards, "inspections": inspections, "accidents": accidents,
             "responsibilities": resp, "nearby": near, "radius_m": radius_m,
             "as_of": city.as_of.date().isoformat() if city.as_of is not None else None}
 
 
 def nearby(city: City, x: float, y: float, *, radius_m: float, exclude: tuple[str, str] | None = None,
-           districts: Iterable[str] | None = None) -> pd.DataFrame:
+           districts: Iterable[str] | None = None, towns: Iterable[str] | None = None) -> pd.DataFrame:
     """Point objects within ``radius_m`` metres of (x, y) (lon/lat), only those registered in ``districts``
-    when given: layer, id, row (label in ``city.objects[layer]``), name, x, y, distance_m, grade, kind; nearest
+    (and ``towns``) when given: layer, id, row (label in ``city.objects[layer]``), name, x, y, distance_m, grade, kind; nearest
     first (local equirectangular distance, good to well under 1 % within a few km)."""
     allowed = None if districts is None else list(districts)
+    allowed_towns = None if towns is None else list(towns)
     if not (np.isfinite(x) and np.isfinite(y)):
         return pd.DataFrame(columns=["layer", "id", "row", "name", "x", "y", "distance_m", "grade", "kind"])
     parts = []
@@ -607,6 +609,8 @@ def nearby(city: City, x: float, y: float, *, radius_m: float, exclude: tuple[st
             m &= f["id"].astype(str).to_numpy() != exclude[1]
         if allowed is not None:
             m &= f["district_code"].isin(allowed).to_numpy()
+        if allowed_towns is not None:
+            m &= f["town_code"].isin(allowed_towns).to_numpy()
         if m.any():
             sub = f.loc[m, ["id", "name", "x", "y"]].assign(
                 layer=name, row=f.index[m], distance_m=d[m], grade=f.loc[m, "grade"] if "grade" in f else None,
