@@ -89,6 +89,8 @@ register({
     "error.calm": ("暂时无法显示，请稍后再试；详情已记录在日志中",
                    "This cannot be shown right now; please try again. Details are in the log."),
     "error.denied": ("您无权查看该区域", "You may not view this area"),
+    "error.role": ("您的角色不能执行此操作（例如制定和保存计划需由计划员进行）",
+                   "Your role may not do this (making and saving plans, for example, is for planners)"),
     "error.not_found": ("页面不存在", "Page not found"),
 })
 

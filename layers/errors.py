@@ -19,3 +19,7 @@ class ImportRejected(RiskMapError):
 
 class AccessDenied(RiskMapError):
     """The user's session does not allow this area or action."""
+
+
+class ActionDenied(AccessDenied):
+    """The user's role may not do this at all (whatever the area), e.g. a district leader making a plan."""

@@ -410,3 +410,17 @@ def test_no_file_can_make_a_login_a_session_a_wall_token_or_a_plan(writable_stor
     with pytest.raises(ImportRejected):
         import_file(writable_store, layer, f)
     assert writable_store.count(layer) == before
+
+
+def test_a_refused_role_says_so_not_that_the_area_is_off_limits():
+    from dashboard.components.errors import calm_message
+    from dashboard.i18n import t
+    from layers.errors import ActionDenied
+
+    with pytest.raises(ActionDenied) as role:
+        authorize(Principal("d", "district", district=D1), "plan")
+    with pytest.raises(AccessDenied) as area:
+        authorize(Principal("d", "district", district=D1), districts=D2)
+    assert not isinstance(area.value, ActionDenied)
+    assert calm_message("zh", role.value).children == t("error.role", "zh")
+    assert calm_message("en", area.value).children == t("error.denied", "en")

@@ -10,7 +10,7 @@ from typing import Any
 from dash import html
 
 from dashboard.i18n import t
-from layers.errors import AccessDenied, RiskMapError
+from layers.errors import AccessDenied, ActionDenied, RiskMapError
 
 log = logging.getLogger("dashboard.callbacks")
 
@@ -18,7 +18,9 @@ log = logging.getLogger("dashboard.callbacks")
 def calm_message(lang: str, exc: BaseException | None = None) -> html.Div:
     """A calm panel: access refusals say so; our own errors show their (bilingual) message; anything else a
     generic text."""
-    if isinstance(exc, AccessDenied):
+    if isinstance(exc, ActionDenied):
+        text = t("error.role", lang)
+    elif isinstance(exc, AccessDenied):
         text = t("error.denied", lang)
     elif isinstance(exc, RiskMapError):
         text = str(exc)

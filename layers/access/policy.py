@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from layers.errors import AccessDenied
+from layers.errors import AccessDenied, ActionDenied
 from layers.schema import OBJECT_LAYERS
 from layers.store import Store, cached_read
 
@@ -115,7 +115,7 @@ def authorize(principal: Principal | None, action: str = "read", *,
         raise ValueError(f"unknown action {action!r}; known: {sorted(ACTIONS)}")
     role = LEGACY_ROLES.get(principal.role, principal.role)
     if action not in GRANTS.get(role, frozenset()):
-        raise AccessDenied(f"角色 {role} 无权执行 {action} (role {role} may not do {action})")
+        raise ActionDenied(f"角色 {role} 无权执行 {action} (role {role} may not do {action})")
     own_d: tuple[str, ...] | None
     own_t: tuple[str, ...] | None = None
     if role in ("admin", "command"):
