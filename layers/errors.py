@@ -23,3 +23,11 @@ class AccessDenied(RiskMapError):
 
 class ActionDenied(AccessDenied):
     """The user's role may not do this at all (whatever the area), e.g. a district leader making a plan."""
+
+
+class EditConflict(StoreError):
+    """A save was based on an old version of the record: someone else saved first. Nothing was written."""
+
+
+class StepRefused(RiskMapError):
+    """A ledger step is not allowed from the record's state, or lacks what it needs. Nothing was written."""

@@ -33,6 +33,7 @@ class T(StrEnum):
     BOOL = "BOOLEAN"
     DATE = "DATE"
     DATETIME = "DATETIME"
+    BLOB = "BLOB"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Layer:
     #: False for bookkeeping layers (users, sessions, tokens): writing them does not change the data version,
     #: so a login does not throw away every analysis cached for the data
     counts_as_data: bool = True
+    #: rows may be added, never changed or removed (the audit log): the store refuses UPDATE and DELETE
+    append_only: bool = False
+    #: rows carry a ``version`` column checked on every edit (optimistic locking: a stale save is refused)
+    versioned: bool = False
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -151,7 +156,8 @@ HAZARD_STATUS = {
     "open": {"zh": "待整改", "en": "Open", "aliases": ("未整改",)},
     "rectifying": {"zh": "整改中", "en": "Rectifying", "aliases": ()},
     "awaiting_check": {"zh": "待验收", "en": "Awaiting check", "aliases": ("待复查",)},
-    "closed": {"zh": "已销号", "en": "Closed", "aliases": ("已整改", "销号")},
+    "closed": {"zh": "已销号", "en": "Closed", "aliases": ("已整改", "销号", "已銷號", "銷號")},
+    "rejected": {"zh": "已驳回", "en": "Check failed", "aliases": ("验收不合格", "驳回", "已駁回", "驗收不合格")},
 }
 #: the five elements of 五到位
 FIVE_IN_PLACE = {
@@ -160,6 +166,23 @@ FIVE_IN_PLACE = {
     "funds_in_place": {"zh": "资金到位", "en": "Funds"},
     "deadline_in_place": {"zh": "时限到位", "en": "Deadline"},
     "plan_in_place": {"zh": "预案到位", "en": "Contingency plan"},
+}
+
+#: enforcement orders on an enterprise (执法指令)
+ORDER_KINDS = {
+    "suspend": {"zh": "停产停业整顿", "en": "Suspension", "aliases": ("停产整顿", "停业整顿", "停產停業整頓")},
+    "resume": {"zh": "恢复生产经营", "en": "Resumption", "aliases": ("复产", "恢复生产", "復產")},
+    "close": {"zh": "依法关闭", "en": "Closure", "aliases": ("关闭", "取缔", "关闭取缔", "關閉", "取締")},
+}
+#: why an enterprise is closed
+CLOSE_GROUNDS = {
+    "illegal": {"zh": "非法违法生产经营", "en": "Illegal operation"},
+    "failed_recheck": {"zh": "复查仍不合格", "en": "Failed re-check"},
+}
+BLACKLIST_BASES = {
+    "order": {"zh": "执法指令", "en": "Order"},
+    "accident": {"zh": "生产安全事故", "en": "Accident"},
+    "hazard": {"zh": "重大隐患拒不整改", "en": "Major hazard not rectified"},
 }
 
 INSPECTION_RESULTS = {
@@ -343,9 +366,27 @@ _add(Layer("hazards", "隐患", "Hazards", Geom.POINT, (
     _c("status", T.TEXT, "整改状态", "Status", "整改状态", "状态", "status", required=True, allowed=tuple(HAZARD_STATUS)),
     _c("closed_date", T.DATE, "销号日期", "Closed", "销号日期", "closed_date"),
     *(_c(k, T.BOOL, v["zh"], v["en"], v["zh"], k) for k, v in FIVE_IN_PLACE.items()),
-    _c("responsible_person", T.TEXT, "整改责任人", "Responsible person", "责任人", "整改责任人", "responsible_person"),
+    _c("responsible_person", T.TEXT, "整改责任人", "Responsible person", "责任人", "整改责任人", "responsible_person",
+       "責任人", "整改責任人"),
+    _c("measures", T.TEXT, "整改措施", "Measures", "整改措施", "措施", "measures"),
+    _c("funds", T.REAL, "整改资金(万元)", "Funds (10k yuan)", "整改资金", "资金", "资金(万元)", "funds", "整改資金", "資金"),
+    _c("plan_ref", T.TEXT, "应急预案", "Contingency plan", "应急预案", "预案", "plan_ref", "應急預案", "預案"),
+    _c("department_id", T.TEXT, "监管部门", "Supervising department", "监管部门", "部门编号", "department_id",
+       "監管部門"),
+    _c("inspection_id", T.TEXT, "检查记录", "Inspection", "检查记录编号", "inspection_id"),
+    _c("checker", T.TEXT, "验收人", "Checked by", "验收人", "checker", "驗收人"),
+    _c("check_date", T.DATE, "验收日期", "Check date", "验收日期", "check_date", "驗收日期"),
+    _c("evidence", T.TEXT, "验收意见", "Check evidence", "验收意见", "验收情况", "evidence", "驗收意見"),
+    _c("reject_reason", T.TEXT, "驳回原因", "Reason for failing", "驳回原因", "reject_reason"),
+    _c("listed", T.BOOL, "挂牌督办", "Listed supervision", "挂牌督办", "是否挂牌督办", "listed", "掛牌督辦"),
+    _c("listed_office", T.TEXT, "督办单位", "Supervising office", "督办单位", "listed_office", "督辦單位"),
+    _c("listed_deadline", T.DATE, "督办期限", "Supervision deadline", "督办期限", "listed_deadline"),
+    _c("listed_condition", T.TEXT, "摘牌条件", "Closing condition", "摘牌条件", "listed_condition"),
+    _c("version", T.INT, "版本", "Version", "version"),
+    _c("updated_at", T.DATETIME, "修改时间", "Updated at", "updated_at"),
+    _c("updated_by", T.TEXT, "修改人", "Updated by", "updated_by"),
     _DISTRICT,
-), geometry_required=False, style={"major": "#E5141B", "general": "#FF8A00"}))
+), geometry_required=False, versioned=True, style={"major": "#E5141B", "general": "#FF8A00"}))
 
 _add(Layer("inspections", "检查记录", "Inspections", None, (
     _ID, _TARGET_LAYER, _TARGET_ID,
@@ -423,6 +464,65 @@ _add(Layer("water", "水系", "Water", Geom.GEOMETRY, (
     _c("name", T.TEXT, "名称", "Name", "名称", "name"),
     _c("kind", T.TEXT, "类型", "Kind", "类型", "kind"),
 ), style={"fill": "#1B3A5C", "line": "#2B5C8A"}))
+
+# The hazard ledger (layers/ledger): enforcement orders, blacklist, departments' responsibility lists, files, audit.
+_add(Layer("orders", "执法指令", "Enforcement orders", None, (
+    _ID, _TARGET_LAYER, _TARGET_ID,
+    _c("kind", T.TEXT, "指令类型", "Kind", "指令类型", "执法类型", "kind", required=True, allowed=tuple(ORDER_KINDS)),
+    _c("doc_no", T.TEXT, "文书编号", "Document no.", "文书编号", "文书号", "doc_no", "文書編號", required=True),
+    _c("date", T.DATE, "日期", "Date", "日期", "下达日期", "date", required=True),
+    _c("reason", T.TEXT, "事由", "Reason", "事由", "原因", "reason"),
+    _c("ground", T.TEXT, "关闭依据", "Ground", "关闭依据", "ground", allowed=tuple(CLOSE_GROUNDS)),
+    _c("hazard_ids", T.TEXT, "涉及隐患", "Hazards", "涉及隐患", "隐患编号", "hazard_ids"),
+    _c("check_id", T.TEXT, "验收检查", "Passed check", "验收检查", "检查记录编号", "check_id"),
+    _c("department_id", T.TEXT, "执法部门", "Department", "执法部门", "department_id"),
+    _c("issued_by", T.TEXT, "经办人", "Issued by", "经办人", "issued_by"),
+)))
+_add(Layer("blacklist", "黑名单", "Blacklist", None, (
+    _ID, _TARGET_LAYER, _TARGET_ID,
+    _c("reason", T.TEXT, "列入原因", "Reason", "列入原因", "原因", "reason", required=True),
+    _c("basis", T.TEXT, "列入依据", "Basis", "列入依据", "依据类型", "basis", allowed=tuple(BLACKLIST_BASES)),
+    _c("basis_id", T.TEXT, "依据编号", "Basis id", "依据编号", "basis_id"),
+    _c("start_date", T.DATE, "列入日期", "From", "列入日期", "开始日期", "start_date", required=True),
+    _c("end_date", T.DATE, "移出日期", "Until", "移出日期", "截止日期", "end_date"),
+    _c("added_by", T.TEXT, "经办人", "Added by", "经办人", "added_by"),
+    _c("removed", T.BOOL, "已移出", "Removed", "已移出", "removed"),
+    _c("version", T.INT, "版本", "Version", "version"),
+), versioned=True))
+#: a department's responsibility list (权力责任清单): the object layers (and industries) it supervises
+_add(Layer("department_duties", "权力责任清单", "Responsibility lists", None, (
+    _ID,
+    _c("department_id", T.TEXT, "监管部门", "Department", "监管部门", "部门编号", "department_id", required=True),
+    _c("target_layer", T.TEXT, "对象图层", "Object layer", "对象类型", "target_layer", required=True,
+       allowed=OBJECT_LAYERS),
+    _c("industry", T.TEXT, "行业", "Industry", "行业", "industry", allowed=tuple(INDUSTRIES)),
+    _c("duty", T.TEXT, "监管事项", "Duty", "监管事项", "职责", "duty"),
+)))
+#: photos and documents attached to a hazard, kept in the store itself (size-limited, type-checked)
+_add(Layer("hazard_files", "隐患附件", "Hazard files", None, (
+    _ID,
+    _c("hazard_id", T.TEXT, "隐患编号", "Hazard", "hazard_id", required=True),
+    _c("filename", T.TEXT, "文件名", "File name", "filename", required=True),
+    _c("mime", T.TEXT, "类型", "Type", "mime", required=True),
+    _c("size", T.INT, "大小(字节)", "Size (bytes)", "size"),
+    _c("sha256", T.TEXT, "SHA-256", "SHA-256", "sha256"),
+    _c("data", T.BLOB, "内容", "Content", "data"),
+    _c("uploaded_by", T.TEXT, "上传人", "Uploaded by", "uploaded_by"),
+    _c("uploaded_at", T.DATETIME, "上传时间", "Uploaded at", "uploaded_at"),
+)))
+#: every change to the ledger: who, when, what, old value, new value; written in the change's own transaction
+_add(Layer("audit_log", "操作日志", "Audit log", None, (
+    _ID,
+    _c("at", T.DATETIME, "时间", "At", "at", required=True),
+    _c("user_id", T.TEXT, "操作人", "User", "user_id"),
+    _c("action", T.TEXT, "操作", "Action", "action", required=True),
+    _c("layer", T.TEXT, "图层", "Layer", "layer", required=True),
+    _c("record_id", T.TEXT, "记录编号", "Record", "record_id", required=True),
+    _c("field", T.TEXT, "字段", "Field", "field"),
+    _c("old_value", T.TEXT, "原值", "Old value", "old_value"),
+    _c("new_value", T.TEXT, "新值", "New value", "new_value"),
+    _c("note", T.TEXT, "说明", "Note", "note"),
+), append_only=True))
 
 # Planning (issue: inspection planning) -- saved plans and their stops.
 _add(Layer("plans", "检查计划", "Inspection plans", None, (

@@ -219,6 +219,16 @@ class Settings(BaseSettings):
                                 f"a layer ({', '.join(OBJECT_LAYERS)}), optionally .grade"),
                           _whole(1, 1440, "（分钟）", " of minutes")) = _default(
         _SERVICE_MINUTES, "minutes on site per inspection, by object layer and grade ('layer.grade', else 'layer')")
+    repeat_hazard_count: _whole(2, 100) = _default(
+        3, "repeat offender: the same hazard type found this many times at one enterprise within the window")
+    repeat_accident_count: _whole(2, 100) = _default(
+        2, "repeat offender: the same kind of accident this many times at one enterprise within the window")
+    repeat_window_days: _whole(1, 3650, "（天）", " of days") = _default(
+        365, "window (days, up to the as-of date) in which repeated hazards or accidents count")
+    repeat_interval_factor: _number(0, 1, above=True) = _default(
+        0.5, "a repeat offender's inspection interval is its grade's interval times this")
+    upload_max_mb: _number(0, 100, above=True, zh_unit="（MB）", en_unit=" of MB") = _default(
+        10.0, "largest photo or document that may be attached to a hazard")
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -9,9 +9,9 @@ Roles and what they may do:
 
 ==========  ==========================================================================================
 admin       everything, the whole city: users, imports, settings, plans, completions, every ledger step
-command     the whole city, read; the ledger's city-level steps
+command     the whole city, read; the ledger's city-level steps (listed supervision, blacklist, public naming)
 planner     plans and assignments within its scope (the whole city, or its district when it has one)
-district    one district and its towns: read, edit hazards, record completions
+district    one district and its towns: read, edit hazards, record completions, enforcement orders
 town        one town: read, edit hazards, record completions
 wall        a kiosk: the wall and its data only (city-wide or one district), read-only
 ==========  ==========================================================================================
@@ -34,10 +34,10 @@ from layers.store import Store, cached_read
 
 #: what each role may do; ``wall.read`` is the wall page and its data, the only grant of the wall kiosk
 GRANTS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "wall.read", "plan", "complete", "hazard.edit", "ledger.city", "admin"}),
+    "admin": frozenset({"read", "wall.read", "plan", "complete", "hazard.edit", "enforce", "ledger.city", "admin"}),
     "command": frozenset({"read", "wall.read", "ledger.city"}),
     "planner": frozenset({"read", "wall.read", "plan", "complete"}),
-    "district": frozenset({"read", "wall.read", "complete", "hazard.edit"}),
+    "district": frozenset({"read", "wall.read", "complete", "hazard.edit", "enforce"}),
     "town": frozenset({"read", "wall.read", "complete", "hazard.edit"}),
     "wall": frozenset({"wall.read"}),
 }

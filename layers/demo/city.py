@@ -106,7 +106,7 @@ def _road_namer(roads: pd.DataFrame):
 def _empty(layer: str) -> pd.DataFrame:
     """An empty frame with the layer's columns in the types ``store.read`` returns."""
     dtypes = {T.DATE: "datetime64[ns]", T.DATETIME: "datetime64[ns]", T.INT: "Int64", T.BOOL: "boolean",
-              T.REAL: "float64", T.TEXT: object}
+              T.REAL: "float64", T.TEXT: object, T.BLOB: object}
     return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.type]) for c in LAYERS[layer].columns})
 
 
@@ -291,8 +291,20 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
                                  "role": [u[1] for u in users], "district_code": [u[2] for u in users],
                                  "town_code": [u[3] for u in users], "display_name": [u[4] for u in users],
                                  "disabled": False, "demo": True, "changed_at": pd.NaT})
-    # layers the demo does not fill (plans, plan stops, any added later) start empty
-    return {name: out[name] if name in out else _empty(name) for name in LAYERS}
+    # layers the demo does not fill (plans, plan stops, any added later) start empty, and so do columns
+    return {name: _with_all_columns(out[name], name) if name in out else _empty(name) for name in LAYERS}
+
+
+def _with_all_columns(frame: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """``frame`` with every column of the layer, in the schema's order; the ones it lacks empty and typed."""
+    missing = [c for c in LAYERS[layer].names if c not in frame.columns]
+    if not missing:
+        return frame
+    empty = _empty(layer)
+    for c in missing:
+        frame[c] = empty[c].reindex(range(len(frame))).set_axis(frame.index)
+    order = [c for c in LAYERS[layer].names] + (["geometry"] if "geometry" in frame.columns else [])
+    return frame[order]
 
 
 def write_city(store: Store, city: dict[str, pd.DataFrame]) -> None:

@@ -63,7 +63,8 @@ REJECTED, QUARANTINED, FIXED = "rejected", "quarantined", "fixed"
 #: layers a file may be imported into (users are managed with ``python -m layers user``, never from a file)
 #: the data layers a file may fill: never the bookkeeping (users, sessions, wall tokens: a file must not make a
 #: login or a kiosk) nor the planner's own plans and stops (saved through the planner, checked there)
-IMPORTABLE = tuple(name for name, lay in LAYERS.items() if lay.counts_as_data and name not in ("plans", "plan_stops"))
+IMPORTABLE = tuple(name for name, lay in LAYERS.items() if lay.counts_as_data and
+                   name not in ("plans", "plan_stops", "audit_log", "hazard_files"))
 
 #: (layer, column) pairs that record something that already happened: a date after today is an error
 EVENT_DATES = {("inspections", "date"), ("hazards", "found_date"), ("hazards", "closed_date"),

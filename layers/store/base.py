@@ -52,6 +52,13 @@ class Transaction(ABC):
     def update(self, layer: str, ids: Iterable[str], values: Mapping[str, Any]) -> int: ...
 
     @abstractmethod
+    def update_versioned(self, layer: str, record_id: str, expected_version: int | None,
+                         values: Mapping[str, Any]) -> int:
+        """Set ``values`` on one record of a versioned layer if its version is still ``expected_version``, and
+        bump the version; returns the new version. Raises :class:`layers.errors.EditConflict` (nothing written)
+        when someone else saved first."""
+
+    @abstractmethod
     def delete(self, layer: str, ids: Iterable[str]) -> int: ...
 
     @abstractmethod

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.errors import StoreError
+from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
 from layers.store import arrow, rtree
@@ -151,7 +151,7 @@ def _q(name: str) -> str:
 
 def _sql_type(t: T) -> str:
     return {T.TEXT: "TEXT", T.INT: "INTEGER", T.REAL: "REAL", T.BOOL: "BOOLEAN", T.DATE: "DATE",
-            T.DATETIME: "DATETIME"}[t]
+            T.DATETIME: "DATETIME", T.BLOB: "BLOB"}[t]
 
 
 def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
@@ -189,6 +189,9 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
             else:
                 vals.append(str(v))
         return vals
+    if t is T.BLOB:
+        return [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else bytes(v)
+                for v in s.tolist()]
     fast = _fast_sql_values(s, t)
     if fast is not None:
         return fast
@@ -330,6 +333,35 @@ class _GpkgTransaction(Transaction):
             n += cur.rowcount
         self.touched.add(schema.name)
         return n
+
+    def update_versioned(self, layer: str, record_id: str, expected_version: int | None,
+                         values: Mapping[str, Any]) -> int:
+        schema = layer_schema(layer)
+        if not schema.versioned:
+            raise StoreError(f"layer {layer} has no version column")
+        sets, params = [], []
+        for k, v in values.items():
+            if k == "version":
+                continue
+            sets.append(f"{_q(k)} = ?")
+            params.append(_to_sql_values(pd.Series([v], dtype=object), schema.column(k).type)[0])
+        sets.append('"version" = COALESCE("version", 0) + 1')
+        expected = int(expected_version or 0)
+        cur = self.con.execute(
+            f"UPDATE {_q(schema.name)} SET {', '.join(sets)} WHERE {_q(schema.id_column)} = ? "
+            'AND COALESCE("version", 0) = ?', [*params, str(record_id), expected])
+        if cur.rowcount != 1:
+            row = self.con.execute(f'SELECT COALESCE("version", 0) FROM {_q(schema.name)} '
+                                   f"WHERE {_q(schema.id_column)} = ?", (str(record_id),)).fetchone()
+            if row is None:
+                raise StoreError(f"{schema.zh} {record_id} 不存在 ({schema.en} {record_id} does not exist)")
+            raise EditConflict(
+                f"{schema.zh} {record_id} 已被他人修改（您打开的是第 {expected} 版，现在是第 {row[0]} 版），"
+                f"您的修改未保存；请重新打开后再改 ({schema.en} {record_id} was changed by someone else (you opened "
+                f"version {expected}, it is now version {row[0]}); your change was not saved: reopen it and try "
+                "again)")
+        self.touched.add(schema.name)
+        return expected + 1
 
     def delete(self, layer: str, ids: Iterable[str]) -> int:
         schema = layer_schema(layer)
@@ -516,7 +548,8 @@ class GeoPackageStore(Store):
         for k in where or {}:
             schema.column(k)
         id_list = None if ids is None else [str(i) for i in ids]
-        if (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
+        blobs = any(schema.column(c).type is T.BLOB for c in cols)
+        if not blobs and (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
                 (id_list is None or schema.id_column is not None):
             sql = arrow.where_sql(where, schema.id_column, id_list)
             if sql is not None:
@@ -658,6 +691,8 @@ def _frame_from_rows(schema: Layer, cols: list[str], want_geom: bool,
 
 
 def _typed(s: pd.Series, t: T) -> pd.Series:
+    if t is T.BLOB:
+        return s.astype(object).where(s.notna(), None)
     if t is T.DATE or t is T.DATETIME:
         return pd.to_datetime(s, errors="coerce", format="ISO8601")
     if t is T.BOOL:
@@ -705,9 +740,20 @@ def _create_layer_table(con: sqlite3.Connection, schema: Layer) -> None:
         con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description) "
                     "VALUES (?, 'attributes', ?, ?)", (schema.name, schema.name, f"{schema.zh} / {schema.en}"))
     for c in schema.columns:
-        if c.name in {"district_code", "target_id", "plan_id", "enterprise_id"}:
+        if c.name in {"district_code", "target_id", "plan_id", "enterprise_id", "hazard_id", "record_id"}:
             con.execute(f"CREATE INDEX IF NOT EXISTS {_q('idx_' + schema.name + '_' + c.name)} "
                         f"ON {_q(schema.name)} ({_q(c.name)})")
+    _append_only_triggers(con, schema)
+
+
+def _append_only_triggers(con: sqlite3.Connection, schema: Layer) -> None:
+    """An append-only layer (the audit log) refuses UPDATE and DELETE in the file itself, whoever writes it."""
+    if not schema.append_only:
+        return
+    for verb in ("UPDATE", "DELETE"):
+        con.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {_q(schema.name + '_no_' + verb.lower())} BEFORE {verb} ON "
+            f"{_q(schema.name)} BEGIN SELECT RAISE(ABORT, '{schema.name} is append-only'); END")
 
 
 def _ensure_layers(con: sqlite3.Connection) -> None:
@@ -720,6 +766,7 @@ def _ensure_layers(con: sqlite3.Connection) -> None:
         for c in schema.columns:
             if c.name not in have:
                 con.execute(f"ALTER TABLE {_q(schema.name)} ADD COLUMN {_q(c.name)} {_sql_type(c.type)}")
+        _append_only_triggers(con, schema)
 
 
 #: (path, inode) of files whose schema was checked in this process: opening a store is on every request's
