@@ -52,6 +52,7 @@ SOURCES: dict[str, dict[str, str]] = {
     "blind_spot": {"zh": "盲区", "en": "blind spot"},
     "added": {"zh": "手动添加", "en": "added by hand"},
     "random": {"zh": "双随机抽查", "en": "double-random draw"},
+    "recheck": {"zh": "停产整顿复查", "en": "re-check of a suspension"},
 }
 #: skill needed per object layer (enterprises: by industry)
 LAYER_SKILL = {"venues": "fire", "gas_stations": "gas", "bridges": "structures", "tunnels": "structures"}
@@ -228,12 +229,14 @@ def objects(store: Store, *, districts: Sequence[str] | None = None, layers: Seq
     return out
 
 
-def last_inspected(store: Store) -> pd.Series:
-    """Date of the latest inspection per object key ``layer:id``."""
+def last_inspected(store: Store, *, until: date | None = None) -> pd.Series:
+    """Date of the latest inspection per object key ``layer:id`` (dated up to ``until`` when given)."""
     ins = cached_read(store, "inspections", columns=["target_layer", "target_id", "date"])
     if len(ins) == 0:
         return pd.Series(dtype="datetime64[ns]")
     ins = ins.dropna(subset=["date"])
+    if until is not None:
+        ins = ins[ins["date"] <= pd.Timestamp(until)]
     key = ins["target_layer"].astype(str) + ":" + ins["target_id"].astype(str)
     return ins.groupby(key)["date"].max()
 
@@ -274,12 +277,46 @@ def candidates(store: Store, *, as_of: date, settings: Settings, districts: Sequ
             bo["priority"] = bo["grade"].map(lambda g: float(settings.grade_weights.get(g, 1.0))).astype(float)
             bo["source"] = "blind_spot"
             parts.append(bo)
-    if not parts:
+    rechecks = awaiting_recheck(store, as_of=as_of)
+    if len(rechecks):
+        # a suspended enterprise gets a re-check visit (resumption needs a passed check), not a routine one:
+        # ahead of every dead corner, and never twice
+        top = max((float(p["priority"].max()) for p in parts if len(p)), default=0.0)
+        parts = [p[~p["key"].isin(rechecks)] for p in parts]
+        ro = obj[obj["key"].isin(rechecks)].copy()
+        if len(ro):
+            ro["cov_grade"] = ro["grade"]
+            ro["days_overdue"] = np.nan
+            w = ro["grade"].map(lambda g: float(settings.grade_weights.get(g, 1.0))).astype(float)
+            ro["priority"] = top + 1.0 + w
+            ro["source"] = "recheck"
+            parts.append(ro)
+    if not parts or not any(len(p) for p in parts):
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
     out["grade"] = out["cov_grade"].where(out["cov_grade"].notna(), out["grade"])
     out = out[CANDIDATE_COLUMNS].sort_values(["priority", "key"], ascending=[False, True]).reset_index(drop=True)
     return out.head(limit) if limit else out
+
+
+def awaiting_recheck(store: Store, *, as_of: date) -> set[str]:
+    """Keys of the suspended enterprises (``enterprises.status`` "suspended") with no inspection since their
+    latest suspension order: each needs a re-check visit before it may resume. Inspections count up to
+    ``as_of``; a suspended enterprise with no suspension order on file always needs one."""
+    ent = cached_read(store, "enterprises", columns=["id", "status"])
+    sus = ent.loc[ent["status"].eq("suspended").fillna(False).to_numpy(dtype=bool), "id"].astype(str)
+    if len(sus) == 0:
+        return set()
+    orders = cached_read(store, "orders", columns=["target_layer", "target_id", "kind", "date"])
+    o = orders[orders["kind"].eq("suspend").fillna(False).to_numpy(dtype=bool) &
+               orders["target_layer"].eq("enterprises").fillna(False).to_numpy(dtype=bool)]
+    since = o.groupby(o["target_id"].astype(str))["date"].max().reindex(sus.to_numpy())
+    last = last_inspected(store, until=as_of).reindex(("enterprises:" + sus).to_numpy())
+    last_d = pd.to_datetime(pd.Series(last.to_numpy()), errors="coerce")
+    since_d = pd.to_datetime(pd.Series(since.to_numpy()), errors="coerce")
+    # no order on file: the status alone says suspended, so any earlier inspection was before it
+    need = last_d.isna().to_numpy() | since_d.isna().to_numpy() | (last_d < since_d).fillna(False).to_numpy()
+    return set(("enterprises:" + sus).to_numpy()[need])
 
 
 def _dead_frame(result) -> pd.DataFrame:
