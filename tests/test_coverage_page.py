@@ -94,7 +94,7 @@ def test_district_leader_in_chromium_sees_one_district(new_watched_page, live_ap
     login(w.page, live_app.url, "d420102", "demo", "/coverage?lang=en")
     w.page.wait_for_selector("#cov-map .scatterlayer .trace", timeout=120_000)
     w.page.click("text=By district")
-    w.page.wait_for_selector("#cov-by-district td", timeout=60_000)
-    cells = w.page.locator("#cov-by-district td[data-dash-column=code]").all_inner_texts()
+    w.page.wait_for_selector("#cov-by-district .ag-cell", timeout=60_000)
+    cells = w.page.locator("#cov-by-district .ag-cell[col-id=code]").all_inner_texts()
     assert [c.strip() for c in cells] == ["420102"]
     assert not w.errors, w.errors

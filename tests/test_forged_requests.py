@@ -241,8 +241,8 @@ def test_replayed_callbacks_over_http_with_other_districts_ids(live_app, other_p
              [{"id": "cov-lang", "property": "data", "value": "zh"}], "coverage-districts.value")
     assert r.status_code in (200, 204, 403) and not _leaks(r.get_json(silent=True) or {}, store)
     # the team settings of another district's teams
-    r = post("plan-team-table.data", [{"id": "plan-teams", "property": "value", "value": ["T03", "T04"]}],
-             [{"id": "plan-team-table", "property": "data", "value": []}], "plan-teams.value")
+    r = post("plan-team-table.rowData", [{"id": "plan-teams", "property": "value", "value": ["T03", "T04"]}],
+             [{"id": "plan-team-table", "property": "rowData", "value": []}], "plan-teams.value")
     body = r.get_json(silent=True) or {}
     assert "T03" not in json.dumps(body)
     # save and complete the other district's plan
@@ -253,14 +253,14 @@ def test_replayed_callbacks_over_http_with_other_districts_ids(live_app, other_p
             {"id": "plan-date", "property": "date", "value": "2026-11-28"},
             {"id": "plan-days", "property": "value", "value": 1},
             {"id": "plan-districts", "property": "value", "value": [OWN]},
-            {"id": "plan-team-table", "property": "data", "value": []},
-            {"id": "plan-cands", "property": "data", "value": []},
+            {"id": "plan-team-table", "property": "rowData", "value": []},
+            {"id": "plan-cands", "property": "rowData", "value": []},
             {"id": "plan-state", "property": "data", "value": {}},
             {"id": "plan-store", "property": "data", "value": unsaved if trig == "plan-save" else saved},
             {"id": "plan-save-name", "property": "value", "value": "forged"},
             {"id": "plan-open-pick", "property": "value", "value": None},
-            {"id": "plan-stops", "property": "data", "value": _rows(saved["stops"])},
-            {"id": "plan-stops", "property": "selected_rows", "value": [0]},
+            {"id": "plan-stops", "property": "rowData", "value": _rows(saved["stops"])},
+            {"id": "plan-stops", "property": "selectedRows", "value": _rows(saved["stops"])[:1]},
             {"id": "plan-done-date", "property": "date", "value": "2026-11-28"},
             {"id": "plan-done-result", "property": "value", "value": "pass"},
             {"id": "plan-done-hazards", "property": "value", "value": 0},

@@ -169,9 +169,9 @@ def test_planner_page_in_chromium(browser, app_and_path):
         page.wait_for_function("document.querySelectorAll('#plan-teams .Select-value, #plan-teams "
                                "[class*=multi-value]').length > 0 || document.querySelector('#plan-teams') !== null")
         page.click("#plan-load")
-        page.wait_for_function("document.querySelectorAll('#plan-cands tbody tr').length > 3", timeout=30000)
+        page.wait_for_function("document.querySelectorAll('#plan-cands .ag-center-cols-container .ag-row').length > 3", timeout=30000)
         page.click("#plan-run")
-        page.wait_for_function("document.querySelectorAll('#plan-stops tbody tr').length > 3", timeout=60000)
+        page.wait_for_function("document.querySelectorAll('#plan-stops .ag-center-cols-container .ag-row').length > 3", timeout=60000)
         summary = page.inner_text("#plan-summary")
         assert "priority served" in summary and "road network" in summary
         assert page.locator("#plan-map .scatterlayer .trace").count() > 3
@@ -181,7 +181,7 @@ def test_planner_page_in_chromium(browser, app_and_path):
         page.wait_for_function("document.querySelector('#plan-summary').innerText.includes(' v1 ')",
                                timeout=30000)
         pid = page.inner_text("#plan-summary").split(" · ")[1]
-        team = page.locator("#plan-stops td[data-dash-column='team_id']").first.inner_text().strip()
+        team = page.locator("#plan-stops .ag-center-cols-container .ag-cell[col-id='team_id']").first.inner_text().strip()
         page.goto(f"{url}/plan/sheet?plan={pid}&team={team}&lang=en")
         page.wait_for_selector(".route-sheet table")
         text = page.inner_text(".route-sheet")

@@ -22,10 +22,11 @@ from pathlib import Path
 import dash
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
+from dashboard.components.grid import grid
 from dashboard.components.mapfig import esc, graph_config, ring_coords, typed
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
@@ -94,10 +95,7 @@ dash.register_page(__name__, path="/coverage", title="检查覆盖")
 
 TABLE_ROWS = 500
 BLIND_COLOURS = ("#fdd49e", "#fc8d59", "#e34a33", "#b30000")
-_TABLE_STYLE = {"page_size": 15, "style_table": {"overflowX": "auto"},
-                "style_cell": {"fontSize": "13px", "padding": "4px", "textAlign": "left", "whiteSpace": "normal",
-                               "height": "auto", "maxWidth": "520px"},
-                "style_header": {"fontWeight": "bold", "background": "#eef2f6"}, "sort_action": "native"}
+PAGE_SIZE = 15
 
 
 class Ids(StrEnum):
@@ -291,8 +289,9 @@ def base_rows(suggested: pd.DataFrame) -> list[dict]:
              "share": _pct(float(r["share_of_unreached"]))} for r in suggested.to_dict("records")]
 
 
-def _cols(lang: str, *pairs: tuple[str, str]) -> list[dict]:
-    return [{"name": t(k, lang), "id": i} for k, i in pairs]
+def _table(tid: str, lang: str, *pairs: tuple[str, str]):
+    """One of the page's lists: an AG Grid of ``(text key, field)`` columns, sortable, 15 rows a page."""
+    return grid(tid, [], pairs, lang, page_size=PAGE_SIZE)
 
 
 def _shown(total: int, lang: str) -> str:
@@ -321,34 +320,27 @@ def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> h
         return html.Div([navbar(lang, "/coverage", {"lang": lang, **query}),
                          html.Div(calm_message(lang, exc), className="page")])
     row = {"display": "flex", "gap": "10px", "alignItems": "center", "flexWrap": "wrap", "margin": "4px 0"}
-    area_cols = _cols(lang, ("cov.col.code", "code"), ("cov.col.name", "name"), ("cov.objects", "objects"),
-                      ("cov.in_time", "in_time"), ("cov.cells_covered", "cells"), ("cov.col.dead", "dead"),
-                      ("cov.col.blind", "blind"), ("cov.col.no_department", "no_department"),
-                      ("cov.col.no_lead", "no_lead"), ("cov.col.no_officer", "no_officer"),
-                      ("cov.col.mismatch", "mismatch"), ("cov.col.outside", "outside"))
+    area_cols = (("cov.col.code", "code"), ("cov.col.name", "name"), ("cov.objects", "objects"),
+                 ("cov.in_time", "in_time"), ("cov.cells_covered", "cells"), ("cov.col.dead", "dead"),
+                 ("cov.col.blind", "blind"), ("cov.col.no_department", "no_department"),
+                 ("cov.col.no_lead", "no_lead"), ("cov.col.no_officer", "no_officer"),
+                 ("cov.col.mismatch", "mismatch"), ("cov.col.outside", "outside"))
     tables = dcc.Tabs([
-        dcc.Tab(label=t("cov.tab.district", lang), children=[
-            dash_table.DataTable(id=Ids.BY_DISTRICT, columns=area_cols, data=[], **_TABLE_STYLE)]),
-        dcc.Tab(label=t("cov.tab.town", lang), children=[
-            dash_table.DataTable(id=Ids.BY_TOWN, columns=area_cols, data=[], **_TABLE_STYLE)]),
-        dcc.Tab(label=t("cov.tab.dead", lang), children=[dash_table.DataTable(
-            id=Ids.DEAD, data=[], columns=_cols(lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"),
-                                                ("cov.col.grade", "grade"), ("cov.col.district", "district"),
-                                                ("cov.col.overdue", "overdue"), ("cov.col.score", "score"),
-                                                ("cov.col.reason", "reason")), **_TABLE_STYLE)]),
-        dcc.Tab(label=t("cov.tab.blind", lang), children=[dash_table.DataTable(
-            id=Ids.BLIND, data=[], columns=_cols(lang, ("cov.col.code", "cell"), ("cov.col.district", "district"),
-                                                 ("cov.col.risk", "risk"), ("cov.col.kind", "kind"),
-                                                 ("cov.col.travel", "travel"), ("cov.col.reason", "reason")),
-            **_TABLE_STYLE)]),
-        dcc.Tab(label=t("cov.tab.gaps", lang), children=[dash_table.DataTable(
-            id=Ids.GAPS, data=[], columns=_cols(lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"),
-                                                ("cov.col.district", "district"), ("cov.col.kind", "kind"),
-                                                ("cov.col.reason", "reason")), **_TABLE_STYLE)]),
-        dcc.Tab(label=t("cov.tab.bases", lang), children=[dash_table.DataTable(
-            id=Ids.BASES, data=[], columns=_cols(lang, ("cov.col.rank", "rank"), ("cov.col.code", "cell"),
-                                                 ("cov.col.gained", "gained"), ("cov.col.share", "share")),
-            **_TABLE_STYLE)]),
+        dcc.Tab(label=t("cov.tab.district", lang), children=[_table(Ids.BY_DISTRICT, lang, *area_cols)]),
+        dcc.Tab(label=t("cov.tab.town", lang), children=[_table(Ids.BY_TOWN, lang, *area_cols)]),
+        dcc.Tab(label=t("cov.tab.dead", lang), children=[_table(
+            Ids.DEAD, lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"), ("cov.col.grade", "grade"),
+            ("cov.col.district", "district"), ("cov.col.overdue", "overdue"), ("cov.col.score", "score"),
+            ("cov.col.reason", "reason"))]),
+        dcc.Tab(label=t("cov.tab.blind", lang), children=[_table(
+            Ids.BLIND, lang, ("cov.col.code", "cell"), ("cov.col.district", "district"), ("cov.col.risk", "risk"),
+            ("cov.col.kind", "kind"), ("cov.col.travel", "travel"), ("cov.col.reason", "reason"))]),
+        dcc.Tab(label=t("cov.tab.gaps", lang), children=[_table(
+            Ids.GAPS, lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"), ("cov.col.district", "district"),
+            ("cov.col.kind", "kind"), ("cov.col.reason", "reason"))]),
+        dcc.Tab(label=t("cov.tab.bases", lang), children=[_table(
+            Ids.BASES, lang, ("cov.col.rank", "rank"), ("cov.col.code", "cell"), ("cov.col.gained", "gained"),
+            ("cov.col.share", "share"))]),
     ])
     return html.Div([
         navbar(lang, "/coverage", {"lang": lang, **query}),
@@ -385,8 +377,8 @@ def _outputs_for_error(exc: BaseException) -> tuple:
 
 
 @callback(Output(Ids.SUMMARY, "children"), Output(Ids.NOTE, "children"), Output(Ids.MAP, "figure"),
-          Output(Ids.BY_DISTRICT, "data"), Output(Ids.BY_TOWN, "data"), Output(Ids.DEAD, "data"),
-          Output(Ids.BLIND, "data"), Output(Ids.GAPS, "data"), Output(Ids.BASES, "data"),
+          Output(Ids.BY_DISTRICT, "rowData"), Output(Ids.BY_TOWN, "rowData"), Output(Ids.DEAD, "rowData"),
+          Output(Ids.BLIND, "rowData"), Output(Ids.GAPS, "rowData"), Output(Ids.BASES, "rowData"),
           Input(Ids.AS_OF, "date"), Input(Ids.DISTRICTS, "value"), Input(Ids.K, "value"), Input(Ids.METHOD, "value"),
           State(Ids.LANG, "data"))
 @guarded(_outputs_for_error)

@@ -21,6 +21,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, no_up
 
 from dashboard import context
 from dashboard.components.errors import calm_message, guarded
+from dashboard.components.grid import selected_indexes
 from dashboard.planner import actions
 from dashboard.planner.ids import Ids
 from dashboard.planner.layout import plan_layout, sheet_layout
@@ -37,27 +38,29 @@ def _on_districts(districts, lang):
     return actions.district_choices(districts, lang)
 
 
-@callback(Output(Ids.TEAM_TABLE, "data"), Input(Ids.TEAMS, "value"), State(Ids.TEAM_TABLE, "data"))
+@callback(Output(Ids.TEAM_TABLE, "rowData"), Input(Ids.TEAMS, "value"), State(Ids.TEAM_TABLE, "rowData"))
 @guarded(lambda exc: [])
 @context.checked("read")
 def _on_teams(team_ids, current):
     return actions.team_table(team_ids, current)
 
 
-@callback(Output(Ids.CANDS, "data"), Output(Ids.STATE, "data"), Output(Ids.MSG, "children"),
+@callback(Output(Ids.CANDS, "rowData"), Output(Ids.STATE, "data"), Output(Ids.MSG, "children"),
           Input(Ids.LOAD, "n_clicks"), Input(Ids.ADD, "n_clicks"), Input(Ids.DRAW, "n_clicks"),
           Input(Ids.MAP, "clickData"), Input(Ids.LOCK, "n_clicks"), Input(Ids.UNLOCK, "n_clicks"),
           Input(Ids.MOVE, "n_clicks"), Input(Ids.REMOVE, "n_clicks"), Input(Ids.OPEN, "n_clicks"),
           State(Ids.DATE, "date"), State(Ids.DISTRICTS, "value"), State(Ids.LIMIT, "value"),
-          State(Ids.TEAM_TABLE, "data"), State(Ids.CANDS, "data"), State(Ids.STATE, "data"),
-          State(Ids.STOPS, "data"), State(Ids.STOPS, "selected_rows"), State(Ids.MOVE_TEAM, "value"),
+          State(Ids.TEAM_TABLE, "rowData"), State(Ids.CANDS, "rowData"), State(Ids.STATE, "data"),
+          State(Ids.STOPS, "rowData"), State(Ids.STOPS, "selectedRows"), State(Ids.MOVE_TEAM, "value"),
           State(Ids.ADD_PICK, "value"), State(Ids.SEED, "value"), State(Ids.FRACTION, "value"),
           State(Ids.RGRADES, "value"), State(Ids.OPEN_PICK, "value"), State(Ids.LANG, "data"),
           prevent_initial_call=True)
 @guarded(lambda exc: (no_update, no_update, calm_message("zh", exc)))
 @context.checked("read")
-def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, *args):
-    return actions.edit_candidates(ctx.triggered_id, click, *args)
+def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, day, districts, limit, team_data,
+          cand_data, state, stop_data, selected, *rest):
+    return actions.edit_candidates(ctx.triggered_id, click, day, districts, limit, team_data, cand_data, state,
+                                   stop_data, selected_indexes(stop_data, selected), *rest)
 
 
 @callback(Output(Ids.PLAN, "data"), Output(Ids.MSG, "children", allow_duplicate=True),
@@ -65,21 +68,23 @@ def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, *arg
           Input(Ids.RUN, "n_clicks"), Input(Ids.OPEN, "n_clicks"), Input(Ids.SAVE, "n_clicks"),
           Input(Ids.DONE, "n_clicks"),
           State(Ids.DATE, "date"), State(Ids.DAYS, "value"), State(Ids.DISTRICTS, "value"),
-          State(Ids.TEAM_TABLE, "data"), State(Ids.CANDS, "data"), State(Ids.STATE, "data"), State(Ids.PLAN, "data"),
-          State(Ids.SAVE_NAME, "value"), State(Ids.OPEN_PICK, "value"), State(Ids.STOPS, "data"),
-          State(Ids.STOPS, "selected_rows"), State(Ids.DONE_DATE, "date"), State(Ids.DONE_RESULT, "value"),
+          State(Ids.TEAM_TABLE, "rowData"), State(Ids.CANDS, "rowData"), State(Ids.STATE, "data"), State(Ids.PLAN, "data"),
+          State(Ids.SAVE_NAME, "value"), State(Ids.OPEN_PICK, "value"), State(Ids.STOPS, "rowData"),
+          State(Ids.STOPS, "selectedRows"), State(Ids.DONE_DATE, "date"), State(Ids.DONE_RESULT, "value"),
           State(Ids.DONE_HAZARDS, "value"), State(Ids.DONE_ACTION, "value"), State(Ids.LANG, "data"),
           prevent_initial_call=True)
 @guarded(lambda exc: (no_update, calm_message("zh", exc), no_update))
 @context.checked("read")
-def _plan(_run, _open, _save, _done, *args):
-    return actions.plan_action(ctx.triggered_id, *args)
+def _plan(_run, _open, _save, _done, day, days, districts, team_data, cand_data, state, plan_data, save_name,
+          open_id, stop_data, selected, *rest):
+    return actions.plan_action(ctx.triggered_id, day, days, districts, team_data, cand_data, state, plan_data,
+                               save_name, open_id, stop_data, selected_indexes(stop_data, selected), *rest)
 
 
 @callback(Output(Ids.SUMMARY, "children"), Output(Ids.MAP, "figure"), Output(Ids.GANTT, "figure"),
-          Output(Ids.STOPS, "data"), Output(Ids.STOPS, "selected_rows"), Output(Ids.UNASSIGNED, "data"),
+          Output(Ids.STOPS, "rowData"), Output(Ids.STOPS, "selectedRows"), Output(Ids.UNASSIGNED, "rowData"),
           Output(Ids.EXPORT_TEAM, "options"), Output(Ids.MOVE_TEAM, "options"),
-          Input(Ids.PLAN, "data"), Input(Ids.CANDS, "data"), State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"))
+          Input(Ids.PLAN, "data"), Input(Ids.CANDS, "rowData"), State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"))
 @guarded(lambda exc: (calm_message("zh", exc), no_update, no_update, no_update, no_update, no_update, no_update,
                       no_update))
 @context.checked("read")
@@ -103,5 +108,7 @@ def _export(_x, _c, plan_data, team, lang):
     return actions.export_plan(ctx.triggered_id, plan_data, team, lang)
 
 
+clientside_callback("function(n) { return !!n; }", Output(Ids.CANDS, "deleteSelectedRows"),
+                    Input(Ids.CANDS_DELETE, "n_clicks"), prevent_initial_call=True)
 clientside_callback("function(n) { if (n) { window.print(); } return ''; }",
                     Output(Ids.PRINT, "title"), Input(Ids.PRINT, "n_clicks"), prevent_initial_call=True)

@@ -20,6 +20,7 @@ class Ids(StrEnum):
     LOAD = "plan-load"
     LIMIT = "plan-limit"
     CANDS = "plan-cands"
+    CANDS_DELETE = "plan-cands-delete"
     ADD_PICK = "plan-add-pick"
     ADD = "plan-add"
     SEED = "plan-seed"

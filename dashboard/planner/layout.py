@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page
+from dashboard.components.grid import grid
 from dashboard.components.mapfig import graph_config
 from dashboard.components.nav import navbar
 from dashboard.i18n import dropdown_labels, norm_lang, t
@@ -30,10 +31,7 @@ from layers.planning import sheets as plan_export
 from layers.schema import GRADES, INSPECTION_ACTIONS, INSPECTION_RESULTS, label
 from layers.store import cached_read
 
-_TABLE_STYLE = {"style_table": {"overflowX": "auto", "maxHeight": "320px", "overflowY": "auto"},
-                "style_cell": {"fontSize": 12, "padding": "3px 6px", "textAlign": "left", "whiteSpace": "normal",
-                               "height": "auto", "maxWidth": 240},
-                "style_header": {"fontWeight": "bold", "background": "#eef2f6"}, "page_action": "none"}
+TABLE_HEIGHT = "320px"
 
 
 def _opts(mapping: dict, lang: str) -> list[dict]:
@@ -74,8 +72,8 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
         html.Label(t("plan.teams", lang)),
         dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.TEAMS, multi=True),
         html.Details([html.Summary(t("plan.team_table", lang)),
-                      dash_table.DataTable(id=Ids.TEAM_TABLE, columns=team_columns(lang), data=[], editable=True,
-                                           **_TABLE_STYLE)]),
+                      grid(Ids.TEAM_TABLE, [], team_columns(lang), lang, height="220px", row_id="id",
+                           grid_options={"singleClickEdit": True, "stopEditingWhenCellsLoseFocus": True})]),
         html.H4(t("plan.candidates", lang)),
         html.Div(style=row, children=[
             html.Button(t("plan.load", lang), id=Ids.LOAD, n_clicks=0),
@@ -96,8 +94,9 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
                          style={"minWidth": "160px"}),
             html.Button(t("plan.draw", lang), id=Ids.DRAW, n_clicks=0),
         ])]),
-        dash_table.DataTable(id=Ids.CANDS, columns=cand_columns(lang), data=[], row_deletable=True, sort_action="native",
-                             **_TABLE_STYLE),
+        grid(Ids.CANDS, [], cand_columns(lang), lang, height=TABLE_HEIGHT, selection="multi", row_id="key"),
+        html.Div(style=row, children=[html.Button(t("plan.delete_selected", lang), id=Ids.CANDS_DELETE,
+                                                  n_clicks=0)]),
         html.Div(style=row, children=[html.Button(t("plan.run", lang), id=Ids.RUN, n_clicks=0,
                                                   className="primary")]),
         html.Div(id=Ids.MSG, role="status"),
@@ -119,8 +118,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
                 html.Button(t("plan.move", lang), id=Ids.MOVE, n_clicks=0),
                 html.Button(t("plan.remove", lang), id=Ids.REMOVE, n_clicks=0),
             ]),
-            dash_table.DataTable(id=Ids.STOPS, columns=stop_columns(lang), data=[], row_selectable="multi",
-                                 selected_rows=[], **_TABLE_STYLE),
+            grid(Ids.STOPS, [], stop_columns(lang), lang, height=TABLE_HEIGHT, selection="multi", selectedRows=[]),
             html.Div(style=row, children=[
                 html.Span(t("plan.done_date", lang)),
                 dcc.DatePickerSingle(id=Ids.DONE_DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
@@ -135,7 +133,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
         ]),
         html.Div(className="panel", children=[
             html.H4(t("plan.unassigned", lang)),
-            dash_table.DataTable(id=Ids.UNASSIGNED, columns=unassigned_columns(lang), data=[], **_TABLE_STYLE),
+            grid(Ids.UNASSIGNED, [], unassigned_columns(lang), lang, height=TABLE_HEIGHT),
         ]),
         html.Div(className="panel", children=[html.Div(style=row, children=[
             dcc.Input(id=Ids.SAVE_NAME, placeholder=t("plan.save_name", lang), style={"width": "180px"}),

@@ -1,10 +1,11 @@
-"""The planner's tables: teams, candidates, stops and unassigned objects as ``DataTable`` rows and columns, and
-back from rows to what ``layers.planning.routes`` takes."""
+"""The planner's tables: teams, candidates, stops and unassigned objects as grid rows and column definitions
+(``dashboard.components.grid``), and back from rows to what ``layers.planning.routes`` takes."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from dashboard.components.grid import col
 from dashboard.i18n import t
 from layers.planning import routes as P
 from layers.planning import sheets as plan_export
@@ -87,34 +88,32 @@ def saved_plan_options(plans: pd.DataFrame) -> list[dict]:
 # column definitions
 # --------------------------------------------------------------------------------------------------
 
-def _col(key: str, lang: str, id_: str, **kw) -> dict:
-    return {"name": t(key, lang), "id": id_, **kw}
-
-
 def team_columns(lang: str) -> list[dict]:
-    return [_col("plan.col.id", lang, "id", editable=False), _col("plan.col.name", lang, "name", editable=False),
-            _col("plan.col.skills", lang, "skills"), _col("plan.col.districts", lang, "districts"),
-            _col("plan.col.shift_start", lang, "shift_start"), _col("plan.col.shift_end", lang, "shift_end"),
-            _col("plan.col.break_start", lang, "break_start"),
-            _col("plan.col.break_minutes", lang, "break_minutes", type="numeric")]
+    return [col("plan.col.id", "id", lang, editable=False), col("plan.col.name", "name", lang, editable=False),
+            col("plan.col.skills", "skills", lang, editable=True),
+            col("plan.col.districts", "districts", lang, editable=True),
+            col("plan.col.shift_start", "shift_start", lang, editable=True),
+            col("plan.col.shift_end", "shift_end", lang, editable=True),
+            col("plan.col.break_start", "break_start", lang, editable=True),
+            col("plan.col.break_minutes", "break_minutes", lang, editable=True, cellDataType="number")]
 
 
 def cand_columns(lang: str) -> list[dict]:
-    return [_col("plan.col.source", lang, "source_label"), _col("plan.col.name", lang, "name"),
-            _col("plan.col.kind", lang, "kind_label"), _col("plan.col.grade", lang, "grade_label"),
-            _col("plan.col.overdue", lang, "days_overdue", type="numeric"),
-            _col("plan.col.priority", lang, "priority", type="numeric"), _col("plan.col.lockto", lang, "lockto")]
+    return [col("plan.col.source", "source_label", lang), col("plan.col.name", "name", lang),
+            col("plan.col.kind", "kind_label", lang), col("plan.col.grade", "grade_label", lang),
+            col("plan.col.overdue", "days_overdue", lang, type="numericColumn"),
+            col("plan.col.priority", "priority", lang, type="numericColumn"), col("plan.col.lockto", "lockto", lang)]
 
 
 def stop_columns(lang: str) -> list[dict]:
-    return [_col("plan.col.team", lang, "team_id"), _col("plan.col.day", lang, "day"),
-            _col("plan.col.seq", lang, "seq"), _col("plan.col.name", lang, "name"),
-            _col("plan.col.kind", lang, "kind"), _col("plan.col.grade", lang, "grade"),
-            _col("plan.col.arrival", lang, "arrival"), _col("plan.col.departure", lang, "departure"),
-            _col("plan.col.locked", lang, "locked"), _col("plan.col.status", lang, "status")]
+    return [col("plan.col.team", "team_id", lang), col("plan.col.day", "day", lang),
+            col("plan.col.seq", "seq", lang, type="numericColumn"), col("plan.col.name", "name", lang),
+            col("plan.col.kind", "kind", lang), col("plan.col.grade", "grade", lang),
+            col("plan.col.arrival", "arrival", lang), col("plan.col.departure", "departure", lang),
+            col("plan.col.locked", "locked", lang), col("plan.col.status", "status", lang)]
 
 
 def unassigned_columns(lang: str) -> list[dict]:
-    return [_col("plan.col.name", lang, "name"), _col("plan.col.kind", lang, "kind"),
-            _col("plan.col.grade", lang, "grade"), _col("plan.col.priority", lang, "priority"),
-            _col("plan.col.reason", lang, "reason")]
+    return [col("plan.col.name", "name", lang), col("plan.col.kind", "kind", lang),
+            col("plan.col.grade", "grade", lang), col("plan.col.priority", "priority", lang, type="numericColumn"),
+            col("plan.col.reason", "reason", lang)]

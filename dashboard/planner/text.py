@@ -32,6 +32,7 @@ register({
     "plan.fraction": ("抽取比例", "Share drawn"),
     "plan.rgrades": ("风险等级", "Grades"),
     "plan.draw": ("抽取并分派", "Draw and pair"),
+    "plan.delete_selected": ("删除所选候选对象", "Delete the selected candidates"),
     "plan.run": ("制定路线 / 重新规划", "Plan routes / plan again"),
     "plan.col.source": ("来源", "Source"),
     "plan.col.kind": ("类别", "Kind"),
