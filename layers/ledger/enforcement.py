@@ -211,8 +211,9 @@ def _passed_check(store: Store, target_layer: str, target_id: str, check_id: str
 def enterprise_state(store: Store, as_of: date) -> pd.DataFrame:
     """Targets suspended or closed on ``as_of``: columns target_layer, target_id, state (``suspended`` |
     ``closed``), order_id, doc_no, since (the order's date). A target without orders keeps its stored status
-    (an enterprise imported as suspended or closed), with no order."""
+    (an enterprise imported as suspended or closed), with no order and no date."""
     o = store.read(ORDERS, columns=["id", "target_layer", "target_id", "kind", "doc_no", "date"])
+    with_orders = set(zip(o["target_layer"], o["target_id"], strict=True))
     o = o[o["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
     o["seq"] = range(len(o))
     o = o.sort_values(["date", "seq"], kind="stable")
@@ -225,7 +226,6 @@ def enterprise_state(store: Store, as_of: date) -> pd.DataFrame:
         last = last[[k not in shut for k in zip(last["target_layer"], last["target_id"], strict=True)]]
     parts = [f.rename(columns={"id": "order_id", "date": "since"})[_STATE_COLUMNS]
              for f in (closed, last) if len(f)]
-    with_orders = set(zip(o["target_layer"], o["target_id"], strict=True))
     e = store.read("enterprises", columns=["id", "status"], where={"status": ["suspended", "closed"]})
     e = e[[("enterprises", i) not in with_orders for i in e["id"]]]
     if len(e):
