@@ -136,7 +136,8 @@ def test_area_figures_city_and_district(tiny):
     f = area_figures(select(city, Filters()))
     assert f["as_of"] == "2026-06-30" and f["level"] == "city"
     assert f["enterprises"] == {"major": 2, "high": 1, "moderate": 0, "low": 1, "total": 4}
-    assert f["hazards"] == {"open": 3, "major": 2, "overdue": 1, "shown": 3}
+    assert f["hazards"] == {"open": 3, "major": 2, "overdue": 1, "shown": 3, "listed": 0}
+    assert f["enforcement"] == {"suspended": 0, "closed": 0, "blacklisted": 0, "repeat": 0}
     km = KM_P1
     assert f["pipelines_km"]["high"] == pytest.approx(km, rel=0.002)
     assert f["pipelines_km"]["medium"] == pytest.approx(km / 5, rel=0.002)
@@ -150,7 +151,7 @@ def test_area_figures_city_and_district(tiny):
     a = area_figures(select(city, Filters.make(districts=["420101"])))
     assert a["level"] == "district"
     assert a["enterprises"]["total"] == 2 and a["enterprises"]["low"] == 0
-    assert a["hazards"] == {"open": 2, "major": 2, "overdue": 1, "shown": 2}
+    assert a["hazards"] == {"open": 2, "major": 2, "overdue": 1, "shown": 2, "listed": 0}
     assert a["pipelines_km"]["medium"] == 0.0 and a["structures_45"] == {"bridges": 1, "tunnels": 0}
     assert a["inspections_30d"] == 2
 
@@ -219,3 +220,26 @@ def test_object_detail(tiny):
     assert near["distance_m"].is_monotonic_increasing
     with pytest.raises(RiskMapError, match="nope"):
         object_detail(tiny, city, "enterprises", "nope")
+
+
+def test_enforcement_marks_suspended_blacklisted_repeat_and_listed(tiny):
+    """What the map and the wall mark: a suspended enterprise, a blacklist entry in force, a repeat offender
+    (three hazards of one type within the window), a hazard under listed supervision."""
+    with tiny.transaction() as tx:
+        tx.update("enterprises", ["e2"], {"status": "suspended"})
+        tx.append("blacklist", pd.DataFrame({"id": ["B1", "B2"], "target_layer": "enterprises",
+                                             "target_id": ["e1", "e3"], "reason": "测试",
+                                             "start_date": ["2026-01-01", "2026-01-01"],
+                                             "end_date": [None, "2026-03-01"]}))   # B2 ended before as-of
+        tx.append("hazards", pd.DataFrame({"id": ["r1", "r2", "r3"], "target_layer": "enterprises",
+                                           "target_id": "e3", "type": "消防通道堵塞", "level": "general",
+                                           "found_date": ["2026-01-10", "2026-03-10", "2026-06-10"],
+                                           "status": "closed", "closed_date": "2026-06-20"}))
+        tx.update("hazards", ["h1"], {"listed": True})
+    city = load_city(tiny)
+    e = city.objects["enterprises"].set_index("id")
+    assert bool(e.loc["e1", "blacklisted"]) and not bool(e.loc["e3", "blacklisted"])
+    assert bool(e.loc["e3", "repeat_offender"]) and not bool(e.loc["e1", "repeat_offender"])
+    f = area_figures(select(city, Filters()))
+    assert f["enforcement"] == {"suspended": 1, "closed": 0, "blacklisted": 1, "repeat": 1}
+    assert f["hazards"]["listed"] == (1 if city.hazards.set_index("id").loc["h1", "unclosed"] else 0)

@@ -89,6 +89,12 @@ register({
     "wall.ticker_empty": ("当前无重大或逾期隐患", "No open major or overdue hazards"),
     "wall.badge_major": ("重大", "MAJOR"),
     "wall.badge_overdue": ("逾期", "OVERDUE"),
+    "wall.badge_listed": ("挂牌督办", "LISTED"),
+    "wall.enforcement": ("执法与惩戒", "Enforcement"),
+    "wall.listed": ("挂牌督办", "Listed"),
+    "wall.suspended": ("停产整顿", "Suspended"),
+    "wall.repeat": ("屡查屡犯", "Repeat offenders"),
+    "wall.blacklisted": ("黑名单", "Blacklist"),
     "wall.found": ("发现", "found"),
     "wall.overdue_days": ("逾期 {n} 天", "{n} days overdue"),
     "wall.as_of": ("数据截至 {d}", "Data as of {d}"),
@@ -284,6 +290,7 @@ def kpi_tiles(pic: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
     ent = figs.get("enterprises") or {}
     hz = figs.get("hazards") or {}
     cov = (pic or {}).get("coverage")
+    enf = figs.get("enforcement") or {}
     grades = html.Div(className="wall-grades", children=[
         html.Div(className=f"wall-grade grade-{g}", children=[
             html.Span(t(f"wall.grade.{g}", lang), className="wall-grade-label"),
@@ -306,6 +313,12 @@ def kpi_tiles(pic: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
              if figs else "—"),
         tile("coverage", t("wall.coverage", lang), "—" if cov is None else f"{100 * cov:.1f}%",
              html.Div(t("wall.coverage_note", lang), className="wall-tile-note")),
+        tile("enforcement", t("wall.enforcement", lang), _fmt_int(enf.get("suspended")) if enf else "—",
+             html.Div(className="wall-tile-note", children=" · ".join(
+                 f"{t(k, lang)} {_fmt_int(v)}" for k, v in (
+                     ("wall.suspended", enf.get("suspended")), ("wall.listed", hz.get("listed")),
+                     ("wall.repeat", enf.get("repeat")), ("wall.blacklisted", enf.get("blacklisted")))
+                 if v is not None)) if enf else None, "warn"),
     ]
 
 
@@ -342,6 +355,8 @@ def ticker(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
             badges.append(html.Span(t("wall.badge_major", lang), className="badge major"))
         if r.get("overdue"):
             badges.append(html.Span(t("wall.badge_overdue", lang), className="badge overdue"))
+        if not pd.isna(r.get("listed", False)) and bool(r.get("listed", False)):
+            badges.append(html.Span(t("wall.badge_listed", lang), className="badge listed"))
         found = summary.as_date(r.get("found_date"))
         late = ""
         dl = summary.as_date(r.get("deadline"))

@@ -53,7 +53,7 @@ LINE_LAYERS = ("gas_pipelines", "bridges", "tunnels", "rail_lines")
 BASE_LAYERS = ("water", "roads")
 #: hazard status filter values: the stored statuses plus "overdue" (not closed, deadline passed)
 HAZARD_FILTERS = (*HAZARD_STATUS, "overdue")
-DEFAULT_HAZARD_STATUS = ("open", "rectifying", "awaiting_check")
+DEFAULT_HAZARD_STATUS = ("open", "rectifying", "awaiting_check", "rejected")
 LEVELS = ("city", "district", "town")
 
 
@@ -180,6 +180,7 @@ def _load_city(url: str, version: int) -> City:
     inspections = _with_target(inspections, index)
     hazards = _hazards(hazards, index, as_of, towns, districts)
     _enrich_objects(objects, store, inspections, hazards)
+    _enforcement_flags(objects, store, hazards, as_of)
 
     lines: dict[str, gpd.GeoDataFrame] = {}
     for name in (*LINE_LAYERS, *BASE_LAYERS):
@@ -345,6 +346,27 @@ def _enrich_objects(objects: dict[str, pd.DataFrame], store: Store, inspections:
             f["officer"] = None
 
 
+def _enforcement_flags(objects: dict[str, pd.DataFrame], store: Store, hazards: pd.DataFrame,
+                       as_of: pd.Timestamp | None) -> None:
+    """``repeat_offender`` on every object layer (the same hazard type or accident kind again within the
+    window, as of ``as_of``) and ``blacklisted`` (an entry in force on ``as_of``) on every object layer."""
+    from layers.ledger.enforcement import blacklist_active
+    from layers.ledger.repeat import repeat_keys
+    from layers.settings import Settings
+
+    day = as_of.date() if as_of is not None else date.today()
+    accidents = cached_read(store, "accidents", columns=["enterprise_id", "kind", "date"])
+    repeat = repeat_keys(hazards, accidents, as_of=day, settings=Settings.from_env())
+    black = blacklist_active(store, day)
+    black_keys = set((black["target_layer"].astype(str) + ":" + black["target_id"].astype(str)).tolist()) \
+        if len(black) else set()
+    for name in OBJECT_LAYERS:
+        f = objects[name]
+        keys = (name + ":" + f["id"].astype(str)).to_numpy(dtype=object)
+        f["repeat_offender"] = np.isin(keys, list(repeat)) if repeat else np.zeros(len(f), dtype=bool)
+        f["blacklisted"] = np.isin(keys, list(black_keys)) if black_keys else np.zeros(len(f), dtype=bool)
+
+
 # --------------------------------------------------------------------------------------------------
 # Selecting
 # --------------------------------------------------------------------------------------------------
@@ -463,13 +485,30 @@ def area_figures(sel: Selection, *, window_days: int = 30) -> dict:
         "level": sel.level,
         "enterprises": {**by_grade, "total": int(len(ent))},
         "hazards": {"open": int(len(unclosed)), "major": int(unclosed["level"].eq("major").sum()),
-                    "overdue": int(unclosed["overdue"].sum()), "shown": int(len(h))},
+                    "overdue": int(unclosed["overdue"].sum()), "shown": int(len(h)),
+                    "listed": int(unclosed["listed"].fillna(False).astype(bool).sum()) if "listed" in unclosed
+                    else 0},
+        "enforcement": _enforcement_figures(sel),
         "pipelines_km": {p: round(float(km.get(p, 0.0)), 3) for p in PRESSURE_CLASSES},
         "structures_45": s45,
         "venues": venues,
         "inspections_30d": insp30,
         "inspected_share_30d": share,
     }
+
+
+def _enforcement_figures(sel: Selection) -> dict[str, int]:
+    """Enterprises suspended, closed and blacklisted, and repeat offenders of any layer, in the selection."""
+    ent = sel.enterprises
+    status = ent["status"] if "status" in ent else pd.Series(dtype=object)
+
+    def flagged(frame: pd.DataFrame, col: str) -> int:
+        return int(frame[col].fillna(False).astype(bool).sum()) if col in frame and len(frame) else 0
+
+    return {"suspended": int(status.eq("suspended").sum()), "closed": int(status.eq("closed").sum()),
+            "blacklisted": flagged(ent, "blacklisted"),
+            "repeat": sum(flagged(sel.objects[name], "repeat_offender") for name in OBJECT_LAYERS
+                          if name in sel.objects)}
 
 
 def risk_index(sel: Selection, *, weights: Mapping[str, float], level: str | None = None) -> pd.DataFrame:

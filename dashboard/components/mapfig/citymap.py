@@ -220,6 +220,9 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
                                                 title=t("map.toggle.enterprises", lang) if g == GRADE_ORDER[0]
                                                 else None))
 
+    # -- enforcement: suspended / closed enterprises, blacklist, repeat offenders (marks around the points) -
+    _enforcement(sel, add, key_entry, hover, fs, light, lang)
+
     # -- other points ---------------------------------------------------------------------------------
     v = sel.objects["venues"]
     v = v[v["x"].notna()]
@@ -300,6 +303,15 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
                                     size=np.where(major, 11.0, 7.0) * fs,
                                     text=None if tip else text[hz.index.to_numpy()],
                                     custom=custom, symbol="x"))
+        listed = hz["listed"].fillna(False).astype(bool).to_numpy() & hz["unclosed"].to_numpy(dtype=bool) \
+            if "listed" in hz else np.zeros(len(hz), dtype=bool)
+        if listed.any():   # listed supervision (挂牌督办): a star over the cross
+            add("hazards", points_trace(hz["x"].to_numpy()[listed], hz["y"].to_numpy()[listed],
+                                        name=t("map.legend.hazard_listed", lang), color="#E5141B",
+                                        size=16 * fs, text=None if tip else text[hz.index.to_numpy()[listed]],
+                                        custom=np.asarray(custom, dtype=object)[listed], symbol="star-open",
+                                        opacity=0.95))
+            data[-1]["marker"]["line"] = {"color": "#E5141B", "width": 2}
     key_entry("hazards", legend_key(t("map.legend.hazard_major", lang), "hazards",
                                     marker={"symbol": "x", "size": 11, "color": "#E5141B"},
                                     title=t("map.toggle.hazards", lang)))
@@ -347,6 +359,46 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     if options.tile_url:
         layout["images"] = tile_images(options.tile_url, xr, yr, width_px=options.width_px, crs=options.tile_crs)
     return MapFigure(figure={"data": data, "layout": layout}, traces=keys, aggregated=aggregated)
+
+
+#: how each enforcement state is marked around an object's point: (legend key, symbol, colour, size)
+_ENFORCEMENT_MARKS = (
+    ("suspended", "square-open", "#7B2CBF", 15),
+    ("closed", "x-open", "#555555", 14),
+    ("blacklisted", "square", "rgba(20,20,20,0.85)", 8),
+    ("repeat", "diamond-open", "#E5141B", 18),
+)
+
+
+def _enforcement(sel: Selection, add, key_entry, hover, fs: float, light: bool, lang: str) -> None:
+    """Marks for enterprises under an order (suspended, closed), on the blacklist, and repeat offenders of any
+    object layer, drawn in every view (they are few; a city view of a big city shows them over the hexagons)."""
+    legend_words = {"suspended": "map.legend.suspended", "closed": "map.legend.closed",
+                    "blacklisted": "map.legend.blacklisted", "repeat": "map.legend.repeat"}
+    for key, symbol, colour, size in _ENFORCEMENT_MARKS:
+        if key == "blacklisted" and light is False:
+            colour = "rgba(240,240,240,0.9)"
+        frames = []
+        for layer in ("enterprises", "venues", "gas_stations"):
+            f = sel.objects.get(layer)
+            if f is None or not len(f):
+                continue
+            if key in ("suspended", "closed"):
+                m = f["status"].eq(key).fillna(False).to_numpy(dtype=bool) if "status" in f else None
+            elif key == "blacklisted":
+                m = f["blacklisted"].fillna(False).to_numpy(dtype=bool) if "blacklisted" in f else None
+            else:
+                m = f["repeat_offender"].fillna(False).to_numpy(dtype=bool) if "repeat_offender" in f else None
+            if m is not None and m.any():
+                frames.append((layer, f[m & f["x"].notna().to_numpy()]))
+        for layer, f in frames:
+            add("enforcement", points_trace(f["x"].to_numpy(), f["y"].to_numpy(), name=t(legend_words[key], lang),
+                                            color=colour, size=size * fs, text=hover(layer, f),
+                                            custom=custom_ids(layer, f), symbol=symbol, opacity=0.95))
+        key_entry("enforcement", legend_key(t(legend_words[key], lang), "enforcement",
+                                            marker={"symbol": symbol, "size": 11, "color": colour},
+                                            title=t("map.toggle.enforcement", lang) if key == "suspended"
+                                            else None))
 
 
 def city_map(store, *, filters: Filters | None = None, options: MapOptions | None = None,

@@ -13,8 +13,10 @@ from dashboard.components.mapfig.cache import cached
 from dashboard.i18n import register, t
 from layers.schema import (
     CONDITION_CLASSES,
+    ENTERPRISE_STATUS,
     GAS_STATION_KINDS,
     GRADES,
+    HAZARD_STATUS,
     INDUSTRIES,
     PRESSURE_CLASSES,
     VENUE_KINDS,
@@ -48,10 +50,12 @@ register({
     "map.legend.hazard_major": ("重大隐患", "Major hazard"),
     "map.legend.hazard_general": ("一般隐患", "General hazard"),
     "map.legend.hazard_overdue": ("逾期隐患", "Overdue hazard"),
+    "map.legend.hazard_listed": ("挂牌督办", "Listed supervision"),
+    "map.legend.suspended": ("停产停业整顿", "Suspended"),
+    "map.legend.closed": ("依法关闭", "Closed"),
+    "map.legend.blacklisted": ("黑名单", "Blacklisted"),
+    "map.legend.repeat": ("屡查屡犯", "Repeat offender"),
 })
-
-_HZ_STATUS = {"open": {"zh": "待整改", "en": "Open"}, "rectifying": {"zh": "整改中", "en": "Rectifying"},
-              "awaiting_check": {"zh": "待验收", "en": "Awaiting check"}, "closed": {"zh": "已销号", "en": "Closed"}}
 
 
 def esc(value: object) -> str:
@@ -114,6 +118,7 @@ def object_hover(f: pd.DataFrame, layer: str, lang: str, names: Mapping[str, str
     l_area, l_last = t("map.hover.area", lang), t("map.hover.last_inspection", lang)
     l_open, l_major = t("map.hover.open_hazards", lang), t("map.hover.major_suffix", lang)
     l_dep, none = t("map.hover.department", lang), t("map.hover.none", lang)
+    marks = _marks(f, lang)
     out = np.empty(n, dtype=object)
     for i, nm in enumerate(strs("name")):
         d = dep[i] or dep_zh[i]
@@ -121,25 +126,43 @@ def object_hover(f: pd.DataFrame, layer: str, lang: str, names: Mapping[str, str
         if officer[i]:
             d += f" · {esc(officer[i])}"
         hz = f"{l_open}: {oh[i]}" + (f" ({l_major} {om[i]})" if om[i] else "")
-        out[i] = (f"<b>{esc(nm)}</b><br>{head[i]}<br>{l_area}: {area[i]}<br>{l_last}: {last[i]}<br>{hz}"
+        out[i] = (f"<b>{esc(nm)}</b>{marks[i]}<br>{head[i]}<br>{l_area}: {area[i]}<br>{l_last}: {last[i]}<br>{hz}"
                   f"<br>{l_dep}: {d}")
+    return out
+
+
+def _marks(f: pd.DataFrame, lang: str) -> list[str]:
+    """`` · 停产停业整顿 · 黑名单 · 屡查屡犯`` after an object's name: its enforcement state, as words."""
+    n = len(f)
+    status = f["status"].astype(object).tolist() if "status" in f else [None] * n
+    black = f["blacklisted"].fillna(False).astype(bool).tolist() if "blacklisted" in f else [False] * n
+    rep = f["repeat_offender"].fillna(False).astype(bool).tolist() if "repeat_offender" in f else [False] * n
+    words = {"suspended": label(ENTERPRISE_STATUS, "suspended", lang), "closed": t("map.legend.closed", lang)}
+    l_black, l_rep = t("map.legend.blacklisted", lang), t("map.legend.repeat", lang)
+    out = []
+    for s, b, r in zip(status, black, rep, strict=True):
+        parts = ([words[s]] if s in words else []) + ([l_black] if b else []) + ([l_rep] if r else [])
+        out.append("".join(f" · <b>{p}</b>" for p in parts))
     return out
 
 
 def hazard_hover(h: pd.DataFrame, lang: str, names: Mapping[str, str]) -> np.ndarray:
     """Hover text of every hazard (indexed like ``h``)."""
-    stat = {k: label(_HZ_STATUS, k, lang) for k in _HZ_STATUS}
+    stat = {k: label(HAZARD_STATUS, k, lang) for k in HAZARD_STATUS}
     l_t, l_f, l_d, l_s = (t("map.hover.target", lang), t("map.hover.found", lang), t("map.hover.deadline", lang),
                           t("map.hover.status", lang))
     over = t("map.legend.hazard_overdue", lang)
     lvl = {"major": t("map.legend.hazard_major", lang), "general": t("map.legend.hazard_general", lang)}
     found = h["found_date"].dt.strftime("%Y-%m-%d").fillna("—").tolist()
     dl = h["deadline"].dt.strftime("%Y-%m-%d").fillna("—").tolist()
+    listed = t("map.legend.hazard_listed", lang)
+    li = h["listed"].fillna(False).astype(bool).tolist() if "listed" in h else [False] * len(h)
     out = np.empty(len(h), dtype=object)
     for i, (desc, typ, level, tname, dist, status, od) in enumerate(zip(
             h["description"].tolist(), h["type"].tolist(), h["level"].tolist(), h["obj_name"].tolist(),
             h["district_code"].tolist(), h["status"].tolist(), h["overdue"].tolist(), strict=True)):
-        head = f"<b>{lvl.get(level, esc(level))}</b>" + (f" · <b>{over}</b>" if od else "")
+        head = f"<b>{lvl.get(level, esc(level))}</b>" + (f" · <b>{over}</b>" if od else "") + \
+            (f" · <b>{listed}</b>" if li[i] else "")
         out[i] = "<br>".join([head, esc(desc or typ or ""), f"{l_t}: {esc(tname)} ({esc(names.get(str(dist), ''))})",
                               f"{l_f}: {found[i]} · {l_d}: {dl[i]}", f"{l_s}: {stat.get(status, esc(status))}"])
     return out

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from dashboard.i18n import register, t
 
 #: toggle keys of the layer checklist, in display order (the basemap and labels are always drawn)
-TOGGLES = ("risk", "enterprises", "hazards", "gas_pipelines", "gas_stations", "bridges", "tunnels", "rail",
+TOGGLES = ("risk", "enterprises", "enforcement", "hazards", "gas_pipelines", "gas_stations", "bridges", "tunnels", "rail",
            "venues", "resources", "flood_points", "boundaries", "roads")
-DEFAULT_VISIBLE = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "bridges", "tunnels", "rail",
+DEFAULT_VISIBLE = frozenset({"risk", "enterprises", "enforcement", "hazards", "gas_pipelines", "bridges", "tunnels", "rail",
                              "venues", "boundaries", "roads"})
 ALWAYS = "base"
 #: above this many enterprises in view, enterprises are drawn as H3 hexagons
@@ -19,6 +19,8 @@ HEX_RESOLUTION = 8
 register({
     "map.toggle.risk": ("风险指数", "Risk index"),
     "map.toggle.enterprises": ("企业", "Enterprises"),
+    "map.toggle.enforcement": ("执法状态（停产、关闭、黑名单、屡查屡犯）", "Enforcement (suspended, closed, blacklist, "
+                                                                  "repeat offenders)"),
     "map.toggle.hazards": ("隐患", "Hazards"),
     "map.toggle.gas_pipelines": ("燃气管线", "Gas pipelines"),
     "map.toggle.gas_stations": ("燃气场站", "Gas stations"),

@@ -30,8 +30,10 @@ from layers.analysis.coverage.rules import (
     dead_reasons,
     layer_objects,
     risk_weights,
+    shorten_for_repeat_offenders,
 )
 from layers.analysis.coverage.supervision import supervision_gaps
+from layers.ledger.repeat import repeat_offenders
 from layers.schema import OBJECT_LAYERS
 from layers.settings import Settings
 
@@ -66,6 +68,15 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     # -- objects -------------------------------------------------------------------------------------
     step(0.05, "整理检查对象 (collecting objects)")
     objs = concat_objects([layer_objects(name, frame(name), settings) for name in OBJECT_LAYERS])
+    def having(name: str, cols: tuple[str, ...]) -> pd.DataFrame | None:
+        f = frame(name)
+        return f if set(cols) <= set(f.columns) else None
+
+    repeat = repeat_offenders(having("hazards", ("target_layer", "target_id", "type", "found_date")),
+                              having("accidents", ("enterprise_id", "kind", "date")), as_of=as_of,
+                              settings=settings)
+    shorten_for_repeat_offenders(objs, repeat["target_layer"].to_numpy(dtype=object),
+                                 repeat["target_id"].to_numpy(dtype=object), settings.repeat_interval_factor)
     n = len(objs)
     lon, lat = objs.lon, objs.lat
     has_xy = np.isfinite(lon) & np.isfinite(lat)

@@ -14,7 +14,8 @@ READ_COLUMNS: dict[str, list[str] | None] = {
     "bridges": ["id", "name", "condition_class", "district_code", "town_code"],
     "tunnels": ["id", "name", "condition_class", "district_code", "town_code"],
     "inspections": ["id", "target_layer", "target_id", "date"],
-    "hazards": ["target_layer", "target_id", "level", "found_date", "status", "closed_date"],
+    "hazards": ["target_layer", "target_id", "type", "level", "found_date", "status", "closed_date"],
+    "accidents": ["id", "enterprise_id", "date", "kind"],
     "responsibilities": ["target_layer", "target_id", "department_id", "lead", "officer"],
     "departments": ["id", "name", "name_en"],
     "districts": ["code", "name", "name_en"],
@@ -28,6 +29,6 @@ def read_frames(store: Store) -> dict[str, pd.DataFrame]:
     """Every layer the coverage computation reads, from ``store`` (with geometry for spatial layers)."""
     out = {}
     for name, cols in READ_COLUMNS.items():
-        spatial = LAYERS[name].spatial and name not in ("hazards",)
+        spatial = LAYERS[name].spatial and name not in ("hazards", "accidents")
         out[name] = store.read(name, columns=[*cols, "geometry"] if spatial else cols)
     return out

@@ -18,6 +18,9 @@ Interval and risk weight of each inspectable object (:func:`layer_objects`, :fun
 * gas stations: interval by condition class when given, else by grade; grade the worse of the class's and the
   pressure's (``PRESSURE_GRADE``: high and sub-high pressure: high, medium: moderate, low: low).
 * any other text, or none: the ``DEFAULT_GRADE``.
+* a repeat offender (屡查屡犯, :func:`layers.ledger.repeat.repeat_offenders` as of ``as_of``): its interval
+  times ``Settings.repeat_interval_factor`` (at least one day), and the reason says so
+  (:func:`shorten_for_repeat_offenders`).
 * every object: plus ``risk_index_weights["open_major_hazard"]`` / ``["open_general_hazard"]`` per hazard
   open as of ``as_of`` (found on or before it and not closed by then; a hazard marked closed without a closed
   date counts as closed).
@@ -167,11 +170,33 @@ def concat_objects(parts: list[Objects]) -> Objects:
                    layers=[name for p in parts for name in p.layers])
 
 
+def shorten_for_repeat_offenders(objs: Objects, layers: np.ndarray, ids: np.ndarray, factor: float) -> int:
+    """A repeat offender's (屡查屡犯) inspection interval becomes its interval times ``factor`` (at least a day),
+    and its rule says so (``r:<interval before>:<rule before>``). ``layers``/``ids`` name the offenders; returns
+    how many objects were shortened."""
+    rows = objs.lookup(np.asarray(layers, dtype=object), np.asarray(ids, dtype=object)) if len(ids) else \
+        np.empty(0, np.int64)
+    rows = np.unique(rows[rows >= 0])
+    if len(rows) == 0:
+        return 0
+    before = objs.interval[rows].copy()
+    codes, combos = combo_codes(objs.rule[rows], before)
+    added = [f"r:{int(iv)}:{objs.rules[int(r)]}" for r, iv in combos]
+    objs.rule[rows] = len(objs.rules) + codes
+    objs.rules.extend(added)
+    objs.interval[rows] = np.maximum(1, np.floor(before * float(factor))).astype(np.int64)
+    return int(len(rows))
+
+
 def _rule_text(rule: str, interval: int) -> tuple[str, str]:
     """What sets an object's interval, in words: ``("红色（重大）风险要求 30 天", "red (major) grade requires 30
     days")``."""
     parts = rule.split(":")
     kind = parts[0]
+    if kind == "r":
+        zh, en = _rule_text(":".join(parts[2:]), int(parts[1]))
+        return (f"{zh}，屡查屡犯缩短为 {interval} 天",
+                f"{en}, shortened to {interval} days for a repeat offender")
     if kind == "g":
         zh, en = GRADE_WORDS[parts[1]]
         return f"{zh}风险要求 {interval} 天", f"{en} grade requires {interval} days"
