@@ -42,3 +42,33 @@ __all__ = [
     "blacklist_active", "blacklist_add", "blacklist_export_rows", "blacklist_remove", "enterprise_state",
     "issue_order",
 ]
+
+# the reading side: deadlines, repeat offenders, the ledger table, accountability, public naming, the briefing
+from layers.ledger.accountability import (  # noqa: E402
+    charged_officers,
+    department_of,
+    duties,
+    league,
+    league_for,
+    orders_in,
+)
+from layers.ledger.briefing import Briefing, briefing, briefing_xlsx  # noqa: E402
+from layers.ledger.deadlines import BUCKETS, bucket_of, days_left, escalation  # noqa: E402
+from layers.ledger.publication import PUBLIC_FIELDS, public_naming, public_naming_xlsx  # noqa: E402
+from layers.ledger.query import (  # noqa: E402
+    LedgerFrame,
+    LedgerQuery,
+    labelled,
+    ledger,
+    ledger_frame,
+    ledger_rows,
+    query_ledger,
+)
+from layers.ledger.repeat import repeat_keys, repeat_offenders  # noqa: E402
+
+__all__ += [
+    "BUCKETS", "bucket_of", "days_left", "escalation", "repeat_offenders", "repeat_keys", "LedgerFrame",
+    "LedgerQuery", "ledger", "ledger_frame", "ledger_rows", "query_ledger", "labelled", "duties", "department_of",
+    "league", "league_for", "charged_officers", "orders_in", "PUBLIC_FIELDS", "public_naming", "public_naming_xlsx",
+    "Briefing", "briefing", "briefing_xlsx",
+]
