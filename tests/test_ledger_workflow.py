@@ -377,3 +377,26 @@ def test_the_audit_log_cannot_be_edited_or_deleted(store):
         con.close()
     assert _audit_count(store) == n and history(store, "hazards", hid)["new_value"].tolist() == \
         rows["new_value"].tolist()
+
+
+def test_hazards_found_by_a_visit_are_written_in_the_visits_own_transaction(store):
+    ent = _enterprises(store).iloc[0]
+    visit = {"id": "VISIT-1", "target_layer": "enterprises", "target_id": ent["id"], "date": date(2025, 6, 20)}
+    planner = Principal(id="planner", role="planner")
+    found = pd.DataFrame([{"level": "general", "type": "消防通道堵塞", "description": "堆放杂物"}])
+    n, audit = store.count("hazards"), _audit_count(store)
+    with pytest.raises(RuntimeError):  # the visit fails after the hazards were added: none of it is kept
+        with store.transaction() as tx:
+            tx.append("inspections", pd.DataFrame([{**visit, "date": "2025-06-20", "result": "hazards_found"}]))
+            register_hazards(store, planner, found, today=TODAY, inspection=visit, tx=tx)
+            raise RuntimeError("the completion failed")
+    assert store.count("hazards") == n and _audit_count(store) == audit
+    with store.transaction() as tx:
+        tx.append("inspections", pd.DataFrame([{**visit, "date": "2025-06-20", "result": "hazards_found"}]))
+        ids = register_hazards(store, planner, found, today=TODAY, inspection=visit, tx=tx)
+    h = _hazard(store, ids[0])
+    assert h["inspection_id"] == "VISIT-1" and h["found_date"] == pd.Timestamp("2025-06-20")
+    assert h["status"] == "open" and len(history(store, "hazards", ids[0])) > 0
+    with pytest.raises(ActionDenied):  # without a visit, registering is a hazard edit, not a planner's
+        register_hazards(store, planner, found.assign(target_layer="enterprises", target_id=ent["id"],
+                                                      found_date="2025-06-20"), today=TODAY)

@@ -79,7 +79,7 @@ def write_audit(tx: Transaction, frame: pd.DataFrame) -> int:
         raise ValueError(f"操作日志没有列 {unknown} (the audit log has no columns {unknown})")
     if len(frame) == 0:
         return 0
-    return tx.append(AUDIT_LAYER, frame)
+    return tx.append(AUDIT_LAYER, frame.loc[:, frame.notna().any().to_numpy()])  # empty columns stay NULL
 
 
 def history(store: Store, layer: str, record_id: str) -> pd.DataFrame:
