@@ -208,3 +208,41 @@ def test_plan_json_round_trip(city, settings):
     assert (back.stops["arrival"] == plan.stops["arrival"]).all()
     assert list(back.unassigned["reason"]) == list(plan.unassigned["reason"])
     assert back.summary == plan.summary
+
+
+def test_hazards_found_on_a_visit_become_ledger_rows_with_the_visit(city, settings):
+    from layers.access.policy import Principal
+
+    today = date.today()
+    plan = P.plan_routes(city, P.candidates(city, as_of=today, settings=settings), P.teams_from_store(city),
+                         dates=[today], settings=settings)
+    pid = plan_store.save_plan(city, plan, name="p", created_by="planner")
+    found = plan_store.completion_hazards("重大：消防通道堵塞：占用疏散通道\n\n电气线路私拉乱接\n")
+    assert list(found["level"]) == ["major", "general"]
+    assert list(found["type"].fillna("")) == ["消防通道堵塞", ""]
+    planner = Principal(id="planner", role="planner")
+    ins_id = plan_store.record_completion(city, pid, "enterprises:E1", on=today, result="pass", hazards=found,
+                                          principal=planner)
+    ins = city.read("inspections", ids=[ins_id]).iloc[0]
+    assert ins["result"] == "hazards_found" and int(ins["hazards_found"]) == 2   # the hazards win over "pass"
+    hz = city.read("hazards", where={"inspection_id": ins_id})
+    assert len(hz) == 2 and set(hz["status"]) == {"open"} and set(hz["target_id"]) == {"E1"}
+    assert set(hz["level"]) == {"major", "general"} and (hz["found_date"].dt.date == today).all()
+    audit = city.read("audit_log", where={"layer": "hazards"})
+    assert set(hz["id"]) <= set(audit["record_id"]) and set(audit["user_id"]) == {"planner"}
+
+
+def test_a_refused_registration_leaves_no_inspection_either(city, settings):
+    from layers.access.policy import Principal
+    from layers.errors import AccessDenied
+
+    today = date.today()
+    plan = P.plan_routes(city, P.candidates(city, as_of=today, settings=settings), P.teams_from_store(city),
+                         dates=[today], settings=settings)
+    pid = plan_store.save_plan(city, plan, name="p", created_by="planner")
+    before = city.count("inspections"), city.count("hazards"), city.count("audit_log")
+    wall = Principal(id="kiosk", role="wall")   # may not record anything
+    with pytest.raises(AccessDenied):
+        plan_store.record_completion(city, pid, "enterprises:E1", on=today,
+                                     hazards=plan_store.completion_hazards("电气线路私拉乱接"), principal=wall)
+    assert (city.count("inspections"), city.count("hazards"), city.count("audit_log")) == before

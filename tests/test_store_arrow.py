@@ -88,6 +88,7 @@ CASES = [
 
 @pytest.mark.parametrize(("layer", "kw"), CASES, ids=[f"{lay}-{'-'.join(kw) or 'all'}" for lay, kw in CASES])
 def test_an_arrow_read_is_the_sqlite_read(typed_store, arrow_calls, monkeypatch, layer, kw):
+    monkeypatch.setattr(gpkg, "ID_READ_MAX", 0)   # (a few ids are read through sqlite3: see the next test)
     via_arrow = typed_store.read(layer, **kw)
     assert arrow_calls == [layer]
     monkeypatch.setattr(gpkg, "ARROW_MIN_ROWS", 10 ** 12)
@@ -99,6 +100,11 @@ def test_an_arrow_read_is_the_sqlite_read(typed_store, arrow_calls, monkeypatch,
         assert_geodataframe_equal(via_arrow, via_sqlite, check_dtype=True, normalize=False)
     else:
         pd.testing.assert_frame_equal(via_arrow, via_sqlite, check_dtype=True)
+
+
+def test_a_read_of_a_few_ids_is_an_index_look_up_not_an_arrow_stream(typed_store, arrow_calls):
+    few = typed_store.read("enterprises", ids=["E3", "E0"])
+    assert arrow_calls == [] and sorted(few["id"]) == ["E0", "E3"]
 
 
 def test_read_types_through_arrow(typed_store, arrow_calls):

@@ -72,7 +72,7 @@ def _edit(_load, _add, _draw, click, _lock, _unlock, _move, _remove, _open, day,
           State(Ids.SAVE_NAME, "value"), State(Ids.OPEN_PICK, "value"), State(Ids.STOPS, "rowData"),
           State(Ids.STOPS, "selectedRows"), State(Ids.DONE_DATE, "date"), State(Ids.DONE_RESULT, "value"),
           State(Ids.DONE_HAZARDS, "value"), State(Ids.DONE_ACTION, "value"), State(Ids.LANG, "data"),
-          prevent_initial_call=True)
+          State(Ids.DONE_LINES, "value"), prevent_initial_call=True)
 @guarded(lambda exc: (no_update, calm_message("zh", exc), no_update))
 @context.checked("read")
 def _plan(_run, _open, _save, _done, day, days, districts, team_data, cand_data, state, plan_data, save_name,

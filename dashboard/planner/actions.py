@@ -165,7 +165,7 @@ def edit_candidates(trig, click, day, districts, limit, team_data, cand_data, st
 
 
 def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_data, save_name, open_id, stop_data,
-                selected, done_date, done_result, done_hazards, done_action, lang):
+                selected, done_date, done_result, done_hazards, done_action, lang, done_lines=None):
     """Plan, open, save, or record a completion (``trig`` says which); returns (plan JSON for the browser-side
     store, message, saved-plan options)."""
     context.authorize(context.action())
@@ -216,11 +216,17 @@ def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_da
         if outside:   # the stop list came from the browser: only the saved plan's own stops count
             raise AccessDenied(f"这些对象不是计划 {plan.id} 的站点：{outside[:5]} (not stops of plan {plan.id})")
         on = P.parse_date(done_date) if done_date else date.today()
+        found = plan_store.completion_hazards(done_lines if isinstance(done_lines, str) else None)
+        if len(found) and len(chosen) > 1:
+            return no_update, _msg(lang, "plan.msg.one_stop"), no_update
         for k in chosen:
             plan_store.record_completion(store, plan.id, k, on=on, result=done_result or "pass",
-                                         hazards_found=int(done_hazards or 0), action=done_action or "none")
+                                         hazards_found=int(done_hazards or 0), action=done_action or "none",
+                                         hazards=found if len(found) else None, principal=context.principal())
         opened = plan_store.load_plan(store, plan.id, settings=settings)
-        return plan_store.plan_to_json(opened), _msg(lang, "plan.msg.done"), no_update
+        done = html.Div(t("plan.msg.done_hazards", lang).format(n=len(found)), className="muted") if len(found) \
+            else _msg(lang, "plan.msg.done")
+        return plan_store.plan_to_json(opened), done, no_update
     return no_update, no_update, no_update
 
 

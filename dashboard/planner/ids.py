@@ -53,6 +53,7 @@ class Ids(StrEnum):
     DONE_DATE = "plan-done-date"
     DONE_RESULT = "plan-done-result"
     DONE_HAZARDS = "plan-done-hazards"
+    DONE_LINES = "plan-done-lines"
     DONE_ACTION = "plan-done-action"
     DONE = "plan-done"
     PRINT = "sheet-print"

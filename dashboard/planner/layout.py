@@ -126,6 +126,8 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
                              clearable=False, style={"minWidth": "130px"}),
                 html.Span(t("plan.done_hazards", lang)),
                 dcc.Input(id=Ids.DONE_HAZARDS, type="number", value=0, min=0, style={"width": "60px"}),
+                dcc.Textarea(id=Ids.DONE_LINES, placeholder=t("plan.done_lines", lang), value="",
+                             style={"width": "340px", "height": "3.2em"}),
                 dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_ACTION, options=_opts(INSPECTION_ACTIONS, lang), value="none",
                              clearable=False, style={"minWidth": "130px"}),
                 html.Button(t("plan.done", lang), id=Ids.DONE, n_clicks=0),

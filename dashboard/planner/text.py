@@ -85,6 +85,12 @@ register({
     "plan.msg.saved": ("已保存", "Saved"),
     "plan.msg.save_first": ("请先保存计划", "Save the plan first"),
     "plan.msg.done": ("已记录完成", "Completion recorded"),
+    "plan.msg.done_hazards": ("已记录完成，{n} 条隐患已登记入隐患台账", "Completion recorded; {n} hazards entered in the "
+                                                                "hazard ledger"),
+    "plan.msg.one_stop": ("登记隐患明细时请只勾选一个站点", "Select a single stop to enter the hazards it found"),
+    "plan.done_lines": ("发现的隐患，每行一条（“重大：”开头为重大隐患；“类型：描述”），记录后进入隐患台账",
+                        "Hazards found, one per line (start with “major:” for a major one; “type: description”); "
+                        "they go into the hazard ledger"),
     "plan.msg.no_plan": ("还没有计划", "No plan yet"),
     "plan.msg.no_cands": ("没有候选对象，请先载入或添加", "No candidates: load or add some first"),
     "plan.sheet.title": ("检查路线单", "Inspection route sheet"),

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
+from layers.access.policy import Principal
 from layers.errors import RiskMapError
 from layers.planning.routes import (
     STOP_COLUMNS,
@@ -166,10 +167,34 @@ def completed_keys(store: Store, plan_id: str) -> set[str]:
     return set(ins["target_layer"].astype(str) + ":" + ins["target_id"].astype(str))
 
 
+def completion_hazards(text: str | None) -> pd.DataFrame:
+    """The hazards typed into the completion form, one per line: a line starting with 重大/major is a major
+    hazard; ``类型：描述`` (or ``type: description``) gives its type. Empty lines are skipped."""
+    rows = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        level = "general"
+        for word in ("重大隐患", "重大", "major"):
+            if line.lower().startswith(word):
+                level, line = "major", line[len(word):].lstrip(" :：,，、-")
+                break
+        head, sep, rest = line.replace("：", ":").partition(":")
+        typ, desc = (head.strip()[:60], rest.strip()) if sep and head.strip() and rest.strip() else (None, line)
+        rows.append({"type": typ, "level": level, "description": desc or line})
+    return pd.DataFrame(rows, columns=["type", "level", "description"])
+
+
 def record_completion(store: Store, plan_id: str, key: str, *, on: date, result: str = "pass",
-                      hazards_found: int = 0, action: str = "none", team_id: str | None = None) -> str:
+                      hazards_found: int = 0, action: str = "none", team_id: str | None = None,
+                      hazards: pd.DataFrame | None = None, principal: Principal | None = None) -> str:
     """Record the inspection of the planned stop ``key`` (``layer:id``) of ``plan_id`` on ``on``; the stop
-    becomes done and the object's last-inspected date moves to ``on``. Returns the inspection id."""
+    becomes done and the object's last-inspected date moves to ``on``. Returns the inspection id.
+
+    ``hazards`` (type, level, description; see :func:`completion_hazards`) are what the visit found: they
+    become open hazards of the ledger, linked to the inspection, in the same transaction (``principal`` is who
+    records them; the result becomes "hazards found" and the count at least their number)."""
     if result not in INSPECTION_RESULTS:
         raise RiskMapError(f"检查结果 {result!r} 无效，可选 {list(INSPECTION_RESULTS)} "
                            f"(result {result!r} is not valid; use one of {list(INSPECTION_RESULTS)})")
@@ -186,12 +211,21 @@ def record_completion(store: Store, plan_id: str, key: str, *, on: date, result:
         raise RiskMapError(f"计划 {plan_id} 中没有站点 {key} (plan {plan_id} has no stop {key})")
     team = team_id or stops["team_id"].iloc[0]
     ins_id = f"{plan_id}/{layer}/{target_id}"
+    found = hazards if hazards is not None and len(hazards) else None
+    if found is not None:
+        result, hazards_found = "hazards_found", max(int(hazards_found or 0), len(found))
     row = pd.DataFrame([{"id": ins_id, "target_layer": layer, "target_id": target_id, "date": on.isoformat(),
                          "team_id": team, "result": result, "hazards_found": int(hazards_found),
                          "action": action, "plan_id": plan_id}])
     with store.transaction() as tx:
         tx.upsert("inspections", row)
         tx.update("plan_stops", stops["id"].tolist(), {"status": "done"})
+        if found is not None:
+            from layers.ledger.workflow import register_hazards
+
+            register_hazards(store, principal, found.assign(found_date=on.isoformat()), today=date.today(),
+                             inspection={"id": ins_id, "target_layer": layer, "target_id": target_id, "date": on},
+                             tx=tx)
     return ins_id
 
 

@@ -54,6 +54,9 @@ SCHEMA_VERSION = 3
 #: a table with at least this many rows (by its largest fid) is read through GDAL's Arrow stream in a helper
 #: process; below it an in-process sqlite3 read costs less than the round trip
 ARROW_MIN_ROWS = 20_000
+#: a read of at most this many ids goes through sqlite3's index on the id (the Arrow stream's helper process
+#: costs more than the look-up itself: a ledger step reads one hazard)
+ID_READ_MAX = 2_000
 log = logging.getLogger(__name__)
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 #: GeoPackage 1.3.0: the R-tree triggers are 1.3's, which every GDAL validator accepts in a 1.3 file (layers/store/rtree.py)
@@ -549,7 +552,8 @@ class GeoPackageStore(Store):
             schema.column(k)
         id_list = None if ids is None else [str(i) for i in ids]
         blobs = any(schema.column(c).type is T.BLOB for c in cols)
-        if not blobs and (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
+        few = id_list is not None and len(id_list) <= ID_READ_MAX   # an indexed look-up, not a table scan
+        if not blobs and not few and (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
                 (id_list is None or schema.id_column is not None):
             sql = arrow.where_sql(where, schema.id_column, id_list)
             if sql is not None:
