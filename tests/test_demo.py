@@ -286,7 +286,7 @@ def test_hazards_accidents_and_supervision_gaps(bigger_city):
     c = bigger_city
     hz = c["hazards"]
     as_of = pd.Timestamp(AS_OF)
-    assert set(hz["status"]) == {"open", "rectifying", "awaiting_check", "closed"}
+    assert set(hz["status"]) == {"open", "rectifying", "awaiting_check", "closed", "rejected"}
     assert set(hz["level"]) == {"general", "major"}
     overdue = (hz["status"] != "closed") & (hz["deadline"] < as_of)
     assert overdue.any()

@@ -249,6 +249,7 @@ def build_hazards(rng: np.random.Generator, objects: pd.DataFrame, inspections: 
         "closed_date": closed_date.astype("datetime64[ns]"),
         **five,
         "responsible_person": person_names(rng, m),
+        "inspection_id": inspections["id"].to_numpy()[src],
         "district_code": objects["district_code"].to_numpy()[o],
         "x": xy[o, 0],
         "y": xy[o, 1],
@@ -257,7 +258,8 @@ def build_hazards(rng: np.random.Generator, objects: pd.DataFrame, inspections: 
 
 
 def build_accidents(rng: np.random.Generator, ent: pd.DataFrame) -> pd.DataFrame:
-    """Accidents at enterprises; about a fifth are the same kind again at the same enterprise."""
+    """Accidents at enterprises; about a fifth are the same kind again at the same enterprise (20-220 days after
+    the first; at least one pair within the last year), at least one fatal."""
     n_ent = len(ent)
     n_acc = max(12, round(0.012 * n_ent))
     ind = ent["industry"].to_numpy()
@@ -278,8 +280,15 @@ def build_accidents(rng: np.random.Generator, ent: pd.DataFrame) -> pd.DataFrame
     who = np.concatenate([who, who[rep_src]])
     kinds = np.concatenate([kinds, kinds[rep_src]])
     offsets = rng.integers(0, DAYS, n_acc)
+    # the same kind again: 20 to 220 days after the first; the first repeat within the last year
+    if n_acc > n_first:
+        src0 = rep_src[0]
+        offsets[src0] = max(offsets[src0], DAYS - 300)
+        offsets[n_first:] = np.minimum(offsets[rep_src] + 20 + offsets[n_first:] % 200, DAYS - 1)
     dates = _dates(offsets)
     deaths = np.where(rng.uniform(0, 1, n_acc) < 0.85, 0, rng.integers(1, 4, n_acc)).astype(np.int64)
+    if not deaths.any():  # a fatal accident (the blacklist's basis) even in a small city
+        deaths[0] = 1
     injuries = rng.poisson(1.3, n_acc).astype(np.int64)
     names = ent["name"].to_numpy(dtype=object)[who]
     desc = [f"{nm}发生{ACCIDENT_ZH[k]}事故，{_toll(d, j)}"

@@ -32,6 +32,7 @@ from layers.demo.activity import (
     build_responsibilities,
 )
 from layers.demo.geography import M_PER_DEG_LAT, M_PER_DEG_LON, build_geography, to_lonlat, xy_to_lonlat
+from layers.demo.ledger import LEDGER_STREAM, build_ledger
 from layers.demo.names import concat, make_ids
 from layers.demo.network import build_gas, build_rail, build_roads, build_structures
 from layers.demo.objects import (
@@ -277,6 +278,15 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
     acc = build_accidents(rng, ent_ll)
     out["accidents"] = _gdf(acc, "accidents", shapely.points(acc[["x", "y"]].to_numpy()))
     out["responsibilities"] = build_responsibilities(rng, objects, out["departments"]["id"].tolist())
+    # the hazard ledger: states, histories, orders, blacklist, responsibility lists (its own random stream)
+    led = build_ledger(np.random.default_rng([seed, LEDGER_STREAM]), objects=objects, hazards=hz,
+                       inspections=out["inspections"], accidents=out["accidents"],
+                       responsibilities=out["responsibilities"], district_names=dname_of, n_enterprises=n)
+    out["hazards"] = _gdf(led.hazards, "hazards", out["hazards"].geometry.to_numpy())
+    out["inspections"] = led.inspections[list(LAYERS["inspections"].names)]
+    out["enterprises"]["status"] = led.enterprise_status
+    for name in ("orders", "blacklist", "audit_log", "department_duties"):
+        out[name] = getattr(led, name)
 
     # ---- users: one per role, a leader per district and per town (towns: t<town code>)
     users = [("admin", "admin", None, None, "市指挥中心管理员"), ("command", "command", None, None, "指挥中心值班"),
