@@ -32,7 +32,13 @@ Outcomes (what happens to a problem):
   District (town) codes are filled in, with a note, from the named object, else from the location, when the
   file has none. An enterprise file without an id column is keyed by its credit codes (noted).
 
-Row numbers are what the user sees: header = row 1 in CSV/XLSX (first data row 2); feature number from 1 in
+Hazard files (:mod:`layers.ingest.hazard_files`) may name their objects by unified social credit code (and
+name: an unknown code or a name that is not the store's quarantines the row), write values in Chinese words and
+carry no hazard id (then derived from credit code, found date, type and row; noted). Imported hazards start at
+version 0, with one "import" row each in the audit log, in the same transaction.
+
+Row numbers are what the user sees: header = row 1 in CSV/XLSX (first data row 2), or the header's own row when
+a title and notes stand above it (found by its known column names; noted); feature number from 1 in
 GeoJSON/GeoPackage/Shapefile.
 """
 
@@ -40,6 +46,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -53,7 +60,7 @@ import shapely
 from geo.crs import SourceCRS, parse_crs, transform_xy
 from layers import credit_code
 from layers.errors import ImportRejected, StoreError
-from layers.ingest import validate
+from layers.ingest import hazard_files, validate
 from layers.ingest.readers import MAX_UNPACKED_BYTES, BadFile, RawTable, read_any
 from layers.schema import LAYERS, Column, Geom, Layer, T
 from layers.store import Store, open_store
@@ -74,6 +81,12 @@ EVENT_DATES = {("inspections", "date"), ("hazards", "found_date"), ("hazards", "
 #: market-regulation registry exports enterprises that way); a duplicate credit code is then a duplicate id
 CREDIT_CODE_KEYED = ("enterprises",)
 CREDIT_CODE = "credit_code"
+
+#: ledger layers: an imported row starts at version 0 and gets an "import" row in the audit log
+LEDGER_LAYERS = ("hazards",)
+#: a hazard file may name its object by credit code (and name) instead of target_layer/target_id, and may lack
+#: hazard ids (then derived from the object, found date, type and row); see layers.ingest.hazard_files
+CREDIT_REF_LAYERS = ("hazards",)
 
 #: rows that name an object: (column holding the object's layer, or None; the layer when there is no such
 #: column; column holding the object's id). Such a row belongs to its object's district (DESIGN: access), so
@@ -205,7 +218,7 @@ def _reject(report: ImportReport, zh: str, en: str, *, row: int | None = None, f
 
 def import_file(store: Store | str | Path, layer: str, path: str | Path, *, crs: str | None = None,
                 encoding: str | None = None, replace: bool = False, today: date | None = None,
-                max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> ImportReport:
+                max_unpacked_bytes: int = MAX_UNPACKED_BYTES, user: str | None = None) -> ImportReport:
     """Import ``path`` into ``layer`` of ``store`` (a Store or a GeoPackage path, created when missing).
 
     Parameters
@@ -215,6 +228,7 @@ def import_file(store: Store | str | Path, layer: str, path: str | Path, *, crs:
     encoding : text encoding of a CSV or a Shapefile's DBF (default: detected by strict decoding).
     replace : replace the layer's rows instead of adding to them (one transaction).
     today : the date after which event dates count as "in the future" (default: today).
+    user : who imports (the audit log's user of an imported hazard; None from the command line).
 
     Returns the :class:`ImportReport`; raises :class:`ImportRejected` (with ``.report``) when the batch is
     rejected, in which case nothing was written.
@@ -231,12 +245,21 @@ def import_file(store: Store | str | Path, layer: str, path: str | Path, *, crs:
         raise _rejected(report) from None
     t1 = time.perf_counter()
     report.timings["validate"] = round(t1 - t0 - report.timings.get("read", 0.0), 3)
+    audit = None
+    if layer in LEDGER_LAYERS:  # a ledger row starts at version 0 with an "import" row in the audit log
+        now = pd.Timestamp.now().floor("s")
+        batch.frame["version"] = pd.array(np.zeros(len(batch.frame), dtype=np.int64), dtype="Int64")
+        batch.frame["updated_at"] = np.full(len(batch.frame), now.to_datetime64(), dtype="datetime64[ns]")
+        batch.frame["updated_by"] = pd.Series([user] * len(batch.frame), dtype=object)
+        audit = _import_audit(batch, LAYERS[layer], path.name, user, now)
     try:
         with store.transaction() as tx:
             if replace:
                 report.written = tx.replace(layer, batch.frame)
             else:
                 report.written = tx.append(layer, batch.frame)
+            if audit is not None and len(audit):
+                tx.append("audit_log", audit)
             tx.quarantine(batch.quarantine)
             tx.log_import({"layer": layer, "source": str(path), "mode": report.mode, "rows_read": report.read,
                            "written": report.written, "quarantined": report.quarantined, "fixed": report.fixed,
@@ -249,6 +272,23 @@ def import_file(store: Store | str | Path, layer: str, path: str | Path, *, crs:
         raise _rejected(report) from None
     report.timings["write"] = round(time.perf_counter() - t1, 3)
     return report
+
+
+def _import_audit(batch: _Batch, schema: Layer, filename: str, user: str | None, now: pd.Timestamp) -> pd.DataFrame:
+    """One "import" row per imported record (its status as the new value, the file and row as the note)."""
+    n = len(batch.frame)
+    stamp = uuid.uuid4().hex[:10].upper()
+    ids = batch.frame[schema.id_column].astype(str).to_numpy(dtype=object)
+    status = (batch.frame["status"].astype(object).to_numpy() if "status" in batch.frame.columns
+              else np.full(n, None, dtype=object))
+    return pd.DataFrame({
+        "id": pd.Series([f"AU-IMP-{stamp}-{k:07d}" for k in range(1, n + 1)], dtype=object),
+        "at": np.full(n, now.to_datetime64(), dtype="datetime64[ns]"),
+        "user_id": pd.Series([user] * n, dtype=object), "action": "import", "layer": schema.name,
+        "record_id": pd.Series(ids, dtype=object), "field": "status", "old_value": pd.Series([None] * n, dtype=object),
+        "new_value": pd.Series(status, dtype=object),
+        "note": pd.Series([f"导入自 {filename} 第 {int(r)} 行 (imported from {filename} row {int(r)})"
+                           for r in batch.rows], dtype=object)})
 
 
 def _rejected(report: ImportReport) -> ImportRejected:
@@ -376,10 +416,12 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
         raise _reject(report, f"文件 {path.name} 没有数据行", f"file {path.name} has no data rows")
     rows = raw.rows
     st = _Rows(n)
-    cmap = validate.map_columns(schema, raw.frame.columns, coordinates=schema.spatial and raw.geometry is None)
+    cmap = validate.map_columns(schema, raw.frame.columns, coordinates=schema.spatial and raw.geometry is None,
+                                extra=hazard_files.HEADER_ALIASES if schema.name in CREDIT_REF_LAYERS else None)
     for col, used, ignored in cmap.duplicates:
         report.note(f"列“{ignored}”与“{used}”都对应字段 {col}，使用了“{used}”",
                     f"columns {ignored!r} and {used!r} both map to {col}; used {used!r}")
+    refs = _credit_refs(schema, raw, cmap, report)
     if cmap.unused:
         report.note(f"未使用的列：{', '.join(cmap.unused)}", f"columns not used: {', '.join(cmap.unused)}")
 
@@ -389,15 +431,25 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
         report.note("文件没有编号列，以统一社会信用代码作为编号（同一代码出现两次即为编号重复）",
                     "the file has no id column; the unified social credit code is used as the id (a credit code "
                     "given twice is a duplicate id)")
-    missing = [c for c in schema.columns if c.required and c.name not in cmap.columns
-               and not (keyed_by_code and c.name == schema.id_column)]
+    derive_ids = schema.name in CREDIT_REF_LAYERS and schema.id_column not in cmap.columns
+    if derive_ids:
+        report.note("文件没有隐患编号列：编号由（统一社会信用代码或对象、发现日期、隐患类型、文件行号）生成，同一文件再次导入会被识别为编号重复",
+                    "the file has no hazard id column: ids are derived from (credit code or object, found date, type, "
+                    "the file's row number), so importing the same file again is refused as duplicate ids")
+    exempt = {schema.id_column} if keyed_by_code or derive_ids else set()
+    if refs is not None:
+        exempt |= {"target_layer", "target_id"}
+    missing = [c for c in schema.columns if c.required and c.name not in cmap.columns and c.name not in exempt]
     for c in missing:
         headers = ", ".join(dict.fromkeys((c.name, c.zh, *c.aliases)))
         or_code = schema.name in CREDIT_CODE_KEYED and c.name == schema.id_column
+        or_ref = schema.name in CREDIT_REF_LAYERS and c.name in ("target_layer", "target_id")
         report.add(None, c.zh, REJECTED,
-                   f"缺少必填列“{c.zh}”（可用列名：{headers}）" + ("，或统一社会信用代码列（用作编号）" if or_code else ""),
+                   f"缺少必填列“{c.zh}”（可用列名：{headers}）" + ("，或统一社会信用代码列（用作编号）" if or_code else "")
+                   + ("，或统一社会信用代码列（按代码找到企业或场所）" if or_ref else ""),
                    f"required column {c.en!r} ({c.name}) is missing; accepted headers: {headers}"
-                   + ("; or a unified social credit code column, used as the id" if or_code else ""))
+                   + ("; or a unified social credit code column, used as the id" if or_code else "")
+                   + ("; or a unified social credit code column naming the enterprise or venue" if or_ref else ""))
     geoms: np.ndarray | None = None
     if schema.spatial:
         geoms = _geometry(schema, raw, cmap, rows, report, st, source)
@@ -406,12 +458,33 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     if any(i.outcome == REJECTED for i in report.issues):
         raise _Reject()
 
+    values = raw.frame  # what the column checks read; the quarantine keeps the file's own raw values
+    prep = None
+    if schema.name in CREDIT_REF_LAYERS:
+        prep = hazard_files.prepare(raw.frame, cmap.columns)
+        values = prep.frame
+        for zh, en in prep.notes:
+            report.note(zh, en)
+    if "version" in cmap.columns and schema.name in LEDGER_LAYERS:
+        report.note("文件中的版本列不导入：导入的记录从版本 0 开始", "the file's version column is not imported: "
+                    "imported records start at version 0")
+        del cmap.columns["version"]
     out = pd.DataFrame(index=pd.RangeIndex(n))
     for c in schema.columns:
         if c.name in cmap.columns:
             header = cmap.columns[c.name]
             why = {r: hint for (r, h), hint in raw.empty_why.items() if h == header}
-            out[c.name] = _column(schema, c, raw.frame[header], rows, report, st, today, why)
+            out[c.name] = _column(schema, c, values[header], rows, report, st, today, why)
+    if prep is not None:
+        _details(out, prep)
+    obj_key = None
+    if refs is not None:
+        obj_key = _targets(store, out, raw, refs, rows, report, st)
+    if derive_ids:
+        if obj_key is None:
+            obj_key = (out["target_layer"].astype(object).fillna("") + ":" + out["target_id"].astype(object).fillna("")
+                       ).to_numpy(dtype=object)
+        out[schema.id_column] = hazard_files.derived_ids(obj_key, out["found_date"], out.get("type"), rows)
     if keyed_by_code:
         code = schema.column(CREDIT_CODE)
         out[schema.id_column] = out[CREDIT_CODE]
@@ -437,6 +510,83 @@ def _validate(store: Store, layer_name: str, path: Path, report: ImportReport, *
     quarantine = _quarantine_rows(schema, raw, rows, st, path)
     good = gdf.loc[keep].reset_index(drop=True)
     return _Batch(good, quarantine, rows[keep], key)
+
+
+@dataclass
+class _CreditRefs:
+    """The columns of a hazard file that name its objects by credit code (and name)."""
+
+    code: str
+    name: str | None
+
+
+def _credit_refs(schema: Layer, raw: RawTable, cmap: validate.ColumnMap, report: ImportReport) -> _CreditRefs | None:
+    """A hazard file without target columns but with a credit-code column names its objects by credit code."""
+    if schema.name not in CREDIT_REF_LAYERS or "target_id" in cmap.columns:
+        return None
+    used = set(cmap.columns.values()) | {h for h in (cmap.lon, cmap.lat, cmap.wkt) if h}
+    code, name = hazard_files.reference_columns(list(raw.frame.columns), used)
+    if code is None:
+        return None
+    cmap.unused = [h for h in cmap.unused if h not in (code, name)]
+    report.note(f"文件按统一社会信用代码（“{code}”列）指明企业或场所，与库中的企业、人员密集场所对照"
+                + (f"，并核对单位名称（“{name}”列）" if name else "；文件没有单位名称列，未核对名称"),
+                f"the file names its enterprises or venues by unified social credit code (column {code!r}), matched "
+                "against the store's enterprises and venues" + (f", names checked (column {name!r})" if name
+                                                               else "; it has no name column, so no name was checked"))
+    if schema.id_column in cmap.columns and validate.norm_header(cmap.columns[schema.id_column]) == "序号":
+        seq = cmap.columns.pop(schema.id_column)
+        report.note(f"“{seq}”列是行序号，不作为隐患编号", f"the column {seq!r} counts rows; it is not used as the hazard id")
+    return _CreditRefs(code, name)
+
+
+def _details(out: pd.DataFrame, prep: hazard_files.Prepared) -> None:
+    """Fill the five elements' details (who, how much, when, which plan) from what their flag columns said,
+    where the file's own detail columns are empty or absent."""
+    for detail, said in prep.details.items():
+        if detail == "deadline":
+            said, _bad, _far = validate.to_date(said)
+        elif detail == "funds":
+            said = pd.to_numeric(said, errors="coerce")
+        if detail in out.columns:
+            out[detail] = out[detail].where(out[detail].notna(), said)
+        else:
+            out[detail] = said
+
+
+def _targets(store: Store, out: pd.DataFrame, raw: RawTable, refs: _CreditRefs, rows: np.ndarray,
+             report: ImportReport, st: _Rows) -> np.ndarray:
+    """Set each row's target from its credit code (enterprises first, then venues); quarantine a code that is
+    empty, invalid, unknown or carried by several objects, and a name that is not the object's. Returns the
+    credit codes (the key of derived ids)."""
+    code_col = LAYERS["enterprises"].column(CREDIT_CODE)
+    label = code_col.zh
+    codes = _column(LAYERS["enterprises"], code_col, raw.frame[refs.code], rows, report, st, date.max, {})
+    empty = codes.isna().to_numpy(dtype=bool) & ~st.quarantine
+    _flag(report, st, rows, empty, label, QUARANTINED, "统一社会信用代码为空：无法确定隐患属于哪家企业或场所",
+          "the credit code is empty: the hazard names no enterprise or venue")
+    live = codes.where(pd.Series(~st.quarantine, index=codes.index), None)
+    t = hazard_files.resolve_targets(store, live)
+    shown = codes.to_numpy(dtype=object)
+    _flag(report, st, rows, t.unknown, label, QUARANTINED,
+          lambda i: f"统一社会信用代码“{shown[i]}”在库中没有对应的企业或人员密集场所：请先导入该企业，或核对代码",
+          lambda i: f"no enterprise or venue in the store has the credit code {shown[i]!r}: import the enterprise "
+                    "first, or check the code")
+    _flag(report, st, rows, t.ambiguous, label, QUARANTINED,
+          lambda i: f"统一社会信用代码“{shown[i]}”在库中对应多个对象，无法确定是哪一个",
+          lambda i: f"several objects in the store have the credit code {shown[i]!r}; cannot tell which one is meant")
+    if refs.name is not None:
+        names = validate.to_text(raw.frame[refs.name]).to_numpy(dtype=object)
+        found = pd.notna(t.target_id)
+        differ = np.array([bool(f) and g is not None and s is not None and not hazard_files.same_name(g, s)
+                           for f, g, s in zip(found, names, t.stored_name, strict=True)], dtype=bool)
+        _flag(report, st, rows, differ, refs.name, QUARANTINED,
+              lambda i: f"单位名称“{names[i]}”与统一社会信用代码 {shown[i]} 在库中的名称“{t.stored_name[i]}”不符：请核对代码或名称",
+              lambda i: f"the name {names[i]!r} is not {t.stored_name[i]!r}, the name in the store for credit code "
+                        f"{shown[i]}: check the code or the name")
+    out["target_layer"] = pd.Series(t.layer, dtype=object)
+    out["target_id"] = pd.Series(t.target_id, dtype=object)
+    return shown
 
 
 def _as_geoframe(out: pd.DataFrame, geoms: np.ndarray):

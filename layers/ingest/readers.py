@@ -10,8 +10,9 @@ SRS, GeoJSON = WGS-84) without guessing one.
 A problem that makes the whole file unusable raises :class:`BadFile` with a bilingual message; the importer
 turns it into a rejected batch.
 
-Row numbers are what a user sees: in CSV and XLSX the header is row 1 (in XLSX, the sheet row of the header),
-so the first data row is 2; in GeoJSON, GeoPackage and Shapefile it is the feature number, counted from 1.
+Row numbers are what a user sees: in CSV and XLSX the header is row 1 (in XLSX, the sheet row of the header;
+below a title and notes, the row among the first 30 holding the most known column names of the layer), so the
+first data row is 2; in GeoJSON, GeoPackage and Shapefile it is the feature number, counted from 1.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def read_any(path: Path, *, encoding: str | None = None, layer_hint: str | None 
     if kind == "csv":
         if actual:
             raise _not_what_it_says(path, "CSV 文本 (CSV text)", actual)
-        return read_csv(path, encoding=encoding)
+        return read_csv(path, encoding=encoding, layer_hint=layer_hint)
     if kind == "xlsx":
         want = _MAGIC_OLE if path.suffix.lower() == ".xls" else _MAGIC_ZIP
         if not head.startswith(want):
@@ -272,7 +273,57 @@ def _sniff_sep(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
+def header_keys(layer_hint: str | None) -> set[str] | None:
+    """The header spellings that mark the header row of a file for ``layer_hint`` (None: no layer known)."""
+    from layers.ingest import hazard_files, validate
+    from layers.schema import LAYERS
+
+    if layer_hint not in LAYERS:
+        return None
+    extra: tuple[str, ...] = ()
+    if layer_hint == "hazards":
+        extra = (*(a for v in hazard_files.HEADER_ALIASES.values() for a in v), *hazard_files.CREDIT_HEADERS,
+                 *hazard_files.NAME_HEADERS)
+    return validate.header_keys(LAYERS[layer_hint], extra=extra)
+
+
+def _skipped_note(header_row: int, skipped: list[list[object]]) -> tuple[str, str]:
+    """The report's note on the title and note rows above a header found below the first row."""
+    texts = [" ".join(str(v).strip() for v in r if v not in (None, "") and str(v).strip()) for r in skipped]
+    shown = "；".join(f"“{t[:40]}”" for t in texts if t)[:200] or "（空行）"
+    shown_en = "; ".join(repr(t[:40]) for t in texts if t)[:200] or "(blank rows)"
+    k = header_row - 1
+    return (f"表头在第 {header_row} 行（按已知列名识别）；其上 {k} 行是标题或说明，未作为数据读取：{shown}",
+            f"the header is row {header_row} (found by its known column names); the {k} rows above it are a title "
+            f"or notes and were not read as data: {shown_en}")
+
+
+def _csv_header_line(text: str, keys: set[str] | None) -> int:
+    """Index of the header line among the first lines of a CSV text (0: the first line)."""
+    from layers.ingest import validate
+
+    if not keys:
+        return 0
+    starts = [0]
+    for _ in range(validate.HEADER_SEARCH_ROWS):
+        j = text.find("\n", starts[-1])
+        if j < 0:
+            break
+        starts.append(j + 1)
+    lines = [text[a:b].rstrip("\r\n") for a, b in zip(starts, [*starts[1:], len(text)], strict=False)]
+    return validate.find_header([_line_cells(line) for line in lines], keys)
+
+
+def _line_cells(line: str) -> list[str]:
+    """The fields of one CSV line, for finding the header (a line the csv module cannot split is one field:
+    the real parse reports it)."""
+    try:
+        return next(csv.reader([line], delimiter=_sniff_sep(line)), [])
+    except csv.Error:
+        return [line]
+
+
+def read_csv(path: Path, *, encoding: str | None = None, layer_hint: str | None = None) -> RawTable:
     data = path.read_bytes()
     nul = -1 if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else data.find(b"\x00")
     if 0 <= nul < 65536:
@@ -284,6 +335,16 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
                       "is damaged or has binary data in it", row=row)
     text, enc = decode_text(data, encoding=encoding, name=path.name)
     del data
+    # a title and notes above the header (a provincial system's export): the header is found by its names
+    skip = _csv_header_line(text, header_keys(layer_hint))
+    notes: list[tuple[str, str]] = []
+    if skip:
+        cut = 0
+        for _ in range(skip):
+            cut = text.index("\n", cut) + 1
+        above = text[:cut].splitlines()
+        notes.append(_skipped_note(skip + 1, [_line_cells(ln) for ln in above]))
+        text = text[cut:]
     first_line = text.split("\n", 1)[0]
     sep = _sniff_sep(first_line)
     try:
@@ -294,8 +355,10 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
         row = int(m.group(1)) if m else None
+        if row is not None:
+            row += skip
         if m is None and (q := re.search(r"EOF inside string starting at row (\d+)", str(exc))):
-            row = int(q.group(1)) + 1  # pandas counts the header as row 0
+            row = int(q.group(1)) + 1 + skip  # pandas counts the header as row 0
             raise BadFile(f"文件 {path.name} 第 {row} 行有一个引号没有闭合，其后的内容直到文件末尾都被当成了一个字段；请检查该行的引号",
                           f"file {path.name} row {row} opens a quote that is never closed, so everything after it "
                           "up to the end of the file reads as one field; check the quotes of that row",
@@ -308,12 +371,12 @@ def read_csv(path: Path, *, encoding: str | None = None) -> RawTable:
     # header is row 1; a quoted field with a line break makes a record span several lines
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if n_lines != len(frame) + 1:  # some quoted field holds a line break
-        rows = np.array(_csv_record_lines(text, sep)[: len(frame)], dtype=np.int64)
+        rows = np.array(_csv_record_lines(text, sep)[: len(frame)], dtype=np.int64) + skip
     else:
-        rows = np.arange(2, len(frame) + 2, dtype=np.int64)
+        rows = np.arange(2 + skip, len(frame) + 2 + skip, dtype=np.int64)
     frame.columns = [str(c) for c in frame.columns]
     frame, rows = _drop_blank_rows(frame, rows)
-    return RawTable(frame=frame, rows=rows, kind="csv", encoding=enc)
+    return RawTable(frame=frame, rows=rows, kind="csv", encoding=enc, notes=notes)
 
 
 def _csv_record_lines(text: str, sep: str) -> list[int]:
@@ -405,14 +468,23 @@ def read_xlsx(path: Path, *, layer_hint: str | None = None, max_unpacked_bytes: 
                           f"cannot read Excel file {path.name}: {type(exc).__name__}: {exc}") from None
     finally:
         wb.close()
-    # header: first row with any non-empty cell
-    header_idx = None
+    # header: the first row with any non-empty cell, or below a title and notes the row holding the most known
+    # column names (a provincial system's export: title in row 1, "填报单位：…" in row 2, header in row 3)
+    from layers.ingest import validate
+
+    filled = []
     for i, r in enumerate(cells):
         if any(v != "" and v is not None for v in r):
-            header_idx = i
-            break
-    if header_idx is None:
+            filled.append(i)
+            if len(filled) >= validate.HEADER_SEARCH_ROWS:
+                break
+    if not filled:
         raise BadFile(f"Excel 文件 {path.name} 的工作表是空的", f"the sheet in Excel file {path.name} is empty")
+    keys = header_keys(layer_hint)
+    pick = validate.find_header([cells[i] for i in filled], keys) if keys else 0
+    header_idx = filled[pick]
+    if pick:
+        notes.append(_skipped_note(header_idx + 1, [cells[i] for i in filled[:pick]]))
     header = cells[header_idx]
     width = len(header)
     while width and (header[width - 1] == "" or header[width - 1] is None):

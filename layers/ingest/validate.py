@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,8 +49,10 @@ class ColumnMap:
     duplicates: list[tuple[str, str, str]] = field(default_factory=list)  # (column, used header, ignored header)
 
 
-def map_columns(layer: Layer, headers: Iterable[str], *, coordinates: bool) -> ColumnMap:
-    """Match ``headers`` to ``layer``'s columns: exact name first, then zh/en labels, then aliases.
+def map_columns(layer: Layer, headers: Iterable[str], *, coordinates: bool,
+                extra: Mapping[str, tuple[str, ...]] | None = None) -> ColumnMap:
+    """Match ``headers`` to ``layer``'s columns: exact name first, then zh/en labels, then aliases, then the
+    ``extra`` spellings (column -> headers, e.g. a provincial system's).
 
     With ``coordinates`` True also look for longitude/latitude columns or a WKT column.
     """
@@ -58,7 +60,8 @@ def map_columns(layer: Layer, headers: Iterable[str], *, coordinates: bool) -> C
     normed = {h: norm_header(h) for h in headers}
     used: set[str] = set()
     out = ColumnMap()
-    tiers = [lambda c: (c.name,), lambda c: (c.zh, c.en), lambda c: c.aliases]
+    more = extra or {}
+    tiers = [lambda c: (c.name,), lambda c: (c.zh, c.en), lambda c: c.aliases, lambda c: more.get(c.name, ())]
     for tier in tiers:
         for col in layer.columns:
             keys = {norm_header(k) for k in tier(col)}
@@ -81,6 +84,36 @@ def map_columns(layer: Layer, headers: Iterable[str], *, coordinates: bool) -> C
                     break
     out.unused = [h for h in headers if h not in used]
     return out
+
+
+def header_keys(layer: Layer, *, extra: Iterable[str] = ()) -> set[str]:
+    """Every normalised header spelling that names a column of ``layer`` (and the coordinate columns)."""
+    keys = {norm_header(k) for c in layer.columns for k in (c.name, c.zh, c.en, *c.aliases)}
+    keys |= {norm_header(k) for k in (*LON_ALIASES, *LAT_ALIASES, *WKT_ALIASES, *extra)}
+    keys.discard("")
+    return keys
+
+
+def header_score(cells: Iterable[object], keys: set[str]) -> int:
+    """How many distinct cells of a row are known header spellings (``keys`` from :func:`header_keys`)."""
+    return len({norm_header(v) for v in cells if v not in (None, "") and norm_header(v) in keys})
+
+
+#: a row is taken for the header, below title and note rows, when at least this many of its cells are known
+#: column names and more than in the first row
+MIN_HEADER_MATCHES = 2
+#: how far down a header row is looked for
+HEADER_SEARCH_ROWS = 30
+
+
+def find_header(rows: list[list[object]], keys: set[str]) -> int:
+    """Index of the header among the first rows: the first row with the most known column names, when that
+    is at least :data:`MIN_HEADER_MATCHES` and more than the first row has; else 0 (the first row)."""
+    scores = [header_score(r, keys) for r in rows[:HEADER_SEARCH_ROWS]]
+    if not scores:
+        return 0
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best if scores[best] >= MIN_HEADER_MATCHES and scores[best] > scores[0] else 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -377,6 +410,6 @@ def to_date(s: pd.Series, *, with_time: bool = False) -> tuple[pd.Series, np.nda
     return pd.Series(out, index=s.index), bad, far
 
 
-__all__ = ["ColumnMap", "map_columns", "norm_header", "allowed_lookup", "allowed_labels", "to_text", "to_enum",
+__all__ = ["ColumnMap", "map_columns", "norm_header", "header_keys", "header_score", "find_header", "allowed_lookup", "allowed_labels", "to_text", "to_enum",
            "to_number", "number_hint", "to_bool", "to_date", "numeric_raw", "key_text", "drop_invisible", "MIN_YEAR", "MAX_YEAR",
            "LON_ALIASES", "LAT_ALIASES", "WKT_ALIASES"]
