@@ -46,7 +46,7 @@ from layers.analysis.summary import (
     select,
 )
 from layers.errors import AccessDenied, RiskMapError
-from layers.schema import GRADE_ORDER, GRADES, INDUSTRIES, OBJECT_LAYERS, label
+from layers.schema import GRADE_ORDER, GRADES, HAZARD_STATUS, INDUSTRIES, OBJECT_LAYERS, label
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,6 @@ register({
     "map.filter.all": ("全部", "All"),
     "map.filter.unclosed": ("未销号（默认）", "Not closed (default)"),
     "map.filter.reset": ("清除筛选", "Clear filters"),
-    "map.hz.open": ("待整改", "Open"),
-    "map.hz.rectifying": ("整改中", "Rectifying"),
-    "map.hz.awaiting_check": ("待验收", "Awaiting check"),
-    "map.hz.closed": ("已销号", "Closed"),
     "map.hz.overdue": ("逾期", "Overdue"),
     "map.layers": ("图层", "Layers"),
     "map.aggregated": ("企业较多：全市视图按六边形聚合、只标重大隐患；进入区县显示每个企业和隐患",
@@ -244,7 +240,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         log.exception("map page failed for %r", query)
         return html.Div([head, html.Div(calm_message(lang, exc), className="page")])
 
-    hz_opts = [{"label": t(f"map.hz.{k}", lang), "value": k} for k in HAZARD_FILTERS]
+    hz_opts = [{"label": label(HAZARD_STATUS, k, lang) if k in HAZARD_STATUS else t(f"map.hz.{k}", lang), "value": k}
+               for k in HAZARD_FILTERS]
     grade_opts = [{"label": html.Span([html.Span(className="swatch", style={"background": GRADES[g]["color"]}),
                                        label(GRADES, g, lang)]), "value": g} for g in GRADE_ORDER]
     filters = html.Div(className="map-filters no-print", children=[

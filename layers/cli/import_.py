@@ -45,12 +45,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.set_defaults(func=_import_osm)
 
 
+def _who() -> str:
+    """Who ran the import, for the audit log: ``cli:<login name>`` of the operating-system account."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 def _import(args: argparse.Namespace) -> int:
     from layers.ingest.importer import import_file
 
     try:
         report = import_file(args.store, args.layer, args.file, crs=args.crs, encoding=args.encoding,
-                             replace=args.replace)
+                             replace=args.replace, user=_who())
         code = 0
     except ImportRejected as exc:
         report = exc.report
