@@ -6,8 +6,20 @@ from dash import dcc, html
 
 from dashboard import context
 from dashboard.i18n import t, with_query
+from dashboard.ledger import text as _ledger_text  # noqa: F401  (the ledger pages' names)
+from layers.access import GRANTS
+from layers.access.policy import LEGACY_ROLES
 
 PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/plan", "nav.plan"), ("/wall", "nav.wall"))
+#: the ledger's pages and the grant each needs (a role without it does not see the link; the page checks again)
+LEDGER_PAGES = (("/hazards", "nav.hazards", "read"), ("/briefing", "nav.briefing", "read"),
+                ("/public", "nav.public", "ledger.city"), ("/accountability", "nav.accountability", "read"))
+
+
+def ledger_pages(role: str | None) -> tuple[tuple[str, str], ...]:
+    """The ledger pages ``role`` may open (none without the ``read`` grant)."""
+    grants = GRANTS.get(LEGACY_ROLES.get(role or "", role or ""), frozenset())
+    return tuple((path, key) for path, key, grant in LEDGER_PAGES if grant in grants)
 
 
 def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
@@ -18,7 +30,7 @@ def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
     user = context.current_user() or {}
     role = user.get("role")
     who = user.get("display_name") or user.get("id") or ""
-    pages = PAGES + ((("/admin", "nav.admin"),) if role == "admin" else ())
+    pages = PAGES[:3] + ledger_pages(role) + PAGES[3:] + ((("/admin", "nav.admin"),) if role == "admin" else ())
     links = [dcc.Link(t(key, lang), href=with_query(path, None, lang=lang if lang != "zh" else None),
                       className="nav-link active" if path == active else "nav-link", id=f"nav-{path.strip('/') or 'map'}")
              for path, key in pages]

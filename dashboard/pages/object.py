@@ -11,13 +11,15 @@ import logging
 
 import dash
 import pandas as pd
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import context
-from dashboard.components.errors import calm_message, denied_page
+from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.mapfig import graph_config, surroundings_map
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, register, t, with_query
+from dashboard.ledger import enforcement as ledger_enforcement
+from dashboard.ledger.ids import ObjectLedgerIds
 from layers.analysis.summary import load_city, object_detail
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import (
@@ -235,6 +237,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
                           _table([t(f"object.col.{k}", lang) for k in ("date", "kind", "deaths", "injuries",
                                                                         "description")],
                                  acc_rows, "object-accidents", lang)]),
+            ledger_enforcement.section(layer, str(object_id), lang),   # orders, state, blacklist (the ledger)
         ]),
         html.Div([
             html.Section([html.H3(t("object.responsibility", lang)),
@@ -268,3 +271,23 @@ def layout(layer: str | None = None, id: str | None = None, lang: str | None = N
             log.exception("object page failed for %s:%s", layer, id)
         return html.Div([head, html.Div(calm_message(lang, exc), className="page")], className="object-page")
     return html.Div([head, html.Div(body, className="page")], className="object-page")
+
+
+# -- the ledger's enforcement section: issuing an order (dashboard.ledger.enforcement) -------------------------
+
+@callback(Output(ObjectLedgerIds.MSG, "children"), Output(ObjectLedgerIds.SECTION, "children"),
+          Input(ObjectLedgerIds.ISSUE, "n_clicks"), State(ObjectLedgerIds.KIND, "value"),
+          State(ObjectLedgerIds.DOC_NO, "value"), State(ObjectLedgerIds.DATE, "date"),
+          State(ObjectLedgerIds.REASON, "value"), State(ObjectLedgerIds.GROUND, "value"),
+          State(ObjectLedgerIds.HAZARDS, "value"), State(ObjectLedgerIds.CHECK, "value"),
+          State(ObjectLedgerIds.TARGET, "data"), State("url", "search"), prevent_initial_call=True)
+@guarded(lambda exc: (calm_message("zh", exc), no_update))
+@context.checked("enforce")
+def issue_order(n, kind, doc_no, day, reason, ground, hazard_ids, check_id, target, search):
+    """Issue the order of the form (the target is re-read and the user's area checked in layers.ledger)."""
+    from dashboard.i18n import lang_from_search
+
+    if not n:
+        return no_update, no_update
+    return ledger_enforcement.issue(kind, doc_no, day, reason, ground, hazard_ids, check_id, target,
+                                    lang_from_search(search))
