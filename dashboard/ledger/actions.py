@@ -139,7 +139,12 @@ def cell_target(cell: Mapping | None, lang: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 def _clean(v: object) -> object:
-    return None if L.missing(v) else v
+    """A stored value as plain Python (numpy scalars as int/float/bool), None when missing."""
+    if L.missing(v):
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes, pd.Timestamp)):
+        return v.item()
+    return v
 
 
 def read_hazard(hid: str) -> tuple[dict, dict | None]:

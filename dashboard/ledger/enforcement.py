@@ -73,7 +73,8 @@ def _form(store, layer: str, oid: str, lang: str) -> html.Div:  # noqa: ANN001
                          value="suspend", clearable=False, labels=labels, style={"minWidth": "200px"}),
             dcc.Input(id=Ids.DOC_NO, placeholder=LAYERS["orders"].column("doc_no").en if lang == "en"
                       else LAYERS["orders"].column("doc_no").zh, style={"width": "200px"}),
-            dcc.DatePickerSingle(id=Ids.DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+            html.Div(dcc.DatePickerSingle(id=Ids.DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+                     style={"width": "180px"}),
         ]),
         dcc.Input(id=Ids.REASON, placeholder=LAYERS["orders"].column("reason").en if lang == "en"
                   else LAYERS["orders"].column("reason").zh, style={"width": "100%"}),

@@ -448,6 +448,8 @@ def history_table(hist: pd.DataFrame, lang: str) -> html.Table | html.Div:
         words = {"status": HAZARD_STATUS, "level": HAZARD_LEVELS}.get(fieldname)
 
         def value(v: object, words: Mapping | None = words) -> str:
+            if v in ("true", "false"):
+                return t("hz.yes" if v == "true" else "hz.no", lang)
             return label(words, v, lang) if words and isinstance(v, str) and v in words else fmt(v)
 
         rows.append([fmt(r.get("at"))[:19].replace("T", " "), fmt(r.get("user_id")), what, flabel,

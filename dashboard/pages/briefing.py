@@ -21,7 +21,7 @@ from dashboard.ledger import actions, routes
 from dashboard.ledger import layout as L
 from dashboard.ledger.ids import BriefingIds as Ids
 from layers.errors import AccessDenied, RiskMapError
-from layers.ledger.briefing import FIGURES, SHEETS, briefing, briefing_sheets
+from layers.ledger.briefing import FIGURES, HAZARD_COLUMNS, SHEETS, briefing, briefing_sheets
 from layers.ledger.briefing import charts as briefing_charts
 from layers.store import cached_read
 
@@ -33,6 +33,9 @@ CARDS = ("found", "found_major", "closed", "closed_in_time", "open", "overdue", 
          "repeat_offenders", "orders", "coverage_share_in_time", "coverage_dead_corners")
 #: the top lists shown (sheet keys of layers.ledger.briefing.SHEETS)
 LISTS = ("major", "listed", "top_overdue", "worst_departments", "repeat", "orders")
+#: of a hazard list's columns (layers.ledger.briefing.HAZARD_COLUMNS), those that fit on an A4 page
+HAZARD_SHOWN = ("id", "target_name", "town_name", "type", "level", "status", "deadline", "days_left",
+                "department_name", "officer")
 
 
 def _parse(d: str | None, default: date) -> date:
@@ -110,6 +113,8 @@ def briefing_body(district: str | None, start: str | None, end: str | None, lang
         frame = sheets.get(name)
         if frame is None:
             continue
+        if key in ("major", "listed", "top_overdue"):    # the hazard lists: the columns a leader reads first
+            frame = frame.iloc[:, [HAZARD_COLUMNS.index(c) for c in HAZARD_SHOWN]]
         lists.append(html.Section([html.H3(name), L.frame_table(frame, f"br-list-{key}", lang)],
                                   className="briefing-list"))
     area = b.name_en if lang == "en" else b.name
