@@ -173,9 +173,31 @@ def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
     return None
 
 
+def _gpkg_datetimes(s: pd.Series) -> list[Any]:
+    """DATETIME values as the GeoPackage writes them (Req 5: ``YYYY-MM-DDTHH:MM:SS.SSSZ``, UTC); a naive value
+    is taken as UTC. Text that is no time at all is kept as it is (nothing is lost; the validator would say)."""
+    if len(s) == 0:
+        return []
+    if pd.api.types.is_datetime64_any_dtype(s):
+        d = s.dt.tz_convert("UTC") if getattr(s.dt, "tz", None) is not None else s
+    else:
+        raw = pd.Series(s, dtype=object).map(lambda v: v.isoformat() if isinstance(v, (datetime, date)) else v)
+        d = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601").dt.tz_convert(None)
+    text = d.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.slice(0, 23) + "Z"
+    out = text.astype(object).where(d.notna(), None).tolist()
+    if not pd.api.types.is_datetime64_any_dtype(s):
+        orig = s.tolist()
+        out = [o if o is not None else (None if v is None or v is pd.NA or v is pd.NaT or
+                                        (isinstance(v, float) and np.isnan(v)) else str(v))
+               for o, v in zip(out, orig, strict=True)]
+    return out
+
+
 def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     """Python values for sqlite from a column, NULL for missing."""
     s = series
+    if t is T.DATETIME:
+        return _gpkg_datetimes(s)
     if t in (T.DATE, T.DATETIME):
         if pd.api.types.is_datetime64_any_dtype(s):
             fmt = "%Y-%m-%d" if t is T.DATE else "%Y-%m-%dT%H:%M:%S"
@@ -459,7 +481,10 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def _con(self) -> Iterator[sqlite3.Connection]:
-        """A read connection; a lock held too long by another process comes out as :class:`StoreBusy`."""
+        """A read connection; a lock held too long by another process comes out as :class:`StoreBusy`.
+
+        (Each read opens and closes its own: a connection kept open would keep the last commits in the WAL
+        file, so a copy of the .gpkg alone, the usual backup, would miss them.)"""
         con = self._connect()
         try:
             yield con
@@ -697,7 +722,9 @@ def _frame_from_rows(schema: Layer, cols: list[str], want_geom: bool,
 def _typed(s: pd.Series, t: T) -> pd.Series:
     if t is T.BLOB:
         return s.astype(object).where(s.notna(), None)
-    if t is T.DATE or t is T.DATETIME:
+    if t is T.DATETIME:   # UTC instants (…Z, or +00:00 from older files) -> the naive UTC wall clock
+        return pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True).dt.tz_convert(None)
+    if t is T.DATE:
         return pd.to_datetime(s, errors="coerce", format="ISO8601")
     if t is T.BOOL:
         return s.astype("boolean")
