@@ -243,3 +243,60 @@ def test_pages_render_for_each_role_and_exports_are_checked(as_user):
         assert {ws.cell(row=i, column=col).value for i in range(2, ws.max_row + 1)} <= {OWN}
         r = c.get("/accountability/export.xlsx?by=district")
         assert r.status_code == 200
+
+
+def test_orders_from_the_object_page_are_checked_on_the_server(as_user):
+    from dashboard.ledger import enforcement
+
+    with as_user("d" + OWN, "/object") as store:
+        ent = store.read("enterprises", columns=["id", "district_code", "town_code", "status"])
+        mine = ent[(ent["district_code"] == OWN) & (ent["status"] == "operating")]["id"].astype(str)
+        orders = store.read("orders", columns=["target_id"])
+        eid = next(e for e in mine if e not in set(orders["target_id"].astype(str)))
+        other = str(ent[ent["district_code"] == OTHER]["id"].iloc[0])
+        section = str(enforcement.section("enterprises", eid, "zh"))
+        assert "obj-order-issue" in section and "obj-state" in section
+        before = store.count("orders")
+        # a forged target (another district's enterprise) is refused by the layers, calmly, and writes nothing
+        msg, body = enforcement.issue("suspend", "临停〔2026〕9号", "2026-11-30", "重大隐患", None, [], None,
+                                      {"layer": "enterprises", "id": other}, "zh")
+        assert "calm-error" in str(msg) and store.count("orders") == before
+        # resuming what is not suspended is refused; suspending works and shows the new state
+        msg, _ = enforcement.issue("resume", "复〔2026〕1号", "2026-11-30", None, None, [], None,
+                                   {"layer": "enterprises", "id": eid}, "zh")
+        assert "calm-error" in str(msg)
+        msg, body = enforcement.issue("suspend", "临停〔2026〕9号", "2026-11-30", "重大隐患未整改", None, [], None,
+                                      {"layer": "enterprises", "id": eid}, "zh")
+        assert "ok-message" in str(msg), msg
+        assert store.count("orders") == before + 1 and "停产整顿中" in str(body)
+        town = str(ent.set_index("id").loc[eid, "town_code"])
+    # a town leader (no enforce grant) sees the state but no form; another district's object is refused
+    with as_user(f"t{town}", "/object"):
+        text = str(enforcement.section("enterprises", eid, "zh"))
+        assert "obj-state" in text and "obj-order-issue" not in text
+        with pytest.raises(AccessDenied):
+            enforcement.section("enterprises", other, "zh")
+
+
+def test_the_ledger_export_keeps_formula_like_text_as_text(as_user, app_and_path):
+    _, path = app_and_path
+    store = open_store(path, create=False)
+    ent = store.read("enterprises", columns=["id", "district_code"])
+    h = store.read("hazards", columns=["id", "target_layer", "target_id"])
+    h = h[h["target_layer"] == "enterprises"]
+    eid = str(h["target_id"].iloc[0])
+    with store.transaction() as tx:
+        tx.update("enterprises", [eid], {"name": "=HYPERLINK(\"http://x\",\"点我\")"})
+    with as_user("admin"):
+        c = flask.current_app.test_client()
+        assert c.post("/login", data={"username": "admin", "password": "demo", "next": "/"}).status_code == 302
+        r = c.get("/hazards/export.xlsx?text=HYPERLINK")
+        assert r.status_code == 200
+        ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
+        cells = [cell for row in ws.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)
+                 and "HYPERLINK" in cell.value]
+        assert cells and all(cell.data_type == "s" for cell in cells)
+        rows = actions.page_rows(_request(0, 50), "?text=hyperlink", "zh")
+        assert rows["rowCount"] >= 1 and all("\\(" in r["target_name"] or "HYPERLINK" not in r["target_name"]
+                                             for r in rows["rowData"])
+    assert len(ent)

@@ -27,8 +27,8 @@ from layers.store import cached_read
 
 #: the grid's fields that sort by another ledger column
 _SORT_FIELD = {"n_missing": "n_missing", "listed": "listed", "target_name": "target_name"}
-_FILTER_KEYS = ("district", "town", "industry", "layer", "level", "status", "bucket", "missing", "found_from",
-                "found_to", "department", "text", "listed", "repeat")
+#: rows a list tab (escalation, major hazards) shows; the export has them all
+LIST_ROWS = 500
 
 
 def as_of() -> date:
@@ -120,8 +120,9 @@ def hazards_view(query: Mapping, lang: str) -> dict:
         ["listed", "days_left"], ascending=[False, True], na_position="last")
     return {"query": q, "count": int(len(rows)), "districts": d, "towns": towns, "departments": depts,
             "figure": L.ledger_map(rows, d, lang=lang, total=int(len(rows))),
-            "esc_district": L.escalation_rows(esc_d, lang), "esc_city": L.escalation_rows(esc_c, lang),
-            "major": L.major_rows(major, lang)}
+            "esc_district": L.escalation_rows(esc_d.head(LIST_ROWS), lang),
+            "esc_city": L.escalation_rows(esc_c.head(LIST_ROWS), lang), "major": L.major_rows(major.head(LIST_ROWS), lang),
+            "list_totals": {"esc_district": len(esc_d), "esc_city": len(esc_c), "major": len(major)}}
 
 
 def cell_target(cell: Mapping | None, lang: str | None) -> str | None:

@@ -99,7 +99,9 @@ def section(layer: str, oid: str, lang: str) -> html.Section | None:
     if layer not in E.ORDER_LAYERS:
         return None
     lang = norm_lang(lang)
+    context.authorize("read")
     store = context.store()
+    authorize_target(store, context.principal(), "read", layer, oid)     # the object's own area, from the store
     today = date.today()
     state, order = _state(store, layer, oid, today)
     entry = _blacklist(store, layer, oid, today)

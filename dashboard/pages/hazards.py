@@ -40,6 +40,7 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     q = v["query"]
     export = routes.LEDGER_EXPORT + "?" + "&".join(x for x in (q.to_url(), f"lang={lang}" if lang != "zh" else "")
                                                    if x)
+    totals = v["list_totals"]
     ledger_tab = html.Div(className="ledger-split", children=[
         html.Div(L.ledger_grid(lang, q.page_size), className="ledger-table"),
         html.Div(dcc.Graph(id=Ids.MAP, figure=v["figure"], config=graph_config(scrollZoom=True),
@@ -58,12 +59,12 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             L.filter_controls(q, lang, districts=v["districts"], towns=v["towns"], departments=v["departments"]),
             dcc.Tabs(id=Ids.TABS, value="ledger", children=[
                 dcc.Tab(label=t("hz.tab.ledger", lang), value="ledger", children=[ledger_tab]),
-                dcc.Tab(label=f"{t('hz.tab.esc_district', lang)} ({len(v['esc_district'])})", value="esc_district",
+                dcc.Tab(label=f"{t('hz.tab.esc_district', lang)} ({totals['esc_district']})", value="esc_district",
                         children=[L.list_grid(Ids.ESC_DISTRICT, v["esc_district"], L.escalation_columns(lang),
                                               lang)]),
-                dcc.Tab(label=f"{t('hz.tab.esc_city', lang)} ({len(v['esc_city'])})", value="esc_city",
+                dcc.Tab(label=f"{t('hz.tab.esc_city', lang)} ({totals['esc_city']})", value="esc_city",
                         children=[L.list_grid(Ids.ESC_CITY, v["esc_city"], L.escalation_columns(lang), lang)]),
-                dcc.Tab(label=f"{t('hz.tab.major', lang)} ({len(v['major'])})", value="major",
+                dcc.Tab(label=f"{t('hz.tab.major', lang)} ({totals['major']})", value="major",
                         children=[L.list_grid(Ids.MAJOR, v["major"], L.major_columns(lang), lang)]),
             ]),
         ]),
