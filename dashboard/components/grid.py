@@ -30,7 +30,7 @@ from dashboard.i18n import norm_lang, t
 #: AG Grid's own texts in Chinese (the parts a community grid without filters shows: paging, loading, empty,
 #: sorting, selecting, the column menu and the simple filters)
 ZH_CN: dict[str, str] = {
-    "page": "页", "of": "共", "to": "至", "more": "更多", "next": "下一页", "last": "末页", "first": "首页",
+    "page": "页", "of": "/", "to": "至", "more": "更多", "next": "下一页", "last": "末页", "first": "首页",
     "previous": "上一页", "nextPage": "下一页", "lastPage": "末页", "firstPage": "首页", "previousPage": "上一页",
     "pageSizeSelectorLabel": "每页行数：", "pageLastRowUnknown": "?", "ariaPageSizeSelectorLabel": "每页行数",
     "loadingOoo": "加载中…", "loadingError": "加载出错", "noRowsToShow": "没有数据", "enabled": "启用",
