@@ -14,6 +14,7 @@ from dash import Dash, dcc, html
 
 from dashboard import auth, context
 from dashboard.i18n import t
+from dashboard.ledger import routes as ledger_routes
 from layers.access.users import SESSION_HOURS
 from layers.errors import AccessDenied, RiskMapError
 from layers.settings import Settings
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container])
     auth.install(server)
     _install_wall_deck(server)
+    ledger_routes.install(server)
 
     @server.errorhandler(AccessDenied)
     def _denied(exc: AccessDenied):  # noqa: ANN202 - a forged request to a callback it may not run

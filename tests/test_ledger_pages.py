@@ -300,3 +300,45 @@ def test_the_ledger_export_keeps_formula_like_text_as_text(as_user, app_and_path
         assert rows["rowCount"] >= 1 and all("\\(" in r["target_name"] or "HYPERLINK" not in r["target_name"]
                                              for r in rows["rowData"])
     assert len(ent)
+
+
+def test_the_blacklist_from_the_object_page_is_a_city_step_and_a_stale_removal_is_refused(as_user):
+    from dashboard.ledger import enforcement
+
+    with as_user("admin", "/object") as store:
+        ent = store.read("enterprises", columns=["id", "district_code"])
+        black = store.read("blacklist", columns=["target_id", "removed"])
+        eid = next(e for e in ent["id"].astype(str) if e not in set(black["target_id"].astype(str)))
+        section = str(enforcement.section("enterprises", eid, "zh"))
+        assert "obj-bl-add" in section and "obj-bl-remove" not in section
+        before = store.count("blacklist"), store.count("audit_log")
+        # a basis that is not this enterprise's is refused and writes nothing
+        other_order = store.read("orders", columns=["id", "target_id"])
+        other_order = other_order[other_order["target_id"].astype(str) != eid]
+        msg, _ = enforcement.blacklist(True, "拒不整改", f"order:{other_order['id'].iloc[0]}", "2026-11-30", None,
+                                       None, None, {"layer": "enterprises", "id": eid}, "zh")
+        assert "calm-error" in str(msg) and (store.count("blacklist"), store.count("audit_log")) == before
+        with store.transaction() as tx:
+            tx.append("accidents", __import__("pandas").DataFrame({
+                "id": ["ACC-T1"], "enterprise_id": [eid], "date": ["2026-10-01"], "kind": ["fire"], "deaths": [1]}))
+        msg, body = enforcement.blacklist(True, "发生亡人事故", "accident:ACC-T1", "2026-11-30", None, None, None,
+                                          {"layer": "enterprises", "id": eid}, "zh")
+        assert "ok-message" in str(msg), msg
+        assert "obj-bl-remove" in str(body) and "发生亡人事故" in str(body)
+        entry = store.read("blacklist", where={"target_id": eid}).iloc[0]
+        # a removal made on an older version of the entry is refused; the right one works
+        stale = {"id": str(entry["id"]), "version": int(entry["version"] or 0) + 5}
+        msg, _ = enforcement.blacklist(False, None, None, None, None, "已整改", stale,
+                                       {"layer": "enterprises", "id": eid}, "zh")
+        assert "calm-error" in str(msg)
+        fresh = {"id": str(entry["id"]), "version": int(entry["version"] or 0)}
+        msg, body = enforcement.blacklist(False, None, None, None, None, "已整改到位", fresh,
+                                          {"layer": "enterprises", "id": eid}, "zh")
+        assert "ok-message" in str(msg) and "obj-bl-add" in str(body)
+        district = str(ent.set_index("id").loc[eid, "district_code"])
+    # a district leader sees the entry's state but no blacklist form, and a forged call is refused
+    with as_user("d" + district, "/object"):
+        assert "obj-bl-add" not in str(enforcement.section("enterprises", eid, "zh"))
+        with pytest.raises(AccessDenied):
+            enforcement.blacklist(True, "x", "accident:ACC-T1", "2026-11-30", None, None, None,
+                                  {"layer": "enterprises", "id": eid}, "zh")

@@ -32,8 +32,16 @@ LIST_ROWS = 500
 
 
 def as_of() -> date:
-    """The date deadlines are counted from: today (the ledger is a working list)."""
-    return date.today()
+    """The date deadlines are counted from: the data's "as of" date, the same the map, the wall and the coverage
+    page count from (the store's latest inspection; today when it has none), so an overdue hazard is overdue on
+    every page. A step's own dates are checked against today (``apply_step(today=date.today())``)."""
+    from layers.analysis.summary import load_city
+
+    try:
+        stamp = load_city(context.store()).as_of
+    except RiskMapError:
+        stamp = None
+    return stamp.date() if stamp is not None else date.today()
 
 
 def _reach(action: str = "read") -> access.Access:
@@ -221,7 +229,8 @@ def take_step(step: str | None, field_ids, field_values, date_ids, date_values, 
         version = -1
     values = step_values(step, field_ids, field_values, date_ids, date_values)
     try:
-        new = workflow.apply_step(context.store(), context.principal(), hid, step, values, version, today=as_of())
+        new = workflow.apply_step(context.store(), context.principal(), hid, step, values, version,
+                                  today=date.today())
     except RiskMapError as exc:      # EditConflict, StepRefused, AccessDenied: said calmly, nothing written
         return calm_message(lang, exc), no_update, no_update
     body, rec = hazard_view(hid, lang)

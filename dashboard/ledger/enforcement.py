@@ -23,7 +23,7 @@ from dashboard.ledger.layout import fmt, hazard_href
 from layers.errors import AccessDenied, RiskMapError
 from layers.ledger import enforcement as E
 from layers.ledger.workflow import authorize_target
-from layers.schema import LAYERS, ORDER_KINDS, label
+from layers.schema import ACCIDENT_KINDS, HAZARD_LEVELS, LAYERS, ORDER_KINDS, label
 
 KINDS = ("suspend", "resume", "close")
 GROUNDS = ("illegal", "failed_recheck")
@@ -93,6 +93,63 @@ def _form(store, layer: str, oid: str, lang: str) -> html.Div:  # noqa: ANN001
     ])
 
 
+def _may_blacklist(store, layer: str, oid: str) -> bool:  # noqa: ANN001
+    try:
+        authorize_target(store, context.principal(), "ledger.city", layer, oid)
+    except AccessDenied:
+        return False
+    return True
+
+
+def _basis_options(store, layer: str, oid: str, lang: str) -> list[dict]:  # noqa: ANN001
+    """What a blacklist entry may rest on: this target's orders, accidents and major hazards."""
+    out = []
+    for r in _orders(store, layer, oid).to_dict("records"):
+        out.append({"label": f"{label(ORDER_KINDS, r.get('kind'), lang)} {fmt(r.get('doc_no'))} · {fmt(r.get('date'))}",
+                    "value": f"order:{r['id']}"})
+    if layer == "enterprises":
+        acc = store.read("accidents", columns=["id", "date", "kind"], where={"enterprise_id": oid})
+        out += [{"label": f"{label(ACCIDENT_KINDS, r.get('kind'), lang)} · {fmt(r.get('date'))}",
+                 "value": f"accident:{r['id']}"} for r in acc.to_dict("records")]
+    hz = store.read("hazards", columns=["id", "type", "level"], where={"target_layer": layer, "target_id": oid})
+    out += [{"label": f"{label(HAZARD_LEVELS, 'major', lang)} {r['id']} {fmt(r.get('type'))}",
+             "value": f"hazard:{r['id']}"} for r in hz[hz["level"] == "major"].to_dict("records")]
+    return out
+
+
+def _blacklist_form(store, layer: str, oid: str, entry: Mapping | None, lang: str) -> html.Div:  # noqa: ANN001
+    row = {"display": "flex", "gap": "8px", "flexWrap": "wrap", "alignItems": "center", "margin": "4px 0"}
+    labels = dropdown_labels(lang)
+    if entry:
+        return html.Div(className="enforce-form", children=[
+            html.H4(t("enf.bl.heading", lang)),
+            dcc.Store(id=Ids.BL_ENTRY, data={"id": str(entry.get("id")), "version": _int(entry.get("version"))}),
+            html.Div(style=row, children=[
+                dcc.Input(id=Ids.BL_REMOVE_REASON, placeholder=t("enf.bl.remove_reason", lang), style={"width": "320px"}),
+                html.Button(t("enf.bl.remove", lang), id=Ids.BL_REMOVE, n_clicks=0)]),
+        ])
+    return html.Div(className="enforce-form", children=[
+        html.H4(t("enf.bl.heading", lang)),
+        dcc.Input(id=Ids.BL_REASON, placeholder=t("enf.bl.reason", lang), style={"width": "100%"}),
+        html.Div(style=row, children=[
+            dcc.Dropdown(id=Ids.BL_BASIS, options=_basis_options(store, layer, oid, lang), labels=labels,
+                         placeholder=t("enf.bl.basis", lang), style={"minWidth": "300px"}),
+            html.Div(dcc.DatePickerSingle(id=Ids.BL_START, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+                     style={"width": "180px"}),
+            html.Div(dcc.DatePickerSingle(id=Ids.BL_END, placeholder=t("enf.bl.until", lang),
+                                          display_format="YYYY-MM-DD"), style={"width": "180px"}),
+            html.Button(t("enf.bl.add", lang), id=Ids.BL_ADD, n_clicks=0, className="primary"),
+        ]),
+    ])
+
+
+def _int(value: object) -> int:
+    try:
+        return 0 if value is None or pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def section(layer: str, oid: str, lang: str) -> html.Section | None:
     """The enforcement section of an object page (None for a layer that takes no orders). The caller has checked
     that the user may read the object."""
@@ -126,8 +183,12 @@ def section(layer: str, oid: str, lang: str) -> html.Section | None:
         else html.Div("—", className="muted", id="obj-orders"),
     ]
     tail = []
-    if _may_enforce(store, layer, oid):
+    may_order, may_list = _may_enforce(store, layer, oid), _may_blacklist(store, layer, oid)
+    if may_order:
         lines.append(_form(store, layer, oid, lang))
+    if may_list:
+        lines.append(_blacklist_form(store, layer, oid, entry, lang))
+    if may_order or may_list:
         tail = [dcc.Store(id=Ids.TARGET, data={"layer": layer, "id": oid}), html.Div(id=Ids.MSG, role="status")]
     return html.Section([html.H3(t("enf.heading", lang)), html.Div(lines, id=Ids.SECTION), *tail],
                         className="enforcement")
@@ -153,4 +214,33 @@ def issue(kind, doc_no, day, reason, ground, hazard_ids, check_id, target: Mappi
     return html.Div(t("enf.issued", lang).format(id=order_id), className="ok-message"), body
 
 
-__all__ = ["section", "issue", "KINDS", "GROUNDS"]
+def blacklist(add_clicked: bool, reason, basis, start, end, remove_reason, entry: Mapping | None,
+              target: Mapping | None, lang) -> tuple:
+    """Put the page's object on the blacklist, or take its entry off (the entry's id and version as the page
+    showed them: a stale version is refused). Returns (message, section body)."""
+    lang = norm_lang(lang)
+    if not isinstance(target, Mapping):
+        return no_update, no_update
+    context.authorize("ledger.city")
+    layer, oid = str(target.get("layer") or ""), str(target.get("id") or "")
+    store = context.store()
+    try:
+        if add_clicked:
+            kind, _, bid = str(basis or "").partition(":")
+            entry_id = E.blacklist_add(store, context.principal(), layer, oid, reason=reason or "", basis=kind,
+                                       basis_id=bid, start_date=start or "", end_date=end or None)
+            msg = t("enf.bl.added", lang).format(id=entry_id)
+        else:
+            if not isinstance(entry, Mapping):
+                return no_update, no_update
+            E.blacklist_remove(store, context.principal(), str(entry.get("id") or ""), _int(entry.get("version")),
+                               remove_reason or "")
+            msg = t("enf.bl.removed", lang)
+    except RiskMapError as exc:
+        return calm_message(lang, exc), no_update
+    sec = section(layer, oid, lang)
+    body = sec.children[1].children if sec is not None else no_update
+    return html.Div(msg, className="ok-message"), body
+
+
+__all__ = ["section", "issue", "blacklist", "KINDS", "GROUNDS"]

@@ -2,8 +2,8 @@
 ledger selection, public naming, the blacklist, the league tables and the briefing as downloads.
 
 Every export goes through ``layers.export`` (a text that a spreadsheet would run as a formula stays text).
-The routes are added to the app being built when a ledger page module is imported (Dash imports the page
-modules once per app; :func:`install_on_current_app` is idempotent per server).
+``dashboard.app.create_app`` adds them to every app it makes (:func:`install`; Dash imports the page modules
+only once per process, so a page module cannot do it for a second app).
 """
 
 from __future__ import annotations
@@ -175,16 +175,4 @@ def install(server: flask.Flask) -> None:
             server.add_url_rule(rule, endpoint, view)
 
 
-def install_on_current_app() -> None:
-    """Add the routes to the Dash app that is importing its pages right now (Dash sets it as the current app
-    just before it imports the page modules; ``dash.get_app()`` could answer an app of an earlier request).
-    No app, or one already serving: nothing to do."""
-    from dash import _get_app
-
-    app = getattr(_get_app, "APP", None)
-    server = getattr(app, "server", None)
-    if isinstance(server, flask.Flask) and not getattr(server, "_got_first_request", False):
-        install(server)
-
-
-__all__ = ["install", "install_on_current_app", "ROUTES", "period", "league_sheets", "FILE_ROUTE"]
+__all__ = ["install", "ROUTES", "period", "league_sheets", "FILE_ROUTE"]

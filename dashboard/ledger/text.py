@@ -137,4 +137,13 @@ register({
     "enf.check": ("验收合格的检查", "The passed check"),
     "enf.issued": ("已下达：{id}", "Issued: {id}"),
     "enf.not_allowed": ("您的角色不能下达执法指令", "Your role may not issue orders"),
+    "enf.bl.heading": ("黑名单（联合惩戒）", "Blacklist (joint punishment)"),
+    "enf.bl.reason": ("列入原因", "Reason"),
+    "enf.bl.basis": ("依据（指令、事故或隐患）", "Basis (order, accident or hazard)"),
+    "enf.bl.until": ("截止日期（可空）", "Until (optional)"),
+    "enf.bl.add": ("列入黑名单", "Put on the blacklist"),
+    "enf.bl.added": ("已列入黑名单：{id}", "Put on the blacklist: {id}"),
+    "enf.bl.remove_reason": ("移出原因", "Reason for removal"),
+    "enf.bl.remove": ("移出黑名单", "Remove from the blacklist"),
+    "enf.bl.removed": ("已移出黑名单", "Removed from the blacklist"),
 })

@@ -19,7 +19,6 @@ from dashboard.ledger.ids import AccountIds as Ids
 from layers.ledger import accountability
 
 dash.register_page(__name__, path="/accountability", title="责任追究")
-routes.install_on_current_app()
 
 
 @context.checked("read", denied=denied_page)

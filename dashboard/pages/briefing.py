@@ -26,7 +26,6 @@ from layers.ledger.briefing import charts as briefing_charts
 from layers.store import cached_read
 
 dash.register_page(__name__, path="/briefing", title="专报")
-routes.install_on_current_app()
 
 #: the figures shown as cards (the rest are in the XLSX)
 CARDS = ("found", "found_major", "closed", "closed_in_time", "open", "overdue", "major_open", "listed",

@@ -19,14 +19,13 @@ from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, t
-from dashboard.ledger import actions, routes
+from dashboard.ledger import actions
 from dashboard.ledger.ids import HazardIds as Ids
 from layers.errors import AccessDenied, RiskMapError
 
 log = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/hazard", title="隐患详情")
-routes.install_on_current_app()
 
 
 @context.checked("read", denied=denied_page)

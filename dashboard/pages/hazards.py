@@ -24,7 +24,6 @@ from dashboard.ledger.ids import HazardsIds as Ids
 from layers.errors import AccessDenied, RiskMapError
 
 dash.register_page(__name__, path="/hazards", title="隐患台账")
-routes.install_on_current_app()
 
 FILTERS = (Ids.DISTRICT, Ids.TOWN, Ids.INDUSTRY, Ids.LAYER, Ids.LEVEL, Ids.STATUS, Ids.BUCKET, Ids.MISSING)
 

@@ -291,3 +291,37 @@ def issue_order(n, kind, doc_no, day, reason, ground, hazard_ids, check_id, targ
         return no_update, no_update
     return ledger_enforcement.issue(kind, doc_no, day, reason, ground, hazard_ids, check_id, target,
                                     lang_from_search(search))
+
+
+@callback(Output(ObjectLedgerIds.MSG, "children", allow_duplicate=True),
+          Output(ObjectLedgerIds.SECTION, "children", allow_duplicate=True),
+          Input(ObjectLedgerIds.BL_ADD, "n_clicks"), State(ObjectLedgerIds.BL_REASON, "value"),
+          State(ObjectLedgerIds.BL_BASIS, "value"), State(ObjectLedgerIds.BL_START, "date"),
+          State(ObjectLedgerIds.BL_END, "date"), State(ObjectLedgerIds.TARGET, "data"), State("url", "search"),
+          prevent_initial_call=True)
+@guarded(lambda exc: (calm_message("zh", exc), no_update))
+@context.checked("ledger.city")
+def blacklist_add(n, reason, basis, start, end, target, search):
+    """Put the object on the blacklist (the target and the basis are re-read and checked in layers.ledger)."""
+    from dashboard.i18n import lang_from_search
+
+    if not n:
+        return no_update, no_update
+    return ledger_enforcement.blacklist(True, reason, basis, start, end, None, None, target, lang_from_search(search))
+
+
+@callback(Output(ObjectLedgerIds.MSG, "children", allow_duplicate=True),
+          Output(ObjectLedgerIds.SECTION, "children", allow_duplicate=True),
+          Input(ObjectLedgerIds.BL_REMOVE, "n_clicks"), State(ObjectLedgerIds.BL_REMOVE_REASON, "value"),
+          State(ObjectLedgerIds.BL_ENTRY, "data"), State(ObjectLedgerIds.TARGET, "data"), State("url", "search"),
+          prevent_initial_call=True)
+@guarded(lambda exc: (calm_message("zh", exc), no_update))
+@context.checked("ledger.city")
+def blacklist_remove(n, reason, entry, target, search):
+    """Take the object's entry off the blacklist (its version as the page showed it)."""
+    from dashboard.i18n import lang_from_search
+
+    if not n:
+        return no_update, no_update
+    return ledger_enforcement.blacklist(False, None, None, None, None, reason, entry, target,
+                                        lang_from_search(search))

@@ -22,7 +22,6 @@ from layers.errors import AccessDenied, RiskMapError
 from layers.ledger import enforcement, publication
 
 dash.register_page(__name__, path="/public", title="曝光")
-routes.install_on_current_app()
 
 
 def _refused(exc: AccessDenied, lang: str | None = None, **_q: str) -> html.Div:

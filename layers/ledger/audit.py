@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from layers.schema import LAYERS
@@ -38,10 +39,12 @@ def as_text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
+    if isinstance(value, float):   # (numpy's float64 is a float too: float() makes its repr plain)
         if math.isnan(value):
             return None
-        return str(int(value)) if value.is_integer() else repr(value)
+        return str(int(value)) if value.is_integer() else repr(float(value))
+    if isinstance(value, np.bool_):
+        return "true" if bool(value) else "false"
     if isinstance(value, pd.Timestamp | datetime):
         if isinstance(value, pd.Timestamp) and pd.isna(value):
             return None
