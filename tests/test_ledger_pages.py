@@ -342,3 +342,19 @@ def test_the_blacklist_from_the_object_page_is_a_city_step_and_a_stale_removal_i
         with pytest.raises(AccessDenied):
             enforcement.blacklist(True, "x", "accident:ACC-T1", "2026-11-30", None, None, None,
                                   {"layer": "enterprises", "id": eid}, "zh")
+
+
+def test_the_object_page_names_a_repeat_offender_as_the_ledger_counts_it(as_user):
+    from layers.analysis.summary import load_city
+
+    with as_user("admin", "/object") as store:
+        city = load_city(store)
+        ent = city.objects["enterprises"]
+        rep = ent[ent["repeat_offender"]]
+        assert len(rep), "the demo city has repeat offenders"
+        page = _page("object")
+        body = str(page.detail_page("enterprises", str(rep["id"].iloc[0]), "zh"))
+        assert 'id="object-repeat"' in body or "object-repeat" in body
+        assert "屡查屡犯" in body
+        calm = ent[~ent["repeat_offender"]]
+        assert "object-repeat" not in str(page.detail_page("enterprises", str(calm["id"].iloc[0]), "zh"))

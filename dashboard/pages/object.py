@@ -51,6 +51,10 @@ register({
     "object.inspections": ("检查记录", "Inspections"),
     "object.accidents": ("事故", "Accidents"),
     "object.repeat": ("同类事故重复发生", "same kind of accident again"),
+    "object.repeat_offender": ("屡查屡犯：", "Repeat offender:"),
+    "object.repeat.hazard_type": ("“{what}”隐患 {n} 次（{first} 至 {last}）", "“{what}” found {n} times ({first} to {last})"),
+    "object.repeat.accident_kind": ("{what}事故 {n} 次（{first} 至 {last}）", "{what} accidents {n} times ({first} to "
+                                                                        "{last})"),
     "object.responsibility": ("监管责任", "Supervision"),
     "object.lead": ("牵头", "lead"),
     "object.surroundings": ("周边（{r} 米内）", "Surroundings (within {r} m)"),
@@ -133,6 +137,32 @@ def _table(headers: list[str], rows: list[list], tid: str, lang: str) -> html.Ta
                        html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])], className="mini-table", id=tid)
 
 
+def _repeats(layer: str, object_id: str, d: dict, city) -> pd.DataFrame:  # noqa: ANN001
+    """This object's repeats (屡查屡犯) as the ledger and the coverage count them: the same hazard type or accident
+    kind again within the window, as of the data's date (``layers.ledger.repeat``)."""
+    from layers.ledger.repeat import repeat_offenders
+
+    hz = d["hazards"].assign(target_layer=layer, target_id=object_id)
+    acc = d["accidents"].assign(enterprise_id=object_id) if layer == "enterprises" else None
+    as_of = city.as_of.date() if city.as_of is not None else pd.Timestamp.today().date()
+    need_h = {"type", "found_date"} <= set(hz.columns)
+    need_a = acc is not None and {"kind", "date"} <= set(acc.columns)
+    return repeat_offenders(hz if need_h else None, acc if need_a else None, as_of=as_of,
+                            settings=context.settings())
+
+
+def _repeat_banner(repeats: pd.DataFrame, lang: str) -> html.Div | None:
+    if len(repeats) == 0:
+        return None
+    parts = []
+    for r in repeats.to_dict("records"):
+        what = label(ACCIDENT_KINDS, r["type"], lang) if r["basis"] == "accident_kind" else str(r["type"])
+        parts.append(t(f"object.repeat.{r['basis']}", lang).format(what=what, n=int(r["count"]),
+                                                                   first=_fmt(r["first"]), last=_fmt(r["last"])))
+    return html.Div([html.B(t("object.repeat_offender", lang)), " ", "；".join(parts) if lang == "zh"
+                     else "; ".join(parts)], className="repeat-banner", id="object-repeat")
+
+
 def detail_page(layer: str, object_id: str, lang: str) -> list:
     """The page body for one object, after the scope check (raises AccessDenied / RiskMapError)."""
     if layer not in OBJECT_LAYERS:
@@ -175,7 +205,9 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
             tags.append(html.Span(t("object.overdue", lang), className="status-tag overdue"))
         hz_rows.append([html.Span(label(HAZARD_LEVELS, h["level"], lang),
                                   className="status-tag major" if h["level"] == "major" else "status-tag"),
-                        _text(h.get("description"), h.get("type")), html.Span(tags), _fmt(h.get("found_date")),
+                        html.A(_text(h.get("description"), h.get("type")),
+                               href=with_query("/hazard", None, id=str(h["id"]), lang=lang if lang != "zh" else None)),
+                        html.Span(tags), _fmt(h.get("found_date")),
                         _fmt(h.get("deadline")), _fmt(h.get("closed_date")), _five(h, lang),
                         _fmt(h.get("responsible_person"))])
     insp_rows = [[_fmt(i.get("date")), _fmt(i.get("team_id")), label(INSPECTION_RESULTS, i.get("result"), lang)
@@ -184,11 +216,12 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
                  for _, i in d["inspections"].iterrows()]
     acc = d["accidents"]
     acc_rows = []
+    repeats = _repeats(layer, str(object_id), d, city)
+    again_kinds = set(repeats.loc[repeats["basis"] == "accident_kind", "type"].astype(str))
     if len(acc):
-        repeat = acc["kind"].value_counts()
         for _, a in acc.iterrows():
             kind = label(ACCIDENT_KINDS, a.get("kind"), lang) if isinstance(a.get("kind"), str) else "—"
-            again = isinstance(a.get("kind"), str) and repeat.get(a["kind"], 0) > 1
+            again = isinstance(a.get("kind"), str) and a["kind"] in again_kinds
             acc_rows.append([_fmt(a.get("date")), html.Span([kind, html.Span(t("object.repeat", lang),
                                                                               className="status-tag overdue")
                                                              if again else None]),
@@ -220,6 +253,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
         html.Div([
             html.Nav(crumbs, className="breadcrumb", id="object-crumb"),
             html.H2(str(row.get("name") or object_id), id="object-name"),
+            _repeat_banner(repeats, lang),
             html.Div([schema.en if lang == "en" else schema.zh, " · ",
                       html.Span(label(GRADES, grade, lang), className="status-tag",
                                 style={"background": GRADES[grade]["color"], "color": "#fff"})
