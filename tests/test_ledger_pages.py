@@ -358,3 +358,11 @@ def test_the_object_page_names_a_repeat_offender_as_the_ledger_counts_it(as_user
         assert "屡查屡犯" in body
         calm = ent[~ent["repeat_offender"]]
         assert "object-repeat" not in str(page.detail_page("enterprises", str(calm["id"].iloc[0]), "zh"))
+
+
+def test_the_ledger_counts_deadlines_from_the_same_date_as_the_map(as_user):
+    from layers.analysis.summary import load_city
+
+    with as_user("admin") as store:
+        context.authorize("read")
+        assert actions.as_of() == load_city(store).as_of.date()

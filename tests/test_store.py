@@ -139,3 +139,20 @@ def test_migration_adds_a_missing_column(tmp_path):
         con.execute('ALTER TABLE enterprises DROP COLUMN "contact"')
     store = open_store(path)
     assert "contact" in store.read("enterprises").columns
+
+
+def test_latest_is_the_largest_value_typed_as_read_types_it(tmp_path):
+    import datetime as _dt
+
+    import pandas as pd
+
+    from layers.store import open_store
+
+    store = open_store(tmp_path / "latest.gpkg")
+    assert store.latest("inspections", "date") is None
+    with store.transaction() as tx:
+        tx.append("inspections", pd.DataFrame({"id": ["a", "b", "c"], "target_layer": "enterprises",
+                                               "target_id": "E1", "date": ["2026-03-01", "2026-11-27", None],
+                                               "hazards_found": [1, 7, 3]}))
+    assert store.latest("inspections", "date") == pd.Timestamp(_dt.date(2026, 11, 27))
+    assert store.latest("inspections", "hazards_found") == 7

@@ -35,13 +35,11 @@ def as_of() -> date:
     """The date deadlines are counted from: the data's "as of" date, the same the map, the wall and the coverage
     page count from (the store's latest inspection; today when it has none), so an overdue hazard is overdue on
     every page. A step's own dates are checked against today (``apply_step(today=date.today())``)."""
-    from layers.analysis.summary import load_city
-
     try:
-        stamp = load_city(context.store()).as_of
+        stamp = context.store().latest("inspections", "date")
     except RiskMapError:
         stamp = None
-    return stamp.date() if stamp is not None else date.today()
+    return pd.Timestamp(stamp).date() if stamp is not None else date.today()
 
 
 def _reach(action: str = "read") -> access.Access:

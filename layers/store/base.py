@@ -82,6 +82,11 @@ class Store(ABC):
     def count(self, layer: str) -> int: ...
 
     @abstractmethod
+    def latest(self, layer: str, column: str) -> Any:
+        """The largest value of ``column`` in ``layer`` (None when it has none), typed as :meth:`read` types it:
+        e.g. the data's as-of date is ``latest("inspections", "date")``, without reading the table."""
+
+    @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[Transaction]: ...
 

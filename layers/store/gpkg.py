@@ -644,6 +644,16 @@ class GeoPackageStore(Store):
         with self._con() as con:
             return int(con.execute(f"SELECT COUNT(*) FROM {_q(schema.name)}").fetchone()[0])
 
+    def latest(self, layer: str, column: str) -> Any:
+        schema = layer_schema(layer)
+        col = schema.column(column)
+        with self._con() as con:
+            value = con.execute(f"SELECT MAX({_q(col.name)}) FROM {_q(schema.name)}").fetchone()[0]
+        if value is None:
+            return None
+        typed = _typed(pd.Series([value], dtype=object), col.type).iloc[0]
+        return None if pd.isna(typed) else typed
+
     def counts(self) -> dict[str, int]:
         with self._con() as con:
             return {name: int(con.execute(f"SELECT COUNT(*) FROM {_q(name)}").fetchone()[0]) for name in LAYERS}
