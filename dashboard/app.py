@@ -12,7 +12,7 @@ import dash
 import flask
 from dash import Dash, dcc, html
 
-from dashboard import auth, context
+from dashboard import auth, basemap_routes, context
 from dashboard.i18n import t
 from dashboard.ledger import routes as ledger_routes
 from layers.access.users import SESSION_HOURS
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"), dash.page_container])
     auth.install(server)
     _install_wall_deck(server)
+    basemap_routes.install(server)  # /tiles/… and /basemap/style.json; builds the basemap in the background
     ledger_routes.install(server)
 
     @server.errorhandler(AccessDenied)

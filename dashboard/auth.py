@@ -35,6 +35,8 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 #: what a wall kiosk may reach besides the static files
 WALL_PATHS = frozenset({"/wall", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component",
                         deck.PAGE_ROUTE, deck.BUNDLE_ROUTE, deck.DATA_ROUTE})
+#: path prefixes a wall kiosk may reach too: the basemap's tiles and style (checked with ``wall.read``)
+WALL_PREFIXES = ("/tiles/", "/basemap/")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -128,7 +130,7 @@ def install(server: flask.Flask) -> None:
                 return flask.jsonify({"error": "login required"}), 401
             nxt = flask.request.full_path.rstrip("?")
             return flask.redirect(f"/login?next={flask.request.environ.get('SCRIPT_NAME', '')}{nxt}")
-        if who.role == "wall" and path not in WALL_PATHS:
+        if who.role == "wall" and path not in WALL_PATHS and not path.startswith(WALL_PREFIXES):
             return flask.jsonify({"error": "the wall token opens only the wall"}), 403
         return None
 

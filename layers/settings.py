@@ -140,6 +140,18 @@ _SERVICE_MINUTES = {"enterprises.major": 120, "enterprises.high": 90, "enterpris
                     "enterprises.low": 45, "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}
 
 
+BASEMAP_PRESETS = ("builtin", "style_url", "xyz", "wmts", "tianditu", "amap")
+_BD09_WORDS = frozenset({"bd09", "bd-09", "baidu", "bmap"})
+_BD09_HOSTS = ("map.baidu.com", "bdimg.com", "bdstatic.com", "api.map.baidu")
+
+
+def _no_bd09(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in _BD09_WORDS:
+        raise ValueError("Baidu BD-09 tiles cannot be drawn on: their offset is neither WGS-84 nor GCJ-02; use "
+                         "WGS-84, CGCS2000 (Tianditu) or GCJ-02 (amap) tiles")
+    return value
+
+
 def _default(value: Any, help_: str) -> Any:
     """A field with its help text; a map default is copied for each object."""
     if isinstance(value, dict):
@@ -171,6 +183,21 @@ class Settings(BaseSettings):
     tile_crs: _one_of("wgs84", "gcj02", zh_note="（百度 BD-09 瓦片不支持）",
                       en_note=" (Baidu BD-09 tiles are not supported)") = _default(
         "wgs84", "CRS of the tiles (gcj02: drawn shifted)")
+    basemap: Annotated[_one_of(*BASEMAP_PRESETS, zh_note="（百度 BD-09 瓦片不支持）",
+                               en_note=" (Baidu BD-09 tiles are not supported)"), BeforeValidator(_no_bd09)] = _default(
+        "builtin", "basemap preset: builtin (vector tiles the app builds from the store and serves itself, offline), "
+                   "style_url (a MapLibre vector style), xyz (raster tiles), wmts (WMTS raster tiles), tianditu "
+                   "(天地图 vec_w/img_w + annotations, Web Mercator), amap (高德, GCJ-02: what is drawn is shifted); "
+                   "RISKMAP_TILE_URL alone still means xyz")
+    basemap_url: _text(r"|(?:https?://|/)[^\s]*", "空，或 http(s):// 或 / 开头的地址", "empty, or an http(s):// or /… URL"
+                       ) = _default(
+        "", "URL of the basemap preset: the style JSON (style_url); the tile template with {z} {x} {y} (xyz, amap; "
+            "wmts also {TileMatrix} {TileRow} {TileCol}; {s} = subdomains); the Tianditu server (tianditu; empty = "
+            "the public t0–t7.tianditu.gov.cn; amap: empty = the public Amap tiles)")
+    tianditu_token: _text(r"[A-Za-z0-9]*", "空，或天地图密钥（字母和数字）", "empty, or a Tianditu key (letters and digits)"
+                          ) = _default("", "Tianditu key (tk) for RISKMAP_BASEMAP=tianditu")
+    tianditu_layer: _one_of("vec", "img") = _default(
+        "vec", "Tianditu layer: vec (map: vec_w + cva_w labels) or img (imagery: img_w + cia_w labels)")
     secret_key: str = _default("", "session cookie secret; empty = a key generated once into a file beside the "
                                    "store (mode 0600), shared by every worker on that store")
     auth: Flag = _default(True, "require login (per-district access); 0 = a read-only city-wide kiosk without login")
@@ -235,6 +262,9 @@ class Settings(BaseSettings):
             super().__init__(**values)
         except ValidationError as exc:
             raise SettingsInvalid(_refusal(exc, _ENV.get() or {})) from None
+        problems = _basemap_problems(self)
+        if problems:
+            raise SettingsInvalid("\n".join(problems))
 
     @field_validator("tile_url")
     @classmethod
@@ -298,6 +328,38 @@ class Settings(BaseSettings):
             out.append((variable(name), getattr(defaults, name),
                         f"{help_}; allowed: {allowed.en}" if allowed else help_))
         return out
+
+
+def _basemap_problems(s: Settings) -> list[str]:
+    """What is wrong with the basemap preset taken with its URL and key (each line in Chinese and English)."""
+    out: list[str] = []
+    url, preset = s.basemap_url, s.basemap
+
+    def bad(var: str, zh: str, en: str) -> None:
+        out.append(f"设置 {var} 无效：{zh} ({var} is not valid: {en})")
+
+    if preset != "builtin" and s.tile_url:
+        bad(variable("tile_url"), f"RISKMAP_BASEMAP={preset} 时请用 RISKMAP_BASEMAP_URL，不要同时设置 RISKMAP_TILE_URL",
+            f"with RISKMAP_BASEMAP={preset} give the URL in RISKMAP_BASEMAP_URL, not RISKMAP_TILE_URL as well")
+    if preset == "builtin" and url:
+        bad(variable("basemap_url"), "内置底图不需要地址；请同时设置 RISKMAP_BASEMAP（style_url、xyz、wmts、tianditu 或 amap）",
+            "the built-in basemap takes no URL; set RISKMAP_BASEMAP too (style_url, xyz, wmts, tianditu or amap)")
+    if preset in ("style_url", "xyz", "wmts") and not url:
+        bad(variable("basemap_url"), f"RISKMAP_BASEMAP={preset} 需要地址", f"RISKMAP_BASEMAP={preset} needs a URL")
+    if url and preset in ("xyz", "amap", "wmts"):
+        wmts = all(p in url for p in ("{TileMatrix}", "{TileRow}", "{TileCol}")) and preset == "wmts"
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in url]
+        if missing and not wmts:
+            extra = "（或 {TileMatrix} {TileRow} {TileCol}）" if preset == "wmts" else ""
+            extra_en = " (or {TileMatrix} {TileRow} {TileCol})" if preset == "wmts" else ""
+            bad(variable("basemap_url"), f"瓦片地址缺少 {'、'.join(missing)}{extra}",
+                f"the tile template lacks {', '.join(missing)}{extra_en}")
+    if preset == "tianditu" and not s.tianditu_token:
+        bad(variable("tianditu_token"), "天地图需要密钥 (tk)", "Tianditu needs its key (tk)")
+    if any(h in (url or s.tile_url) for h in _BD09_HOSTS):
+        bad(variable("basemap_url" if url else "tile_url"), "百度瓦片（BD-09）不支持：其偏移既非 WGS-84 也非 GCJ-02",
+            "Baidu tiles (BD-09) are not supported: their offset is neither WGS-84 nor GCJ-02")
+    return out
 
 
 def variable(name: str) -> str:

@@ -1,4 +1,4 @@
-"""``python -m layers demo --out city.gpkg [--enterprises N] [--seed S] [--force]``: write the demo city."""
+"""``python -m layers demo --out city.gpkg [--enterprises N] [--seed S] [--force] [--no-basemap]``: write the demo city (and its basemap)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--enterprises", type=int, default=5000, help="number of enterprises (default 5000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--no-basemap", action="store_true",
+                   help="skip the offline basemap (python -m layers basemap builds it later)")
     p.set_defaults(func=_demo)
 
 
@@ -50,6 +52,10 @@ def _demo(args: argparse.Namespace) -> int:
         tmp.unlink(missing_ok=True)
         raise
     store = open_store(out, create=False)
+    if not args.no_basemap:  # the offline basemap beside it, as the app serves it (a few seconds)
+        from layers.basemap import basemap_path, build_basemap
+
+        build_basemap(store, basemap_path(out))
     counts = store.counts()
     print(f"已生成示范城市 {out}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {out} in "
           f"{time.perf_counter() - t0:.1f} s)")
