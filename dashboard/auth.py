@@ -93,10 +93,17 @@ def _csp(extra_script_hashes: list[str] | None = None, *, frame_ancestors: str =
         flask.current_app.config["RISKMAP_CSP_HASHES"] = hashes
     scripts = " ".join(["'self'", *hashes, *(extra_script_hashes or []),
                         "'unsafe-eval'"])  # plotly.js's WebGL (regl) compiles its shaders with Function()
+    tiles = flask.current_app.config.get("RISKMAP_CSP_TILES")
+    if tiles is None:  # an intranet basemap preset's hosts (none for the built-in basemap)
+        from layers.basemap.style import external_origins
+
+        tiles = " ".join(external_origins(context.settings()))
+        flask.current_app.config["RISKMAP_CSP_TILES"] = tiles
+    more = f" {tiles}" if tiles else ""
     return ("default-src 'self'; "
             f"script-src {scripts}; "
             "style-src 'self' 'unsafe-inline'; "  # Dash components set style attributes
-            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            f"img-src 'self' data: blob:{more}; font-src 'self' data:; connect-src 'self'{more}; "
             "worker-src 'self' blob:; child-src 'self' blob:; frame-src 'self'; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {frame_ancestors}")

@@ -205,4 +205,23 @@ def map_style(settings: Settings, *, theme: Theme, lang: str, tiles_url: str) ->
     raise ValueError(f"未知的底图预设 {preset!r} (unknown basemap preset {preset!r})")
 
 
-__all__ = ["PALETTE", "basemap_style", "map_style", "tianditu_tiles"]
+def external_origins(settings: Settings) -> list[str]:
+    """The origins (``scheme://host[:port]``) the browser must reach for the configured preset: none for the
+    built-in basemap; the style's or the tiles' hosts otherwise (the page's Content-Security-Policy allows
+    exactly these, for images and for fetches)."""
+    from urllib.parse import urlsplit
+
+    style = map_style(settings, theme="light", lang="zh", tiles_url="/tiles/base/{z}/{x}/{y}.pbf")
+    urls = [style] if isinstance(style, str) else \
+        [u for src in style.get("sources", {}).values() for u in (src.get("tiles") or [src.get("url") or ""])]
+    out: list[str] = []
+    for u in urls:
+        parts = urlsplit(u)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in out:
+                out.append(origin)
+    return out
+
+
+__all__ = ["PALETTE", "basemap_style", "map_style", "tianditu_tiles", "external_origins"]
