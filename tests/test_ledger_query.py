@@ -310,3 +310,182 @@ def test_labels_zh_and_en(city):
     assert "整改状态" in zh.columns and "Status" in en.columns
     assert zh["整改状态"].tolist()[:2] == ["待整改", "整改中"] and en["Status"].tolist()[:2] == ["Open", "Rectifying"]
     assert zh["期限分档"].tolist()[0] == "7日内到期" and en["Deadline bucket"].tolist()[1] == "Overdue 1–30 days"
+
+
+# --------------------------------------------------------------------------------------------------
+# Incremental builds: after a write the next query equals a build from scratch
+# --------------------------------------------------------------------------------------------------
+
+ADMIN = Principal("admin", "admin")
+
+
+def _fresh(store):
+    """The ledger built from nothing (every cache and part forgotten)."""
+    from layers.store import _cached_read
+    lq.clear_cache()
+    _cached_read.cache_clear()
+    return ledger(store, as_of=AS_OF, settings=SETTINGS)
+
+
+def assert_same(store):
+    """The ledger the cache gives equals a from-scratch build: every column, code, rank and some pages."""
+    inc = ledger(store, as_of=AS_OF, settings=SETTINGS)
+    inc_pages = {(c, desc): query_ledger(store, CITY, LedgerQuery(sort=c, desc=desc, page_size=200), as_of=AS_OF,
+                                         settings=SETTINGS)[0]["id"].tolist()
+                 for c in ("status", "days_left", "target_name", "department_name", "officer") for desc in (0, 1)}
+    scratch = _fresh(store)
+    pd.testing.assert_frame_equal(inc.frame, scratch.frame)
+    for c in scratch.codes:
+        assert inc.vocab[c] == scratch.vocab[c] or set(inc.vocab[c]) >= set(scratch.vocab[c])
+    for c in SORTABLE:
+        assert np.array_equal(inc.order(c), scratch.order(c)), c
+        assert np.array_equal(inc.order(c, True), scratch.order(c, True)), c
+    for (c, desc), page in inc_pages.items():
+        again = query_ledger(store, CITY, LedgerQuery(sort=c, desc=desc, page_size=200), as_of=AS_OF,
+                             settings=SETTINGS)[0]["id"].tolist()
+        assert page == again, (c, desc)
+    return inc
+
+
+@pytest.fixture
+def fresh_city(tmp_path):
+    store = write_city(tmp_path / "city.gpkg")
+    lq.clear_cache()
+    return store
+
+
+def _version(store, hid):
+    return int(store.read("hazards", columns=["version"], ids=[hid])["version"].iloc[0])
+
+
+def test_a_step_shows_at_once_and_equals_a_fresh_build(fresh_city):
+    from layers.ledger.workflow import apply_step
+    store = fresh_city
+    before = ledger(store, as_of=AS_OF, settings=SETTINGS)
+    apply_step(store, ADMIN, "H02", "submit", {}, _version(store, "H02"), today=AS_OF)
+    after = ledger(store, as_of=AS_OF, settings=SETTINGS)
+    assert after is not before
+    assert after.frame.set_index("id").loc["H02", "status"] == "awaiting_check"
+    assert before.frame.set_index("id").loc["H02", "status"] == "rectifying"     # the old build is untouched
+    page, total = query_ledger(store, CITY, LedgerQuery(status=("awaiting_check",)), as_of=AS_OF,
+                               settings=SETTINGS)
+    assert "H02" in page["id"].tolist()
+    assert_same(store)
+
+
+def test_a_step_rereads_only_the_hazard_it_wrote(fresh_city, monkeypatch):
+    from layers.ledger.workflow import apply_step
+    store = fresh_city
+    ledger(store, as_of=AS_OF, settings=SETTINGS)
+    apply_step(store, ADMIN, "H01", "edit", {"measures": "加装挡板"}, _version(store, "H01"), today=AS_OF)
+    reads = []
+    real = type(store).read
+
+    def spy(self, layer, **kw):
+        reads.append((layer, kw.get("ids")))
+        return real(self, layer, **kw)
+    monkeypatch.setattr(type(store), "read", spy)
+    f = ledger(store, as_of=AS_OF, settings=SETTINGS).frame.set_index("id")
+    monkeypatch.undo()
+    assert reads == [("hazards", ["H01"])]          # one row read, no target table
+    assert f.loc["H01", "measures"] == "加装挡板"
+    assert_same(store)
+
+
+def test_a_registered_hazard_appears_and_a_deleted_one_goes(fresh_city):
+    from layers.ledger.workflow import register_hazards
+    store = fresh_city
+    ledger(store, as_of=AS_OF, settings=SETTINGS)
+    new = register_hazards(store, ADMIN, pd.DataFrame([{"target_layer": "venues", "target_id": "V1",
+                                                        "type": "消防设施损坏", "level": "major",
+                                                        "found_date": AS_OF, "deadline": AS_OF}]), today=AS_OF)
+    f = assert_same(store).frame.set_index("id")
+    assert f.loc[new[0], "target_name"] == "丁KTV" and f.loc[new[0], "status"] == "open"
+    with store.transaction() as tx:
+        tx.delete("hazards", ["H05", new[0]])
+    ids_now = assert_same(store).frame["id"].tolist()
+    assert "H05" not in ids_now and new[0] not in ids_now
+
+
+def test_an_enterprise_rename_and_a_new_lead_show(fresh_city):
+    store = fresh_city
+    ledger(store, as_of=AS_OF, settings=SETTINGS)
+    with store.transaction() as tx:
+        tx.update("enterprises", ["E1"], {"name": "甲化工集团"})
+    f = assert_same(store).frame.set_index("id")
+    assert f.loc["H01", "target_name"] == "甲化工集团"
+    assert sorted(ids(store, LedgerQuery(text="集团"))) == ["H01", "H02", "H03", "H11"]
+    with store.transaction() as tx:
+        tx.update("responsibilities", ["R4"], {"lead": True, "officer": "孙八"})
+    f = assert_same(store).frame.set_index("id")
+    assert f.loc["H08", "department"] == "DEPT-1" and f.loc["H08", "officer"] == "孙八"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_cache_never_returns_a_stale_row(fresh_city, seed):
+    """Random steps, edits, registrations, imports and deletions; after each the cache equals a fresh build."""
+    from layers.errors import AccessDenied, EditConflict, StepRefused
+    from layers.ledger.workflow import apply_step, register_hazards
+    store = fresh_city
+    rng = np.random.default_rng(seed)
+    ledger(store, as_of=AS_OF, settings=SETTINGS)
+    steps = [("start", {"missing_note": "待定"}), ("submit", {}), ("close", {"checker": "验收员", "check_date": AS_OF,
+                                                                        "evidence": "合格"}),
+             ("reject", {"reject_reason": "未整改到位"}), ("edit", {"level": "major"}),
+             ("edit", {"responsible_person": "新责任人"}), ("edit", {"funds": 3.5, "deadline": AS_OF})]
+    for i in range(10):
+        hz = store.read("hazards", columns=["id", "version"])
+        op = rng.choice(["step", "step", "step", "register", "import", "delete", "accident"])
+        if op == "step":
+            hid = str(rng.choice(hz["id"]))
+            name, values = steps[int(rng.integers(0, len(steps)))]
+            try:
+                apply_step(store, ADMIN, hid, name, values, _version(store, hid), today=AS_OF)
+            except (StepRefused, EditConflict, AccessDenied):
+                pass
+        elif op == "register":
+            register_hazards(store, ADMIN, pd.DataFrame([{"target_layer": "enterprises", "target_id": "E3",
+                                                          "type": "粉尘防爆措施缺失", "level": "general",
+                                                          "found_date": AS_OF - timedelta(days=int(i)),
+                                                          "deadline": AS_OF + timedelta(days=3)}]), today=AS_OF)
+        elif op == "import":    # an upsert of a few rows (new ids and existing ones), as an import writes
+            rows = store.read("hazards", ids=hz["id"].sample(2, random_state=seed + i).tolist())
+            rows["status"] = "open"
+            extra = rows.iloc[:1].copy()
+            extra["id"] = f"HIMP{seed}{i}"
+            with store.transaction() as tx:
+                tx.upsert("hazards", pd.concat([rows, extra], ignore_index=True))
+        elif op == "delete":
+            with store.transaction() as tx:
+                tx.delete("hazards", [str(rng.choice(hz["id"]))])
+        else:
+            with store.transaction() as tx:
+                tx.append("accidents", pd.DataFrame({"id": [f"A{seed}{i}", f"B{seed}{i}"],
+                                                     "enterprise_id": ["E2", "E2"], "kind": ["fire", "fire"],
+                                                     "date": [d(-3), d(-2)]}))
+        assert_same(store)
+
+
+def test_store_stamps_and_changed_ids(fresh_city):
+    """The store's contract for caches: a write stamps only the tables it wrote and names the ids it wrote."""
+    from layers.store.base import Store
+    store = fresh_city
+    s0 = store.table_stamps(["hazards", "enterprises"])
+    with store.transaction() as tx:
+        tx.update("hazards", ["H01"], {"measures": "x"})
+    s1 = store.table_stamps(["hazards", "enterprises"])
+    assert s1["hazards"] > s0["hazards"] and s1["enterprises"] == s0["enterprises"]
+    assert store.changed_ids("hazards", s0["hazards"]) == (s1["hazards"], {"H01"})
+    assert store.changed_ids("hazards", s1["hazards"]) == (s1["hazards"], set())
+    with store.transaction() as tx:
+        tx.delete("hazards", ["H02"])
+        tx.update("enterprises", ["E1"], {"name": "y"})
+    stamp, changed = store.changed_ids("hazards", s0["hazards"])
+    assert changed == {"H01", "H02"} and stamp > s1["hazards"]
+    assert store.table_stamps(["enterprises"])["enterprises"] > s1["enterprises"]
+    with store.transaction() as tx:     # a whole-table write: "cannot tell", read it all again
+        tx.replace("hazards", store.read("hazards"))
+    assert store.changed_ids("hazards", s0["hazards"])[1] is None
+    # the interface's defaults are safe for any store: every write changes every stamp, ids unknown
+    assert Store.table_stamps(store, ["hazards"]) == {"hazards": store.data_version()}
+    assert Store.changed_ids(store, "hazards", -1) == (store.data_version(), None)

@@ -470,24 +470,27 @@ def _lead_departments(store: Store, objects: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _officers(store: Store, layer: np.ndarray, oid: np.ndarray, dept: np.ndarray) -> np.ndarray:
-    """The officer of (target, department) in ``responsibilities`` (None when there is no such link)."""
+def _officer_table(store: Store, objects: pd.DataFrame, dept_index: pd.Index) -> tuple[pd.Index, np.ndarray]:
+    """(key, officer) of each (target, department) link in ``responsibilities``: key = object row × (number of
+    departments + 1) + the department's place in ``dept_index``; the first officer by name when several."""
     resp = cached_read(store, "responsibilities", columns=["target_layer", "target_id", "department_id", "officer"])
     if len(resp) == 0:
-        return np.full(len(layer), None, dtype=object)
-    r = pd.DataFrame({"target_layer": resp["target_layer"].astype(object), "target_id": resp["target_id"].astype(
-        str), "department": _text(resp["department_id"]), "officer": _text(resp["officer"])})
-    r = r.dropna(subset=["department"]).sort_values("officer", na_position="last").drop_duplicates(
+        return pd.Index(np.zeros(0, np.int64)), np.zeros(0, dtype=object)
+    r = pd.DataFrame({"target_layer": resp["target_layer"].to_numpy(dtype=object),
+                      "target_id": np.asarray([str(v) for v in resp["target_id"]], dtype=object),
+                      "department": _text(resp["department_id"]), "officer": _text(resp["officer"])})
+    r = r.dropna(subset=["department"]).sort_values("officer", na_position="last", kind="stable").drop_duplicates(
         ["target_layer", "target_id", "department"])
-    left = pd.DataFrame({"target_layer": layer, "target_id": oid, "department": dept})
-    return left.merge(r, on=["target_layer", "target_id", "department"], how="left")["officer"].to_numpy(
-        dtype=object)
+    pos = _target_positions(r, objects)
+    d = dept_index.get_indexer(pd.Index(r["department"].to_numpy(dtype=object), dtype=object))
+    ok = (pos >= 0) & (d >= 0)
+    return pd.Index(pos[ok] * (len(dept_index) + 1) + d[ok]), r["officer"].to_numpy(dtype=object)[ok]
 
 
 def _enterprise_states(store: Store, objects: pd.DataFrame, as_of: date) -> np.ndarray:
     """Per object: suspended | closed | None."""
     out = np.full(len(objects), None, dtype=object)
-    ent = objects["target_layer"].to_numpy() == "enterprises"
+    ent = objects["target_layer"].to_numpy(dtype=object) == "enterprises"
     status = objects["status"].to_numpy(dtype=object)
     hit = ent & np.isin(status, ENTERPRISE_STATES)
     out[hit] = status[hit]
@@ -504,134 +507,350 @@ def _enterprise_states(store: Store, objects: pd.DataFrame, as_of: date) -> np.n
     return out
 
 
+def _obj(values: object) -> pd.Series:
+    """An object column (text stays ``str``/None: pandas 3 would infer its ``str`` dtype and convert it)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
+
+
 def _rank(values: object) -> np.ndarray:
-    """Dense rank of each value in sorted order (-1 for missing)."""
-    s = pd.Series(values)
+    """Rank of each value in sorted order (-1 for missing); equal values rank equal, not necessarily dense."""
+    s = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values, dtype=object)
+                                                                if np.asarray(values).dtype == object else values)
     if s.dtype == bool:
         return s.to_numpy().astype(np.int32)
-    codes, _ = pd.factorize(s, sort=True, use_na_sentinel=True)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        v = s.to_numpy(dtype="datetime64[D]")
+        nat = np.isnat(v)
+        days = v.astype(np.int64)
+        if nat.all():
+            return np.full(len(v), -1, np.int64)
+        return np.where(nat, -1, days - days[~nat].min()).astype(np.int64)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        a = s.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        a = s.to_numpy(dtype=object)
+    codes, _ = pd.factorize(a, sort=True, use_na_sentinel=True)
     return codes.astype(np.int32)
 
 
 def _encode(values: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
     return codes.astype(np.int32), {str(u): i for i, u in enumerate(uniques)}
+
+
+def _ext(values: np.ndarray, fill: object) -> np.ndarray:
+    """``values`` with ``fill`` appended: gathering at position -1 (no known target) gives ``fill``."""
+    a = np.asarray(values)
+    return np.append(a, np.asarray([fill], dtype=a.dtype))
 
 
 _MISSING_TABLE = np.empty(32, dtype=object)
 for _m in range(32):
     _MISSING_TABLE[_m] = tuple(k for i, k in enumerate(FIVE) if _m & (1 << i))
 
+HAZARDS = "hazards"
+#: the ledger depends on every data layer; a write to any but the hazards (and the audit log) rebuilds the
+#: target side; a write to the hazards alone re-reads the rows it wrote
+_OTHER_TABLES = tuple(n for n, s in LAYERS.items() if s.counts_as_data and n not in (HAZARDS, "audit_log"))
+#: at most this many changed hazards are re-read by id and patched in; more: the whole table is read again
+PATCH_MAX = 2_000
+#: target-side columns: per object, gathered per hazard by its target's row
+_TARGET_COLUMNS = (("name", "target_name"), ("credit_code", "credit_code"), ("industry", "industry"),
+                   ("kind", "kind"), ("grade", "grade"), ("address", "address"), ("district_code", "district_code"),
+                   ("town_code", "town_code"))
+_TARGET_SORTED = ("target_name", "credit_code", "industry", "kind", "district_code", "district_name", "town_name",
+                  "town_code", "enterprise_state")
+_TARGET_CODED = ("district_code", "town_code", "industry", "enterprise_state")
+_REPEAT_INPUTS = ("target_layer", "target_id", "type", "found_date")
+_GENERATION = iter(range(1, 1 << 62))
 
-def _build(store: Store, as_of: date, settings: Settings, key: tuple) -> LedgerFrame:
-    hz = cached_read(store, "hazards")
-    h = pd.DataFrame(hz.drop(columns=["geometry", "district_code"], errors="ignore")).reset_index(drop=True)
-    hx, hy = _points(hz)
-    h["id"] = h["id"].astype(str)
-    h["target_id"] = h["target_id"].astype(str)
-    order = np.argsort(h["id"].to_numpy(dtype=object), kind="stable")     # row position = hazard-id order
-    h = h.iloc[order].reset_index(drop=True)
-    hx, hy = hx[order], hy[order]
 
+@dataclass(eq=False)
+class _Targets:
+    """The target side of the ledger (objects, their areas, departments, officers, enterprise states), per object
+    with one extra last entry for "no known target". Built once per (store, stamps of every other layer, as-of)."""
+
+    objects: pd.DataFrame
+    cols: dict[str, np.ndarray]
+    text: np.ndarray
+    ranks: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
+    vocab: dict[str, dict[str, int]]
+    layer_index: dict[str, tuple[int, pd.Index]]
+    obj_ids: np.ndarray
+    dept_index: pd.Index
+    dept_names: np.ndarray
+    dept_names_en: np.ndarray
+    officer_index: pd.Index
+    officers: np.ndarray
+
+    def positions(self, layer: np.ndarray, oid: np.ndarray) -> np.ndarray:
+        """Row of the object each (layer, id) names (-1 when none)."""
+        pos = np.full(len(layer), -1, dtype=np.int64)
+        codes, uniques = pd.factorize(np.asarray(layer, dtype=object), use_na_sentinel=True)
+        for k, name in enumerate(uniques):
+            hit = self.layer_index.get(name)
+            if hit is None:
+                continue
+            rows = np.flatnonzero(codes == k)
+            idx = hit[1].get_indexer(pd.Index(np.asarray(oid, dtype=object)[rows], dtype=object))
+            pos[rows] = np.where(idx >= 0, hit[0] + idx, -1)
+        return pos
+
+
+def _build_targets(store: Store, as_of: date) -> _Targets:
     objects = _objects(store)
-    pos = _target_positions(h, objects)
-    known = pos >= 0
-
-    def gather(col: str) -> np.ndarray:
-        src = objects[col].to_numpy(dtype=object)
-        out = np.full(len(h), None, dtype=object)
-        out[known] = src[pos[known]]
-        return out
-
-    areas = {}
-    for layer_name in ("districts", "towns"):
-        a = cached_read(store, layer_name, columns=["code", "name", "name_en"])
-        areas[layer_name] = (dict(zip(a["code"].astype(str), a["name"].astype(object), strict=False)),
-                             dict(zip(a["code"].astype(str), a["name_en"].astype(object), strict=False)))
-    for src, dst in (("name", "target_name"), ("credit_code", "credit_code"), ("industry", "industry"),
-                     ("kind", "kind"), ("grade", "grade"), ("address", "address"),
-                     ("district_code", "district_code"), ("town_code", "town_code")):
-        h[dst] = gather(src)
+    ol = objects["target_layer"].to_numpy(dtype=object)
+    oids = objects["target_id"].to_numpy(dtype=object)
+    layer_index = {}
+    for name in OBJECT_LAYERS:
+        offs = np.flatnonzero(ol == name)
+        if len(offs):
+            layer_index[name] = (int(offs[0]), pd.Index(oids[offs], dtype=object))
+    cols: dict[str, np.ndarray] = {}
+    for src, dst in _TARGET_COLUMNS:
+        cols[dst] = objects[src].to_numpy(dtype=object)
     for code, layer_name, dst in (("district_code", "districts", "district_name"),
                                   ("town_code", "towns", "town_name")):
-        zh, en = areas[layer_name]
-        h[dst] = h[code].astype(object).map(zh).to_numpy(dtype=object)
-        h[dst + "_en"] = h[code].astype(object).map(en).to_numpy(dtype=object)
-    ox = np.full(len(h), np.nan)
-    oy = np.full(len(h), np.nan)
-    ox[known] = objects["x"].to_numpy()[pos[known]]
-    oy[known] = objects["y"].to_numpy()[pos[known]]
-    h["x"] = np.where(np.isnan(hx), ox, hx)
-    h["y"] = np.where(np.isnan(hy), oy, hy)
-
-    own = _text(h["department_id"]) if "department_id" in h else np.full(len(h), None, dtype=object)
-    lead = np.full(len(h), None, dtype=object)
-    lead[known] = _lead_departments(store, objects)[pos[known]]
-    dept = np.where(pd.isna(own), lead, own)
-    h["department"] = dept
+        a = cached_read(store, layer_name, columns=["code", "name", "name_en"])
+        keys = [str(c) for c in a["code"]]
+        zh = dict(zip(keys, a["name"].to_numpy(dtype=object), strict=True))
+        en = dict(zip(keys, a["name_en"].to_numpy(dtype=object), strict=True))
+        cols[dst] = np.asarray([zh.get(c) for c in cols[code]], dtype=object)
+        cols[dst + "_en"] = np.asarray([en.get(c) for c in cols[code]], dtype=object)
+    cols["lead"] = _lead_departments(store, objects)
+    cols["enterprise_state"] = _enterprise_states(store, objects, as_of)
+    ranks = {c: _ext(_rank(cols[c]), -1) for c in _TARGET_SORTED}
+    codes, vocab = {}, {}
+    for c in _TARGET_CODED:
+        k, vocab[c] = _encode(cols[c])
+        codes[c] = _ext(k, -1)
+    text = np.array([normalise_text(f"{_str(n)}\x1f{_str(c)}") for n, c in
+                     zip(objects["name"].tolist(), objects["credit_code"].tolist(), strict=True)], dtype=str)
+    text.flags.writeable = False
     depts = cached_read(store, "departments", columns=["id", "name", "name_en"])
-    names = dict(zip(depts["id"].astype(str), depts["name"].astype(object), strict=False))
-    names_en = dict(zip(depts["id"].astype(str), depts["name_en"].astype(object), strict=False))
-    h["department_name"] = pd.Series(dept, dtype=object).map(names).to_numpy(dtype=object)
-    h["department_name_en"] = pd.Series(dept, dtype=object).map(names_en).to_numpy(dtype=object)
-    h["officer"] = _officers(store, h["target_layer"].astype(object).to_numpy(), h["target_id"].to_numpy(), dept)
+    resp = cached_read(store, "responsibilities", columns=["department_id"])
+    dept_ids = [str(v) for v in depts["id"]]
+    dept_index = pd.Index(list(dict.fromkeys([*dept_ids, *(str(v) for v in resp["department_id"].dropna())])),
+                          dtype=object)
+    names = dict(zip(dept_ids, depts["name"].to_numpy(dtype=object), strict=True))
+    names_en = dict(zip(dept_ids, depts["name_en"].to_numpy(dtype=object), strict=True))
+    officer_index, officers = _officer_table(store, objects, dept_index)
+    for c in ("x", "y"):
+        cols[c] = objects[c].to_numpy(dtype=float)
+    cols = {c: _ext(v, np.nan if c in ("x", "y") else None) for c, v in cols.items()}
+    return _Targets(objects=objects, cols=cols, text=text, ranks=ranks, codes=codes, vocab=vocab,
+                    layer_index=layer_index, obj_ids=np.asarray([str(v) for v in oids], dtype=object),
+                    dept_index=dept_index,
+                    dept_names=_ext(np.asarray([names.get(i) for i in dept_index], dtype=object), None),
+                    dept_names_en=_ext(np.asarray([names_en.get(i) for i in dept_index], dtype=object), None),
+                    officer_index=officer_index, officers=_ext(officers, None))
 
-    status = h["status"].astype(object).to_numpy()
-    closed = status == "closed"
-    dl = days_left(h["deadline"], as_of)
-    dl[closed] = np.nan
-    h["days_left"] = pd.array(np.where(np.isnan(dl), np.nan, dl), dtype="Int64") if len(h) else \
-        pd.array([], dtype="Int64")
-    bucket = bucket_of(dl, status)
-    h["bucket"] = bucket
-    h["overdue"] = ~closed & (dl < 0)
-    h["unclosed"] = ~closed
 
-    mm = np.zeros(len(h), dtype=np.uint8)
+@dataclass(eq=False)
+class _Hazards:
+    """The hazard rows in hazard-id order (no geometry, no own district code) with their points; ``stamp`` is
+    the hazards table's stamp they are at least as new as; ``gen`` changes when what the repeat flags read
+    (target, type, found date) may have changed."""
+
+    stamp: int
+    frame: pd.DataFrame
+    x: np.ndarray
+    y: np.ndarray
+    mm: np.ndarray
+    gen: int
+    _index: pd.Index | None = field(default=None, repr=False)
+
+    def index(self) -> pd.Index:
+        if self._index is None:
+            self._index = pd.Index(self.frame["id"].to_numpy(dtype=object), dtype=object)
+        return self._index
+
+
+def _missing_mask(h0: pd.DataFrame) -> np.ndarray:
+    """Bit *i* set = the *i*-th of the five elements is not in place (its flag false and its detail empty)."""
+    n = len(h0)
+    mm = np.zeros(n, dtype=np.uint8)
     for i, k in enumerate(FIVE):
-        present = h[k].fillna(False).to_numpy(dtype=bool) if k in h else np.zeros(len(h), bool)
+        present = h0[k].fillna(False).to_numpy(dtype=bool) if k in h0 else np.zeros(n, bool)
         detail = DETAILS.get(k)
-        if detail in h:
-            d = h[detail]
+        if detail in h0:
+            d = h0[detail]
             filled = d.notna().to_numpy(dtype=bool).copy()
-            if not pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_datetime64_any_dtype(d):
-                filled &= d.astype(str).str.strip().ne("").to_numpy(dtype=bool)
+            if not pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_datetime64_any_dtype(d) and \
+                    filled.any():
+                v = d.to_numpy(dtype=object)
+                filled[filled] = np.fromiter((str(s).strip() != "" for s in v[filled]), bool, int(filled.sum()))
             present = present | filled
         mm |= (~present).astype(np.uint8) << np.uint8(i)
-    h["missing_mask"] = mm
-    h["missing"] = _MISSING_TABLE[mm]
-    h["n_missing"] = np.unpackbits(mm[:, None], axis=1)[:, 3:].sum(axis=1).astype(np.int8) if len(h) else \
-        np.zeros(0, np.int8)
+    return mm
 
+
+def _hazard_rows(hz: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Hazards as read -> (rows in id order without geometry and own district code, x, y, missing mask)."""
+    hx, hy = _points(hz)
+    h = pd.DataFrame(hz.drop(columns=["geometry", "district_code"], errors="ignore")).reset_index(drop=True)
+    for c in h.columns:     # text as object columns of str/None (a read may give pandas' arrow-backed str)
+        if pd.api.types.is_string_dtype(h[c].dtype) and h[c].dtype != object:
+            h[c] = _obj(h[c].to_numpy(dtype=object, na_value=None))
+        elif isinstance(h[c].dtype, np.dtype) and h[c].dtype.kind == "M" and h[c].dtype != "datetime64[us]":
+            h[c] = h[c].astype("datetime64[us]")    # one unit, whatever a read inferred from its rows
+    for c in ("id", "target_id"):
+        v = h[c].to_numpy(dtype=object)
+        bad = np.fromiter((not isinstance(s, str) for s in v), bool, len(v)) if len(v) else np.zeros(0, bool)
+        if bad.any():
+            v = v.copy()
+            v[bad] = [str(s) for s in v[bad]]
+        h[c] = _obj(v)
+    order = np.argsort(h["id"].to_numpy(dtype=object), kind="stable")
+    if not np.array_equal(order, np.arange(len(order))):
+        h = h.take(order).reset_index(drop=True)
+        hx, hy = hx[order], hy[order]
+    return h, hx, hy, _missing_mask(h)
+
+
+def _read_hazards(store: Store, stamp: int) -> _Hazards:
+    h, hx, hy, mm = _hazard_rows(cached_read(store, HAZARDS))
+    return _Hazards(stamp, h, hx, hy, mm, next(_GENERATION))
+
+
+def _patch_hazards(prev: _Hazards, store: Store, changed: set[str], stamp: int) -> _Hazards | None:
+    """``prev`` with the rows of ``changed`` read again (changed, added or deleted); None when the rows read do
+    not fit (another set of columns: read everything again)."""
+    want = sorted(changed)
+    f, fx, fy, fmm = _hazard_rows(store.read(HAZARDS, ids=want))
+    old = prev.frame
+    if list(f.columns) != list(old.columns):
+        return None
+    for c in f.columns:
+        if f[c].dtype != old[c].dtype:
+            try:
+                f[c] = f[c].astype(old[c].dtype)
+            except (TypeError, ValueError):
+                return None
+    at = prev.index().get_indexer(pd.Index(want, dtype=object))
+    at = np.sort(at[at >= 0])
+    fids = f["id"].to_numpy(dtype=object)
+    if len(at) == len(f) and np.array_equal(old["id"].to_numpy(dtype=object)[at], fids):
+        # changed rows only: the same positions get the new values
+        same_inputs = all(old[c].iloc[at].reset_index(drop=True).equals(f[c]) for c in _REPEAT_INPUTS)
+        cols = {}
+        for c in old.columns:
+            v = old[c]
+            if isinstance(v.dtype, np.dtype):
+                a = v.to_numpy(copy=True)
+                a[at] = f[c].to_numpy(dtype=v.dtype)
+                cols[c] = pd.Series(a, dtype=v.dtype, copy=False)
+            else:
+                a = v.array.copy()
+                a[at] = f[c].array
+                cols[c] = pd.Series(a, copy=False)
+        x, y, mm = prev.x.copy(), prev.y.copy(), prev.mm.copy()
+        x[at], y[at], mm[at] = fx, fy, fmm
+        return _Hazards(stamp, pd.DataFrame(cols, copy=False), x, y, mm, prev.gen if same_inputs else
+                        next(_GENERATION), prev._index)
+    keep = np.ones(len(old), dtype=bool)
+    keep[at] = False
+    kept = old[keep].reset_index(drop=True)
+    kx, ky, kmm = prev.x[keep], prev.y[keep], prev.mm[keep]
+    if len(f):
+        ins = np.searchsorted(kept["id"].to_numpy(dtype=object), fids)
+        order = np.insert(np.arange(len(kept)), ins, np.arange(len(kept), len(kept) + len(f)))
+        both = pd.concat([kept, f], ignore_index=True)
+        for c in both.columns:
+            if both[c].dtype != old[c].dtype:
+                both[c] = both[c].astype(old[c].dtype)
+        kept = both.take(order).reset_index(drop=True)
+        kx, ky = np.concatenate([kx, fx])[order], np.concatenate([ky, fy])[order]
+        kmm = np.concatenate([kmm, fmm])[order]
+    return _Hazards(stamp, kept, kx, ky, kmm, next(_GENERATION))
+
+
+def _repeat_flags(store: Store, hz: _Hazards, tg: _Targets, as_of: date, settings: Settings) -> np.ndarray:
+    """Per object (and False for "no known target" at the end): a repeat offender as of ``as_of``."""
     accidents = cached_read(store, "accidents", columns=["enterprise_id", "date", "kind"])
-    rep = repeat_offenders(h[["target_layer", "target_id", "type", "found_date"]], accidents, as_of=as_of,
-                           settings=settings)
-    obj_repeat = np.zeros(len(objects) + 1, dtype=bool)
-    rpos = _target_positions(rep, objects)
-    obj_repeat[rpos[rpos >= 0]] = True
-    h["repeat"] = obj_repeat[pos]         # pos -1 -> the extra False at the end
-    state = np.full(len(h), None, dtype=object)
-    state[known] = _enterprise_states(store, objects, as_of)[pos[known]]
-    h["enterprise_state"] = state
-    h["listed"] = h["listed"].fillna(False).astype(bool) if "listed" in h else False
+    rep = repeat_offenders(hz.frame[list(_REPEAT_INPUTS)], accidents, as_of=as_of, settings=settings)
+    flags = np.zeros(len(tg.objects) + 1, dtype=bool)
+    rpos = _target_positions(rep, tg.objects)
+    flags[rpos[rpos >= 0]] = True
+    flags.flags.writeable = False
+    return flags
+
+
+def _assemble(hz: _Hazards, tg: _Targets, repeat: np.ndarray, as_of: date, key: tuple) -> LedgerFrame:
+    """The ledger of these hazards and targets: vectorised over the rows, no store read."""
+    h0 = hz.frame
+    n = len(h0)
+    layer = h0["target_layer"].to_numpy(dtype=object)
+    tid = h0["target_id"].to_numpy(dtype=object)
+    pos = tg.positions(layer, tid)
+    known = pos >= 0
+    cols: dict[str, object] = {c: h0[c] for c in h0.columns}
+    for _src, dst in _TARGET_COLUMNS:
+        cols[dst] = _obj(tg.cols[dst][pos])
+    for dst in ("district_name", "district_name_en", "town_name", "town_name_en"):
+        cols[dst] = _obj(tg.cols[dst][pos])
+    cols["x"] = np.where(np.isnan(hz.x), tg.cols["x"][pos], hz.x)
+    cols["y"] = np.where(np.isnan(hz.y), tg.cols["y"][pos], hz.y)
+
+    own = _text(h0["department_id"]) if "department_id" in h0 else np.full(n, None, dtype=object)
+    dept = np.where(pd.isna(own), tg.cols["lead"][pos], own)
+    d_idx = tg.dept_index.get_indexer(pd.Index(dept, dtype=object)) if n else np.zeros(0, np.int64)
+    cols["department"] = _obj(dept)
+    cols["department_name"] = _obj(tg.dept_names[d_idx])
+    cols["department_name_en"] = _obj(tg.dept_names_en[d_idx])
+    okey = np.where(known & (d_idx >= 0), pos * (len(tg.dept_index) + 1) + d_idx, -1)
+    cols["officer"] = _obj(tg.officers[tg.officer_index.get_indexer(okey)] if n else np.zeros(0, dtype=object))
+
+    status = h0["status"].to_numpy(dtype=object)
+    closed = status == "closed"
+    dl = days_left(h0["deadline"], as_of)
+    dl[closed] = np.nan
+    cols["days_left"] = pd.array(dl, dtype="Int64") if n else pd.array([], dtype="Int64")
+    cols["bucket"] = _obj(bucket_of(dl, status))
+    cols["overdue"] = ~closed & (dl < 0)
+    cols["unclosed"] = ~closed
+
+    mm = hz.mm
+    cols["missing_mask"] = mm
+    cols["missing"] = _obj(_MISSING_TABLE[mm])
+    cols["n_missing"] = np.unpackbits(mm[:, None], axis=1)[:, 3:].sum(axis=1).astype(np.int8) if n else \
+        np.zeros(0, np.int8)
+    cols["repeat"] = repeat[pos]
+    cols["enterprise_state"] = _obj(tg.cols["enterprise_state"][pos])
+    cols["listed"] = h0["listed"].fillna(False).astype(bool) if "listed" in h0 else np.zeros(n, bool)
+    frame = pd.DataFrame(cols, copy=False)
 
     codes, vocab = {}, {}
     for c in _CODED:
-        codes[c], vocab[c] = _encode(h[c].to_numpy(dtype=object))
-    found = pd.to_datetime(h["found_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
-    found_day = np.where(np.isnat(found), np.nan, (found - np.datetime64("1970-01-01", "D")) /
-                         np.timedelta64(1, "D")).astype(float)
-    obj_text = np.array([normalise_text(f"{_str(n)}\x1f{_str(c)}") for n, c in
-                         zip(objects["name"].tolist(), objects["credit_code"].tolist(), strict=True)], dtype=str)
-    ranks = {}
+        if c in _TARGET_CODED:
+            codes[c], vocab[c] = tg.codes[c][pos], tg.vocab[c]
+        else:
+            codes[c], vocab[c] = _encode(frame[c].to_numpy(dtype=object))
+    found = h0["found_date"].to_numpy(dtype="datetime64[D]") if \
+        pd.api.types.is_datetime64_any_dtype(h0["found_date"].dtype) else \
+        pd.to_datetime(h0["found_date"], errors="coerce").to_numpy(dtype="datetime64[D]")
+    found_day = np.where(np.isnat(found), np.nan, found.astype(np.int64)).astype(float)
+    ranks: dict[str, np.ndarray] = {"id": np.arange(n, dtype=np.int32)}
+    for c in _TARGET_SORTED:
+        ranks[c] = tg.ranks[c][pos]
+    # target ids: by their text, known or not
+    extra = np.asarray([str(v) for v in tid[~known]], dtype=object)
+    ids_sorted = np.unique(np.concatenate([tg.obj_ids, extra])) if len(tg.obj_ids) + len(extra) else \
+        np.zeros(0, dtype=object)
+    tr = np.empty(n, dtype=np.int64)
+    tr[known] = np.searchsorted(ids_sorted, tg.obj_ids)[pos[known]] if known.any() else 0
+    tr[~known] = np.searchsorted(ids_sorted, extra) if len(extra) else 0
+    ranks["target_id"] = tr
     for c in SORTABLE:
-        ranks[c] = _rank(h[c]) if c != "id" else np.arange(len(h), dtype=np.int32)
-    for a in (*codes.values(), found_day, mm, pos, obj_text):
+        if c not in ranks:
+            ranks[c] = _rank(frame[c])
+    for a in (*codes.values(), found_day, mm, pos, *ranks.values()):
         a.flags.writeable = False
-    return LedgerFrame(key=key, as_of=as_of, frame=h, codes=codes, vocab=vocab, found_day=found_day,
-                       missing_mask=mm, flags={"listed": h["listed"].to_numpy(dtype=bool),
-                                               "repeat": h["repeat"].to_numpy(dtype=bool)},
-                       target_pos=pos, object_text=obj_text, ranks=ranks)
+    return LedgerFrame(key=key, as_of=as_of, frame=frame, codes=codes, vocab=vocab, found_day=found_day,
+                       missing_mask=mm, flags={"listed": frame["listed"].to_numpy(dtype=bool),
+                                               "repeat": frame["repeat"].to_numpy(dtype=bool)},
+                       target_pos=pos, object_text=tg.text, ranks=ranks)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -643,15 +862,82 @@ _BUILDING: dict[tuple, threading.Lock] = {}
 _LOCK = threading.Lock()
 #: builds kept (several as-of dates or stores); older data versions of a store are dropped at once
 _CACHE_SIZE = 3
+#: the parts, kept for the next build: per store the newest hazard rows; per (store, other stamps, as-of) the
+#: target side; per (store, hazard generation, other stamps, as-of, repeat settings) the repeat flags
+_HAZARDS: dict[str, _Hazards] = {}
+_TARGETS: OrderedDict[tuple, _Targets] = OrderedDict()
+_REPEATS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+
+
+def clear_cache() -> None:
+    """Forget every build and part (the next query builds from the store)."""
+    with _LOCK:
+        _CACHE.clear()
+        _HAZARDS.clear()
+        _TARGETS.clear()
+        _REPEATS.clear()
 
 
 def _key(store: Store, as_of: date, settings: Settings) -> tuple:
-    return (store.url, store.data_version(), as_of.isoformat(), tuple(getattr(settings, k) for k in _REPEAT_KEYS))
+    stamps = store.table_stamps([HAZARDS, *_OTHER_TABLES])
+    return (store.url, stamps[HAZARDS], tuple(stamps[t] for t in _OTHER_TABLES), as_of.isoformat(),
+            tuple(getattr(settings, k) for k in _REPEAT_KEYS))
+
+
+def _remember(cache: OrderedDict, key: tuple, value: object, same: int) -> None:
+    """Keep ``value``; drop the entries of the same store and an older state (the first ``same`` key parts
+    differ) and the least recent beyond the cache size."""
+    for old in [k for k in cache if k[0] == key[0] and k[1:same] != key[1:same]]:
+        del cache[old]
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _hazards_part(store: Store, stamp: int) -> _Hazards:
+    with _LOCK:
+        prev = _HAZARDS.get(store.url)
+    if prev is not None and prev.stamp == stamp:
+        return prev
+    hz = None
+    if prev is not None:
+        now, changed = store.changed_ids(HAZARDS, prev.stamp)
+        if changed is not None and len(changed) <= PATCH_MAX:
+            hz = _patch_hazards(prev, store, changed, now)
+    if hz is None:
+        hz = _read_hazards(store, stamp)
+    with _LOCK:
+        cur = _HAZARDS.get(store.url)
+        if cur is None or cur.stamp <= hz.stamp:
+            _HAZARDS[store.url] = hz
+    return hz
+
+
+def _build(store: Store, as_of: date, settings: Settings, key: tuple) -> LedgerFrame:
+    url, hz_stamp, other = key[0], key[1], key[2]
+    hz = _hazards_part(store, hz_stamp)
+    tkey = (url, other, key[3])
+    with _LOCK:
+        tg = _TARGETS.get(tkey)
+    if tg is None:
+        tg = _build_targets(store, as_of)
+        with _LOCK:
+            _remember(_TARGETS, tkey, tg, 2)
+    rkey = (url, other, hz.gen, key[3], key[4])
+    with _LOCK:
+        rep = _REPEATS.get(rkey)
+    if rep is None:
+        rep = _repeat_flags(store, hz, tg, as_of, settings)
+        with _LOCK:
+            _remember(_REPEATS, rkey, rep, 3)
+    return _assemble(hz, tg, rep, as_of, key)
 
 
 def ledger(store: Store, *, as_of: date | None = None, settings: Settings | None = None) -> LedgerFrame:
-    """The ledger of ``store`` as of ``as_of`` (default today), built once per (store, data version, as-of date,
-    repeat settings); concurrent callers of a cold key wait for one build."""
+    """The ledger of ``store`` as of ``as_of`` (default today), built once per (store, table stamps, as-of date,
+    repeat settings); concurrent callers of a cold key wait for one build. After a write to the hazards alone
+    (a workflow step, a registration) only the rows written are read again and the target side is kept."""
     settings = settings or Settings.from_env()
     as_of = as_of or date.today()
     key = _key(store, as_of, settings)
@@ -669,11 +955,7 @@ def ledger(store: Store, *, as_of: date | None = None, settings: Settings | None
                 return hit
             built = _build(store, as_of, settings, key)
             with _LOCK:
-                for old in [k for k in _CACHE if k[0] == key[0] and k[1] != key[1]]:
-                    del _CACHE[old]       # an older data version of this store: never asked again
-                _CACHE[key] = built
-                while len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.popitem(last=False)
+                _remember(_CACHE, key, built, 3)
             return built
     finally:
         with _LOCK:

@@ -94,6 +94,23 @@ class Store(ABC):
     def data_version(self) -> int:
         """A number that grows with every committed write (cache key)."""
 
+    def table_stamps(self, tables: Sequence[str]) -> dict[str, int]:
+        """Per table a number that changes with every committed write to that table and never goes back (a cache
+        key of what was read from it). This default says the data version for every table: always safe (every
+        write changes every stamp), never finer; an implementation that knows better stamps each table."""
+        version = self.data_version()
+        return {t: version for t in tables}
+
+    def changed_ids(self, table: str, since: int) -> tuple[int, set[str] | None]:
+        """(the table's stamp now, the ids of its rows added, changed or deleted after stamp ``since``).
+
+        The ids are a superset of what changed; None means "cannot tell" (too many rows, the log does not
+        reach back so far, a whole-table write): the caller reads the table again. An empty set means nothing
+        changed. The stamp is read before the ids, so rows read afterwards are at least that new. This default
+        only knows "nothing" (stamp unchanged) or "cannot tell"."""
+        stamp = self.table_stamps([table])[table]
+        return stamp, (set() if stamp == since else None)
+
     @abstractmethod
     def schema_version(self) -> int: ...
 

@@ -57,6 +57,10 @@ ARROW_MIN_ROWS = 20_000
 #: a read of at most this many ids goes through sqlite3's index on the id (the Arrow stream's helper process
 #: costs more than the look-up itself: a ledger step reads one hazard)
 ID_READ_MAX = 2_000
+#: the change log keeps, per table, the ids of at most this many of its last writes and this many ids in all (a
+#: write of more rows is logged as "some rows": a reader of the changes reads the whole table again)
+CHANGE_LOG_WRITES = 64
+CHANGE_LOG_IDS = 5_000
 log = logging.getLogger(__name__)
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 #: GeoPackage 1.3.0: the R-tree triggers are 1.3's, which every GDAL validator accepts in a 1.3 file (layers/store/rtree.py)
@@ -263,6 +267,21 @@ class _GpkgTransaction(Transaction):
         self.store = store
         self.con = con
         self.touched: set[str] = set()
+        #: per table the ids this transaction wrote (added, changed, deleted); None = unknown or too many
+        self.changed: dict[str, set[str] | None] = {}
+
+    def _mark(self, table: str, ids: Iterable[Any] | None) -> None:
+        """Note that ``ids`` of ``table`` were written (None: some rows, which ones is not said)."""
+        self.touched.add(table)
+        if table in self.changed and self.changed[table] is None:
+            return
+        if ids is None:
+            self.changed[table] = None
+            return
+        have = self.changed.setdefault(table, set())
+        have.update(str(i) for i in ids)
+        if len(have) > CHANGE_LOG_IDS:
+            self.changed[table] = None
 
     def _rows(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
               fids: np.ndarray | None = None) -> tuple[list[str], list[tuple]]:
@@ -315,7 +334,8 @@ class _GpkgTransaction(Transaction):
                 f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
         if indexed:
             rtree.add(self.con, schema.name, fids, geoms)
-        self.touched.add(schema.name)
+        idc = schema.id_column
+        self._mark(schema.name, frame[idc].tolist() if idc is not None and idc in frame.columns else None)
         return len(rows)
 
     def append(self, layer: str, frame: pd.DataFrame) -> int:
@@ -329,7 +349,7 @@ class _GpkgTransaction(Transaction):
                 rtree.clear(self.con, schema.name)
         else:
             self.con.execute(f"DELETE FROM {_q(schema.name)}")
-        self.touched.add(schema.name)
+        self._mark(schema.name, None)
         return self._insert(schema, frame)
 
     def upsert(self, layer: str, frame: pd.DataFrame) -> int:
@@ -356,7 +376,7 @@ class _GpkgTransaction(Transaction):
                 f"UPDATE {_q(schema.name)} SET {', '.join(sets)} WHERE {_q(schema.id_column)} IN "
                 f"({', '.join('?' for _ in chunk)})", [*params, *chunk])
             n += cur.rowcount
-        self.touched.add(schema.name)
+        self._mark(schema.name, ids)
         return n
 
     def update_versioned(self, layer: str, record_id: str, expected_version: int | None,
@@ -385,18 +405,19 @@ class _GpkgTransaction(Transaction):
                 f"您的修改未保存；请重新打开后再改 ({schema.en} {record_id} was changed by someone else (you opened "
                 f"version {expected}, it is now version {row[0]}); your change was not saved: reopen it and try "
                 "again)")
-        self.touched.add(schema.name)
+        self._mark(schema.name, [record_id])
         return expected + 1
 
     def delete(self, layer: str, ids: Iterable[str]) -> int:
         schema = layer_schema(layer)
         n = 0
-        for chunk in _chunks([str(i) for i in ids], 500):
+        ids = [str(i) for i in ids]
+        for chunk in _chunks(ids, 500):
             cur = self.con.execute(
                 f"DELETE FROM {_q(schema.name)} WHERE {_q(schema.id_column)} IN ({', '.join('?' for _ in chunk)})",
                 chunk)
             n += cur.rowcount
-        self.touched.add(schema.name)
+        self._mark(schema.name, ids)
         return n
 
     def quarantine(self, rows: pd.DataFrame) -> int:
@@ -663,6 +684,37 @@ class GeoPackageStore(Store):
             row = con.execute(f"SELECT value FROM {META} WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
 
+    def table_stamps(self, tables: Sequence[str]) -> dict[str, int]:
+        """Per table the write counter of its last write (0: not written since stamps began); one query."""
+        tables = list(dict.fromkeys(tables))
+        if not tables:
+            return {}
+        with self._con() as con:
+            rows = con.execute(f"SELECT key, value FROM {META} WHERE key IN ({', '.join('?' for _ in tables)})",
+                               [f"stamp:{t}" for t in tables]).fetchall()
+        got = {k[len("stamp:"):]: int(v) for k, v in rows}
+        return {t: got.get(t, 0) for t in tables}
+
+    def changed_ids(self, table: str, since: int) -> tuple[int, set[str] | None]:
+        with self._con() as con:
+            rows = dict(con.execute(f"SELECT key, value FROM {META} WHERE key IN (?, ?)",
+                                    (f"stamp:{table}", f"changes:{table}")).fetchall())
+        stamp = int(rows.get(f"stamp:{table}", 0))
+        if stamp == since:
+            return stamp, set()
+        if stamp < since or f"changes:{table}" not in rows:
+            return stamp, None
+        doc = json.loads(rows[f"changes:{table}"])
+        if since < int(doc["floor"]):
+            return stamp, None
+        out: set[str] = set()
+        for seq, ids in doc["log"]:
+            if seq > since:
+                if ids is None:
+                    return stamp, None
+                out.update(ids)
+        return stamp, out
+
     def schema_version(self) -> int:
         with self._con() as con:
             return int(con.execute(f"SELECT COALESCE(MAX(version), 0) FROM {VERSIONS}").fetchone()[0])
@@ -700,7 +752,7 @@ class GeoPackageStore(Store):
             try:
                 yield tx
                 if tx.touched:
-                    _touch(con, tx.touched)
+                    _touch(con, tx.touched, tx.changed)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -745,12 +797,38 @@ def _typed(s: pd.Series, t: T) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
 
-def _touch(con: sqlite3.Connection, tables: set[str]) -> None:
+def _touch(con: sqlite3.Connection, tables: set[str], ids: Mapping[str, set[str] | None] | None = None) -> None:
     if any(t not in LAYERS or LAYERS[t].counts_as_data for t in tables):
         _bump_data_version(con, _now())
     changed = _gpkg_now()
     for t in tables:
         con.execute("UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?", (changed, t))
+    _log_changes(con, tables, ids or {})
+
+
+def _log_changes(con: sqlite3.Connection, tables: set[str], ids: Mapping[str, set[str] | None]) -> None:
+    """One more write: bump the write counter, stamp each written table with it and log the ids written.
+
+    ``stamp:<table>`` is the counter of the table's last write (see :meth:`GeoPackageStore.table_stamps`);
+    ``changes:<table>`` is ``{"floor": s, "log": [[stamp, ids or null], ...]}``: the last writes of the table
+    (at most ``CHANGE_LOG_WRITES`` of them and ``CHANGE_LOG_IDS`` ids in all), ``floor`` the stamp below which the
+    log no longer reaches (:meth:`GeoPackageStore.changed_ids`)."""
+    con.execute(f"INSERT INTO {META} (key, value) VALUES ('write_seq', '1') ON CONFLICT(key) DO UPDATE SET "
+                "value = CAST(value AS INTEGER) + 1")
+    seq = int(con.execute(f"SELECT value FROM {META} WHERE key = 'write_seq'").fetchone()[0])
+    for t in sorted(tables):
+        row = con.execute(f"SELECT value FROM {META} WHERE key = ?", (f"changes:{t}",)).fetchone()
+        doc = json.loads(row[0]) if row else {"floor": 0, "log": []}
+        written = ids.get(t)
+        doc["log"].append([seq, sorted(written) if written is not None else None])
+        total = sum(len(e[1]) for e in doc["log"] if e[1] is not None)
+        while len(doc["log"]) > 1 and (len(doc["log"]) > CHANGE_LOG_WRITES or total > CHANGE_LOG_IDS):
+            gone = doc["log"].pop(0)
+            total -= len(gone[1]) if gone[1] is not None else 0
+            doc["floor"] = gone[0]
+        con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES (?, ?)",
+                    (f"changes:{t}", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)))
+        con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES (?, ?)", (f"stamp:{t}", str(seq)))
 
 
 def _bump_data_version(con: sqlite3.Connection, now: str) -> None:
