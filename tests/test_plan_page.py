@@ -192,3 +192,20 @@ def test_planner_page_in_chromium(browser, app_and_path):
     finally:
         ctx.close()
         srv.stop()
+
+
+def test_the_summary_is_a_table_per_team_with_totals(as_user):
+    from dashboard.planner.layout import plan_summary
+
+    with as_user(CITY):
+        teams = actions.team_table(["T1", "T2", "T3"], [])
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams)
+        plan_json, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state)
+        plan = plan_store.plan_from_json(plan_json)
+    text = str(plan_summary(plan, "en"))
+    assert "plan-summary-table" in text and "Total" in text and "priority served" in text
+    table = next(c for c in plan_summary(plan, "en") if getattr(c, "id", None) == "plan-summary-table")
+    body = table.children[1].children
+    assert len(body) == len(plan.summary["teams"]) + 1        # one row per team and the totals
+    total_stops = body[-1].children[1].children
+    assert int(total_stops.replace(",", "")) == plan.summary["stops"] == len(plan.stops)

@@ -177,8 +177,39 @@ def plan_summary(plan: P.Plan, lang: str) -> list[html.Div]:
         r = plan.params["random"]
         head.append(html.Div(f"{t('plan.random', lang)}: seed={r['seed']} · {len(r['drawn'])}/{r['population']}",
                              className="muted"))
-    head += [html.Div(line) for line in P.summary_lines(plan, lang)]
+    sm = plan.summary
+    mode = {"roads": t("plan.sum.roads", lang), "straight": t("plan.sum.straight", lang)}.get(
+        sm.get("travel_mode"), str(sm.get("travel_mode") or ""))
+    head.append(html.Div(t("plan.sum.line", lang).format(stops=sm.get("stops", 0), served=sm.get("priority_served", 0),
+                                                          total=sm.get("priority_total", 0), mode=mode)))
+    head.append(summary_table(plan, lang))
+    if sm.get("unassigned"):
+        head.append(html.Div(t("plan.sum.unassigned", lang).format(n=sm["unassigned"]) + "；".join(
+            f"{label(P.REASONS, r, lang)} {n}" for r, n in sm.get("unassigned_by_reason", {}).items()),
+            className="muted"))
     return head
+
+
+def summary_table(plan: P.Plan, lang: str) -> html.Table:
+    """One row per team (stops, priority served, minutes of travel, inspection and idle time) and the totals."""
+    keys = ("stops", "priority", "travel_min", "service_min", "idle_min")
+    rows, total = [], dict.fromkeys(keys, 0)
+    for tid, v in (plan.summary.get("teams") or {}).items():
+        rows.append(html.Tr([html.Td(f"{tid} {v.get('name') or ''}"), *[html.Td(_num(v.get(k))) for k in keys]]))
+        for k in keys:
+            total[k] += v.get(k) or 0
+    rows.append(html.Tr([html.Th(t("plan.sum.total", lang)), *[html.Th(_num(total[k])) for k in keys]],
+                        className="total"))
+    head = html.Tr([html.Th(t("plan.col.team", lang)), *[html.Th(t(f"plan.sum.{k}", lang)) for k in keys]])
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="mini-table plan-summary-table",
+                      id="plan-summary-table")
+
+
+def _num(v: object) -> str:
+    if v is None:
+        return "—"
+    f = float(v)
+    return f"{f:,.0f}" if f.is_integer() else f"{f:,.1f}"
 
 
 @context.checked("read", denied=denied_page)
