@@ -17,7 +17,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 __all__ = ["NO_DAY", "latest_per_group", "overdue_days", "nearest_base_distance", "straight_travel_seconds",
-           "road_travel_seconds", "within", "locate_points", "REACH_TOLERANCE_S"]
+           "road_travel_seconds", "road_travel", "within", "locate_points", "REACH_TOLERANCE_S"]
 
 #: "no event" in a day array (smaller than any real day)
 NO_DAY = np.iinfo(np.int64).min
@@ -82,20 +82,21 @@ def straight_travel_seconds(distance_m: np.ndarray, *, speed_kmh: float, detour_
 def road_travel_seconds(graph, points_xy: np.ndarray, bases_xy: np.ndarray) -> np.ndarray:
     """Travel time (seconds) from the nearest base to each point over a road graph.
 
-    ``graph`` is a ``geo.roadgraph.RoadGraph``: one multi-source Dijkstra from all bases, then each point
-    takes its snapped node's time plus the walk from that node; a straight walk from the nearest base is used
-    when shorter (as ``RoadGraph.matrix`` does).
+    ``graph`` is a ``geo.roadgraph.RoadGraph``: bases and points are snapped to the nearest point on a road
+    (the edge split there), one multi-source Dijkstra from all bases, and the off-road legs at the graph's
+    ``access_kmh``; a straight off-road trip from the nearest base is used when shorter
+    (``RoadGraph.reach_seconds``).
     """
+    return road_travel(graph, points_xy, bases_xy)[0]
+
+
+def road_travel(graph, points_xy: np.ndarray, bases_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`road_travel_seconds` and the metres each point's end of the way lies off the road."""
     pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
     bases = np.asarray(bases_xy, dtype=float).reshape(-1, 2)
     if len(bases) == 0 or len(pts) == 0:
-        return np.full(len(pts), np.inf)
-    node_time = graph.min_time_from(bases)
-    node, snap_d = graph.snap(pts)
-    access = graph.access_kmh / 3.6
-    via_road = node_time[node] + snap_d / access
-    walk, _ = nearest_base_distance(pts, bases)
-    return np.minimum(via_road, walk / access)
+        return np.full(len(pts), np.inf), np.full(len(pts), np.nan)
+    return graph.reach_seconds(pts, bases)
 
 
 def within(seconds: np.ndarray, limit_s: float) -> np.ndarray:

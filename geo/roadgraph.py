@@ -5,9 +5,16 @@ coordinates to ``snap_m`` metres. An edge joins two consecutive vertices of a li
 in seconds (length / speed). Parallel edges keep the fastest. Shortest paths use ``scipy.sparse.csgraph.dijkstra``
 on a directed CSR matrix (two-way roads are stored in both directions, one-way roads in the drawing direction).
 
-Points off the network are snapped to the nearest node of the largest strongly connected component (so every
-snapped pair has a finite time) and the snap distance is walked at ``access_kmh`` (a low speed: parking, walking
-to the door). A straight walk between two points is used when it is shorter than going through the network.
+Two ways to join a point off the network to it (both only onto the largest strongly connected component, so
+every pair has a finite time), the gap covered at ``access_kmh`` (the off-road leg):
+
+* to the nearest *point on a road* (:meth:`RoadGraph.snap_to_road`, used for reach: :meth:`RoadGraph.min_time_from`
+  and :meth:`RoadGraph.reach_seconds`): the edge is split there, the time from the snapped point to each end is
+  its share of the edge's time (a one-way edge only forwards), and a point on the same edge as a source is
+  reached along it;
+* to the nearest *node* (:meth:`RoadGraph.snap`, used by :meth:`RoadGraph.matrix` and the paths for the planner).
+
+A straight off-road leg between two points is used when it is shorter than going through the network.
 
 Knows nothing of enterprises, the store or Dash.
 """
@@ -26,6 +33,36 @@ __all__ = ["RoadGraph"]
 
 _CHUNK = 32  # Dijkstra sources per call in matrix()
 _MIN_EDGE_S = 1e-3  # csgraph treats a stored 0 as "no edge" in some paths; keep weights strictly positive
+_SAMPLE_M = 25.0  # spacing of the points sampled along the edges for the nearest-edge look-up (metres)
+_SNAP_K = (8, 32)  # nearest samples tried per point (then GEOS's exact STRtree look-up for the few left)
+_SNAP_CHUNK = 131_072  # points per block in the nearest-edge look-up (keeps the (n, k, 2) arrays small)
+
+
+@dataclass(frozen=True, eq=False)
+class Edges:
+    """The straight road segments a point can be snapped onto (both ends in the largest strongly connected
+    component), one per drawn segment: start ``a`` and end ``b`` (metres, drawing direction), their nodes ``u``
+    and ``v``, travel time ``t`` (seconds) and ``oneway`` (only ``u`` -> ``v``)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    t: np.ndarray
+    oneway: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+@dataclass(frozen=True, eq=False)
+class RoadSnap:
+    """Where points meet the road network: the edge (index into :class:`Edges`), the fraction ``frac`` of the
+    way from its start ``a`` to its end ``b`` (0..1), and the distance ``dist_m`` from the point (metres)."""
+
+    edge: np.ndarray
+    frac: np.ndarray
+    dist_m: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,13 +74,16 @@ class RoadGraph:
     nodes_xy : (N, 2) float array, node coordinates in the metric CRS of the input lines (metres).
     csr : scipy.sparse.csr_matrix (N, N), edge travel time in seconds (directed).
     snappable : (N,) bool array, nodes in the largest strongly connected component (snap targets).
-    access_kmh : speed used for the snap distance and for a straight walk, km/h.
+    access_kmh : speed of the off-road leg (point to road) and of a straight off-road trip, km/h.
+    edges : the segments points are snapped onto for reach (:class:`Edges`); None: none (reach then snaps to
+        nodes).
     """
 
     nodes_xy: np.ndarray
     csr: sparse.csr_matrix
     snappable: np.ndarray
     access_kmh: float = 5.0
+    edges: Edges | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -64,7 +104,7 @@ class RoadGraph:
         speed_kmh : array of travel speeds per line, km/h (> 0); a scalar is broadcast.
         oneway : optional array of bool per line; True means traversable only in the drawing direction.
         snap_m : vertices closer than this (by rounding to a grid of this size) become one node.
-        access_kmh : speed for the distance between a point and its snapped node, km/h.
+        access_kmh : speed of the off-road leg between a point and the road, km/h.
         """
         geoms = np.asarray(geoms_metric, dtype=object)
         n_lines = len(geoms)
@@ -110,6 +150,7 @@ class RoadGraph:
         length = np.hypot(*(b - a).T)
         t = np.maximum(length / (speed[line_of_seg] / 3.6), _MIN_EDGE_S)
         ok = u != v
+        seg_a, seg_b = a[ok], b[ok]
         u, v, t, seg_ow = u[ok], v[ok], t[ok], ow[line_of_seg][ok]
         two = ~seg_ow
         rows = np.concatenate([u, v[two]])
@@ -123,7 +164,9 @@ class RoadGraph:
             snappable = labels == biggest
         else:
             snappable = np.ones(len(nodes_xy), dtype=bool)
-        return cls(nodes_xy=nodes_xy, csr=csr, snappable=snappable, access_kmh=float(access_kmh))
+        on = snappable[u] & snappable[v]
+        edges = Edges(a=seg_a[on], b=seg_b[on], u=u[on], v=v[on], t=t[on], oneway=seg_ow[on])
+        return cls(nodes_xy=nodes_xy, csr=csr, snappable=snappable, access_kmh=float(access_kmh), edges=edges)
 
     @staticmethod
     def _csr_min(rows, cols, w, n) -> sparse.csr_matrix:
@@ -141,6 +184,8 @@ class RoadGraph:
             csr=sparse.csr_matrix((0, 0)),
             snappable=np.empty(0, dtype=bool),
             access_kmh=float(access_kmh),
+            edges=Edges(a=np.empty((0, 2)), b=np.empty((0, 2)), u=np.empty(0, np.int64), v=np.empty(0, np.int64),
+                        t=np.empty(0), oneway=np.empty(0, bool)),
         )
 
     # ------------------------------------------------------------------ properties
@@ -217,10 +262,114 @@ class RoadGraph:
         walk = np.hypot(src[:, None, 0] - dst[None, :, 0], src[:, None, 1] - dst[None, :, 1]) / self._access_ms
         return np.minimum(out, walk)
 
+    def _edge_index(self) -> tuple[cKDTree, np.ndarray, float]:
+        """A k-d tree of points sampled along the edges at most ``_SAMPLE_M`` apart (ends included), each
+        sample's edge, and the largest gap between two samples of an edge."""
+        cached = self.__dict__.get("_edge_cache")
+        if cached is None:
+            e = self.edges
+            length = np.hypot(*(e.b - e.a).T)
+            gaps = np.maximum(np.ceil(length / _SAMPLE_M), 1).astype(np.int64)  # samples - 1 per edge
+            count = gaps + 1
+            edge_of = np.repeat(np.arange(len(e)), count)
+            k = np.arange(len(edge_of)) - np.repeat(np.cumsum(count) - count, count)
+            f = (k / gaps[edge_of])[:, None]
+            xy = e.a[edge_of] * (1 - f) + e.b[edge_of] * f
+            spacing = float((length / gaps).max()) if len(e) else 0.0
+            cached = (cKDTree(xy), edge_of, spacing)
+            object.__setattr__(self, "_edge_cache", cached)
+        return cached
+
+    def _project(self, pts: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fraction along each ``edge`` (0..1 from its start) of the point nearest ``pts``, and the distance."""
+        a, b = self.edges.a[edge], self.edges.b[edge]
+        ab = b - a
+        den = np.einsum("...i,...i->...", ab, ab)
+        f = np.clip(np.einsum("...i,...i->...", pts - a, ab) / np.where(den > 0, den, 1.0), 0.0, 1.0)
+        d = pts - (a + f[..., None] * ab)
+        return f, np.sqrt(np.einsum("...i,...i->...", d, d))
+
+    def snap_to_road(self, xy) -> RoadSnap:
+        """The nearest point on a road (an edge of the largest strongly connected component) for each point.
+
+        Exact, vectorised: the nearest of the points sampled along the edges (a k-d tree) name candidate edges
+        and the exact point-to-segment distance picks among them; the answer is proved when the last sample
+        tried is farther than the best distance plus half the sample spacing (every edge nearer than the best
+        has a sample within that), else more samples are tried, and the few points still unproved (far from
+        sparse roads) go to GEOS's exact nearest look-up (``shapely.STRtree.query_nearest``).
+
+        Parameters
+        ----------
+        xy : (n, 2) array of points in the graph's metric CRS.
+        """
+        pts = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if self.edges is None or len(self.edges) == 0:
+            raise ValueError("the road graph has no edges: cannot snap points to a road")
+        tree, edge_of, spacing = self._edge_index()
+        slack = spacing / 2 * (1 + 1e-9) + 1e-9
+        n = len(pts)
+        edge = np.zeros(n, dtype=np.int64)
+        dist = np.full(n, np.inf)
+        todo = np.arange(n)
+        for k in _SNAP_K:
+            k = min(k, tree.n)
+            nxt = []
+            for lo in range(0, len(todo), _SNAP_CHUNK):
+                rows = todo[lo:lo + _SNAP_CHUNK]
+                sd, si = tree.query(pts[rows], k=k)
+                sd, si = sd.reshape(len(rows), k), si.reshape(len(rows), k)
+                cand = edge_of[si]
+                _, d = self._project(pts[rows][:, None, :], cand)
+                best = np.argmin(d, axis=1)
+                take = np.arange(len(rows))
+                edge[rows] = cand[take, best]
+                dist[rows] = d[take, best]
+                if k < tree.n:
+                    nxt.append(rows[sd[:, -1] < dist[rows] + slack])
+            todo = np.concatenate(nxt) if nxt else np.empty(0, np.int64)
+            if len(todo) == 0:
+                break
+        if len(todo):
+            str_tree = self.__dict__.get("_str_tree")
+            if str_tree is None:
+                str_tree = shapely.STRtree(shapely.linestrings(np.stack([self.edges.a, self.edges.b], axis=1)))
+                object.__setattr__(self, "_str_tree", str_tree)
+            (src, hit) = str_tree.query_nearest(shapely.points(pts[todo]), all_matches=False)
+            edge[todo[src]] = hit
+        frac, dist = self._project(pts, edge)
+        return RoadSnap(edge=edge, frac=frac, dist_m=dist)
+
+    def _entries(self, snap: RoadSnap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """From snapped points onto the network: (point, node, seconds from the point to the node), the off-road
+        leg included; to the edge's end always, to its start only when the edge is two-way."""
+        e = self.edges
+        i = np.arange(len(snap.edge))
+        acc = snap.dist_m / self._access_ms
+        t = e.t[snap.edge]
+        two = ~e.oneway[snap.edge]
+        point = np.concatenate([i, i[two]])
+        node = np.concatenate([e.v[snap.edge], e.u[snap.edge][two]])
+        secs = np.concatenate([acc + (1 - snap.frac) * t, (acc + snap.frac * t)[two]])
+        return point, node, secs
+
+    def _node_times(self, snap: RoadSnap) -> np.ndarray:
+        """Multi-source shortest time from the snapped sources to every node (a virtual node joined to each
+        source's edge ends)."""
+        n = self.n_nodes
+        _, node, secs = self._entries(snap)
+        coo = self.csr.tocoo()
+        rows = np.concatenate([coo.row, np.full(len(node), n)])
+        cols = np.concatenate([coo.col, node])
+        w = np.concatenate([coo.data, secs + _MIN_EDGE_S])  # strictly positive; taken off again below
+        aug = self._csr_min(rows, cols, w, n + 1)
+        dist = csgraph.dijkstra(aug, directed=True, indices=n)
+        return np.asarray(dist[:n], dtype=float) - _MIN_EDGE_S
+
     def min_time_from(self, src_xy) -> np.ndarray:
         """Shortest travel time in seconds from the nearest of several source points to every node.
 
-        The snap walk of each source is included (a virtual node joined to each source's snapped node).
+        Each source is snapped to the nearest point on a road (:meth:`snap_to_road`): its off-road leg at
+        ``access_kmh``, then its share of the edge's time to the edge's end (and to its start on a two-way edge).
         Nodes outside the largest strongly connected component may be ``inf``.
 
         Parameters
@@ -232,18 +381,60 @@ class RoadGraph:
         (N,) float array of seconds, one per node (aligned with ``nodes_xy``).
         """
         src = np.asarray(src_xy, dtype=float).reshape(-1, 2)
-        n = self.n_nodes
         if len(src) == 0:
-            return np.full(n, np.inf)
-        s_node, s_d = self.snap(src)
-        walk = s_d / self._access_ms + _MIN_EDGE_S  # strictly positive; taken off again below
-        coo = self.csr.tocoo()
-        rows = np.concatenate([coo.row, np.full(len(s_node), n)])
-        cols = np.concatenate([coo.col, s_node])
-        w = np.concatenate([coo.data, walk])
-        aug = self._csr_min(rows, cols, w, n + 1)
-        dist = csgraph.dijkstra(aug, directed=True, indices=n)
-        return np.asarray(dist[:n], dtype=float) - _MIN_EDGE_S
+            return np.full(self.n_nodes, np.inf)
+        return self._node_times(self.snap_to_road(src))
+
+    def reach_seconds(self, points_xy, sources_xy) -> tuple[np.ndarray, np.ndarray]:
+        """Travel time in seconds from the nearest source to each point, and each point's off-road metres.
+
+        Sources and points are snapped to the nearest point on a road (:meth:`snap_to_road`); one multi-source
+        Dijkstra from the sources; a point is then reached from its edge's start (its share of the edge's time)
+        or, on a two-way edge, from its end, plus its off-road leg at ``access_kmh``; a point on the same edge as
+        a source is also reached along that edge (forwards only when one-way). A straight off-road trip from the
+        nearest source is taken when it is shorter (its whole length is then off-road).
+
+        Parameters
+        ----------
+        points_xy : (n, 2) points, metric CRS.
+        sources_xy : (m, 2) points, metric CRS.
+
+        Returns
+        -------
+        seconds : (n,) float array (``inf`` with no source).
+        off_road_m : (n,) float array, metres covered at ``access_kmh`` at the point's end of the chosen way
+            (the straight distance when the straight trip wins).
+        """
+        pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+        src = np.asarray(sources_xy, dtype=float).reshape(-1, 2)
+        if len(src) == 0 or len(pts) == 0:
+            return np.full(len(pts), np.inf), np.full(len(pts), np.nan)
+        e = self.edges
+        s_snap = self.snap_to_road(src)
+        node_t = self._node_times(s_snap)
+        p_snap = self.snap_to_road(pts)
+        pe = p_snap.edge
+        t = e.t[pe]
+        on_road = np.minimum(node_t[e.u[pe]] + p_snap.frac * t,
+                             np.where(e.oneway[pe], np.inf, node_t[e.v[pe]] + (1 - p_snap.frac) * t))
+        # a source on the same edge: along it
+        s_order = np.argsort(s_snap.edge, kind="stable")
+        s_edge = s_snap.edge[s_order]
+        lo = np.searchsorted(s_edge, pe, side="left")
+        hi = np.searchsorted(s_edge, pe, side="right")
+        count = hi - lo
+        if count.any():
+            j = np.repeat(np.arange(len(pts)), count)
+            si = s_order[np.repeat(lo, count) + np.arange(len(j)) - np.repeat(np.cumsum(count) - count, count)]
+            df = p_snap.frac[j] - s_snap.frac[si]
+            along = s_snap.dist_m[si] / self._access_ms + np.abs(df) * t[j]
+            along[(df < 0) & e.oneway[pe[j]]] = np.inf
+            np.minimum.at(on_road, j, along)
+        via_road = on_road + p_snap.dist_m / self._access_ms
+        walk_m, _ = cKDTree(src).query(pts)
+        walk = np.asarray(walk_m, dtype=float) / self._access_ms
+        straight = walk < via_road
+        return np.where(straight, walk, via_road), np.where(straight, walk_m, p_snap.dist_m)
 
     def path_xy(self, a_xy, b_xy) -> np.ndarray:
         """Coordinates of the fastest path between two points (for drawing a route along the roads).

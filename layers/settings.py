@@ -235,6 +235,8 @@ class Settings(BaseSettings):
     detour_factor: _number(1, 5) = _default(1.3, "straight line x this = road distance")
     travel_speed_kmh: _number(0, 200, above=True, zh_unit="（km/h）", en_unit=" of km/h") = _default(
         30.0, "speed when no road layer is used")
+    access_speed_kmh: _number(0, 60, above=True, zh_unit="（km/h）", en_unit=" of km/h") = _default(
+        15.0, "reach over roads: speed of the off-road leg between a point (a base, a cell centre) and the nearest road")
     risk_index_weights: _map(_one_of(*_RISK_INDEX_WEIGHTS), Weight) = _default(
         _RISK_INDEX_WEIGHTS, "weights of the district/town risk index")
     wall_refresh_s: _whole(1, 86400, "（秒）", " of seconds") = _default(30, "wall refresh interval")

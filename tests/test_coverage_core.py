@@ -11,7 +11,6 @@ from datetime import date
 
 import geopandas as gpd
 import h3
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -117,7 +116,7 @@ def test_an_inspection_dated_in_the_future_is_ignored_and_reported():
                                          ("X", "2025-09-01")])})  # no such object
     assert dead_ids(r) == {"F", "G"}
     counts = r.ignored_inspections.set_index("kind")["count"].to_dict()
-    assert counts == {"future": 1, "after_as_of": 1, "no_date": 0, "unknown_target": 1}
+    assert counts == {"future": 1, "after_as_of": 1, "no_date": 0, "unknown_target": 1, "closed_enterprise": 0}
     fut = r.future_inspections
     assert list(fut["target_id"]) == ["F"] and fut["reason_en"].iloc[0] == "dated 2025-12-01, after today 2025-10-15"
 
@@ -362,21 +361,22 @@ def test_another_date_reuses_the_layers_read_and_the_look_ups_and_a_write_starts
 
 
 def test_travel_goes_over_the_road_layer_when_the_store_has_roads():
-    # a straight road along y = 0 with a node every 500 m, 40 km/h; the base sits on its west end. A cell's
-    # time: along the road to the node nearest its centre, then the walk from it at 5 km/h (RoadGraph's
-    # access speed). An object 15 km east is in reach (22.5 min + a short walk); one 25 km east is not.
+    # a straight road along y = 0 with a vertex every 500 m, 40 km/h; the base sits on its west end. A cell's
+    # time: along the road to the point on it nearest its centre, then the off-road leg from there at
+    # RISKMAP_ACCESS_SPEED_KMH (15 km/h). An object 15 km east is in reach (22.5 min + a short leg); one 25 km
+    # east is not. (It used to go to the nearest vertex and walk from there at 5 km/h.)
     road = gpd.GeoDataFrame({"id": ["R1"], "road_class": ["primary"], "speed_kmh": [40.0], "oneway": [False]},
                             geometry=[shapely.LineString([ll(x, 0) for x in range(0, 30_001, 500)])], crs=4326)
     e = enterprises([{"id": "near", "grade": "low", "xy": (15_000, 0)}, {"id": "far", "grade": "low", "xy": (25_000, 0)}])
     r = run({"enterprises": e, "teams": teams([(0, 0)]), "roads": road,
              "inspections": inspections([("near", "2025-09-01"), ("far", "2025-09-01")])})
-    assert r.reach["method"] == "road"
+    assert r.reach["method"] == "road" and r.reach["access_speed_kmh"] == 15.0
     assert list(r.blind_spots["kind"]) == ["out_of_reach"]
     near = r.cells.sort_values("travel_min").iloc[0]
     cx, cy = _cell_centre_m(15_000, 0)
-    node_x = round((cx - X0) / 500) * 500
-    expected_s = node_x / (40 / 3.6) + np.hypot(cx - X0 - node_x, cy - Y0) / (5 / 3.6)
-    assert near["travel_min"] * 60 == pytest.approx(expected_s, abs=2.0)
+    expected_s = (cx - X0) / (40 / 3.6) + abs(cy - Y0) / (15 / 3.6)
+    assert near["travel_min"] * 60 == pytest.approx(expected_s, abs=0.01)
+    assert near["off_road_m"] == pytest.approx(abs(cy - Y0), abs=0.01)
     assert bool(near["in_reach"])
 
 

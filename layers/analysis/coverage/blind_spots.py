@@ -1,7 +1,8 @@
 """Blind spots (盲区), per H3 cell (``Settings.h3_resolution``): a cell whose objects carry risk and that no
 inspection touched within ``coverage_window_days`` (``as_of - last <= window`` is covered), or whose centre
-lies beyond ``reach_minutes`` of every team base (over the road layer when the store has roads, else straight
-line x ``detour_factor`` at ``travel_speed_kmh``; exactly at the limit is in reach).
+lies beyond ``reach_minutes`` of every team base (over the road layer when the store has roads: bases and cell
+centres snapped to the nearest point on a road, the off-road leg at ``access_speed_kmh``; else straight line x
+``detour_factor`` at ``travel_speed_kmh``; exactly at the limit is in reach).
 
 Here: placing the points in cells (and, in the same pass, in districts), the travel time from the bases, the
 area a cell belongs to (the one holding most of its risk) and the reason texts. The test itself is made in
@@ -70,8 +71,13 @@ def _cell_areas(cells: np.ndarray) -> np.ndarray:
 
 
 def travel_function(roads: pd.DataFrame, settings: Settings, epsg: int
-                    ) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], dict]:
-    """``travel(bases_xy, points_xy) -> seconds`` from the nearest base, over roads when there are any."""
+                    ) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], dict,
+                               Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None]:
+    """``travel(bases_xy, points_xy) -> seconds`` from the nearest base, over roads when there are any, what it
+    is (``reach`` info), and over roads also ``detail(bases_xy, points_xy) -> (seconds, off-road metres)``.
+
+    Over roads, bases and points are snapped to the nearest point on a road (the edge split there, one-way
+    edges only forwards) and the off-road leg is covered at ``access_speed_kmh`` (``geo.roadgraph``)."""
     if len(roads) and "geometry" in roads.columns:
         try:
             from geo.roadgraph import RoadGraph
@@ -88,12 +94,16 @@ def travel_function(roads: pd.DataFrame, settings: Settings, epsg: int
             speed = np.where(np.isfinite(speed) & (speed > 0), speed, default)
             oneway = roads["oneway"].astype("boolean").fillna(False).to_numpy(dtype=bool)[ok] \
                 if "oneway" in roads.columns else None
-            graph = RoadGraph.from_lines(metric, speed, oneway)
+            graph = RoadGraph.from_lines(metric, speed, oneway, access_kmh=float(settings.access_speed_kmh))
             if graph.n_nodes:
-                def travel(bases_xy: np.ndarray, pts_xy: np.ndarray) -> np.ndarray:
-                    return gcov.road_travel_seconds(graph, pts_xy, bases_xy)
+                def detail(bases_xy: np.ndarray, pts_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                    return gcov.road_travel(graph, pts_xy, bases_xy)
 
-                return travel, {"method": "road", "road_nodes": int(graph.n_nodes)}
+                def travel(bases_xy: np.ndarray, pts_xy: np.ndarray) -> np.ndarray:
+                    return detail(bases_xy, pts_xy)[0]
+
+                return travel, {"method": "road", "road_nodes": int(graph.n_nodes),
+                                "access_speed_kmh": float(settings.access_speed_kmh)}, detail
 
     def straight(bases_xy: np.ndarray, pts_xy: np.ndarray) -> np.ndarray:
         d, _ = gcov.nearest_base_distance(pts_xy, bases_xy)
@@ -102,7 +112,7 @@ def travel_function(roads: pd.DataFrame, settings: Settings, epsg: int
 
     reach_m = settings.travel_speed_kmh / 3.6 * settings.reach_minutes * 60.0 / settings.detour_factor
     return straight, {"method": "straight", "reach_m": float(reach_m), "speed_kmh": settings.travel_speed_kmh,
-                      "detour_factor": settings.detour_factor}
+                      "detour_factor": settings.detour_factor}, None
 
 
 def majority(cell: np.ndarray, code: np.ndarray, weight: np.ndarray, n_cells: int, vocab: list[str]
@@ -127,13 +137,19 @@ def majority(cell: np.ndarray, code: np.ndarray, weight: np.ndarray, n_cells: in
     return out
 
 
-def blind_reasons(bl: pd.DataFrame, *, window: int, reach_min: float, has_bases: bool, road: bool
-                  ) -> tuple[list[str], list[str]]:
+def blind_reasons(bl: pd.DataFrame, *, window: int, reach_min: float, has_bases: bool, road: bool,
+                  access_kmh: float | None = None) -> tuple[list[str], list[str]]:
+    """Why each blind cell is one, in zh and en. Over roads, a cell beyond reach whose centre lies off the road
+    long enough to matter (its off-road leg, ``off_road_m`` at ``access_kmh``, takes a minute or more, or the
+    cell would be in reach without it) says so."""
     zh, en = [], []
     how_zh = "道路" if road else "估算"
     how_en = "by road" if road else "estimated"
-    for risk, nobj, last, insp, t, ok in zip(bl["risk"], bl["n_objects"], bl["last_inspection"], bl["inspected"],
-                                             bl["travel_min"], bl["in_reach"], strict=True):
+    off = bl["off_road_m"].to_numpy(dtype=float) if road and "off_road_m" in bl.columns else \
+        np.full(len(bl), np.nan)
+    for risk, nobj, last, insp, t, ok, off_m in zip(bl["risk"], bl["n_objects"], bl["last_inspection"],
+                                                    bl["inspected"], bl["travel_min"], bl["in_reach"], off,
+                                                    strict=True):
         z = [f"风险 {risk:.1f}（{nobj} 个对象）"]
         e = [f"risk {risk:.1f} ({nobj} objects)"]
         if not insp:
@@ -146,8 +162,17 @@ def blind_reasons(bl: pd.DataFrame, *, window: int, reach_min: float, has_bases:
                 z.append("没有检查组驻地")
                 e.append("no team base at all")
             else:
-                z.append(f"最近的检查组驻地{how_zh}约 {t:.0f} 分钟，超过 {reach_min:g} 分钟")
-                e.append(f"nearest team base {t:.0f} min away ({how_en}), over {reach_min:g}")
+                zt = f"最近的检查组驻地{how_zh}约 {t:.0f} 分钟，超过 {reach_min:g} 分钟"
+                et = f"nearest team base {t:.0f} min away ({how_en}), over {reach_min:g}"
+                if access_kmh and np.isfinite(off_m):
+                    leg = off_m / (access_kmh / 3.6) / 60.0
+                    if leg >= 0.5 or t - leg <= reach_min:
+                        mins = f"{leg:.0f}" if leg >= 0.95 else f"{leg:.1f}"
+                        zt += f"（其中网格中心离最近道路 {off_m:.0f} 米，按 {access_kmh:g} km/h 约 {mins} 分钟）"
+                        et += (f" (of which {off_m:.0f} m from the cell centre to the nearest road at "
+                               f"{access_kmh:g} km/h, {mins} min)")
+                z.append(zt)
+                e.append(et)
         zh.append("；".join(z))
         en.append("; ".join(e))
     return zh, en

@@ -111,11 +111,13 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     no_date = iday == gcov.NO_DAY
     future = ~no_date & (iday > today_day)
     after = ~no_date & ~future & (iday > as_day)
-    unknown = (target < 0) & ~no_date & ~future & ~after
+    missing = (target < 0) & ~no_date & ~future & ~after
+    closed = missing & closed_targets(frame("enterprises"), insp, missing)
+    unknown = missing & ~closed
     counted = ~no_date & (iday <= count_until) & (target >= 0)
     ignored = pd.DataFrame({
         "kind": list(IGNORED_KINDS),
-        "count": [int(future.sum()), int(after.sum()), int(no_date.sum()), int(unknown.sum())],
+        "count": [int(future.sum()), int(after.sum()), int(no_date.sum()), int(unknown.sum()), int(closed.sum())],
         "reason_zh": [v[0] for v in IGNORED_KINDS.values()],
         "reason_en": [v[1] for v in IGNORED_KINDS.values()],
     })
@@ -188,8 +190,12 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     cxy = np.column_stack(to_m.transform(clon, clat)) if n_cells else np.empty((0, 2))
     bxy = np.column_stack(to_m.transform(tlon, tlat)) if len(tlon) else np.empty((0, 2))
     limit_s = float(settings.reach_minutes) * 60.0
-    travel, reach = travel_function(frame("roads"), settings, epsg)
-    cell_time = travel(bxy, cxy) if n_cells else np.empty(0)
+    travel, reach, road_detail = travel_function(frame("roads"), settings, epsg)
+    if road_detail is not None and n_cells:
+        cell_time, cell_off_road = road_detail(bxy, cxy)
+    else:
+        cell_time = travel(bxy, cxy) if n_cells else np.empty(0)
+        cell_off_road = np.full(n_cells, np.nan)
     in_reach = gcov.within(cell_time, limit_s)
     blind = (cell_risk > 0) & (~inspected | ~in_reach)
 
@@ -208,7 +214,8 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     cells = obj_frame({
         "cell": grid.cells_to_str(cells_u), "lon": clon, "lat": clat, "x": cxy[:, 0], "y": cxy[:, 1],
         "risk": cell_risk, "n_objects": cell_n, "last_inspection": iso(cell_last), "days_since": cell_since,
-        "inspected": inspected, "travel_min": cell_time / 60.0, "in_reach": in_reach, "blind": blind,
+        "inspected": inspected, "travel_min": cell_time / 60.0, "off_road_m": cell_off_road, "in_reach": in_reach,
+        "blind": blind,
         "district_code": decode(cell_dc, d_vocab), "town_code": decode(cell_tc, t_vocab),
     })
     obj_metrics = {"objects": np.ones(n), "risk_weight": weight, "risk_weight_in_time": np.where(dead, 0.0, weight),
@@ -245,7 +252,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
                                     np.where(kind_ni, "not_inspected", "out_of_reach")).astype(object),
                            index=bl.index, dtype=object)
     bz, be = blind_reasons(bl, window=window, reach_min=float(settings.reach_minutes), has_bases=len(bxy) > 0,
-                           road=reach["method"] == "road")
+                           road=reach["method"] == "road", access_kmh=reach.get("access_speed_kmh"))
     bl["reason_zh"] = pd.Series(bz, index=bl.index, dtype=object)
     bl["reason_en"] = pd.Series(be, index=bl.index, dtype=object)
     bl = bl.sort_values(["risk", "cell"], ascending=[False, True]).reset_index(drop=True)
@@ -258,6 +265,22 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
                           by_district=by_district, by_town=by_town, ignored_inspections=ignored,
                           future_inspections=future_insp, cells=cells, summary=city_summary(by_district, cells),
                           reach=reach, _travel=travel)
+
+
+def closed_targets(enterprises: pd.DataFrame, insp: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Which inspections among ``rows`` (a mask over ``insp``) name a closed enterprise: such an enterprise is
+    known, only left out of coverage (``layer_objects``), so its inspections are not "target not found"."""
+    out = np.zeros(len(insp), dtype=bool)
+    if not rows.any() or not len(enterprises) or not {"id", "status"} <= set(enterprises.columns):
+        return out
+    closed_ids = enterprises["id"].to_numpy(dtype=object)[enterprises["status"].to_numpy(dtype=object) == "closed"]
+    if len(closed_ids) == 0:
+        return out
+    sel = np.flatnonzero(rows)
+    layer = insp["target_layer"].to_numpy(dtype=object)[sel]
+    ids = pd.Series(insp["target_id"].to_numpy(dtype=object)[sel])
+    out[sel] = (layer == "enterprises") & ids.isin(pd.Series(closed_ids)).to_numpy()
+    return out
 
 
 def _per_area(obj_code: np.ndarray, obj_metrics: Mapping[str, np.ndarray], cell_code: np.ndarray,

@@ -27,6 +27,7 @@ IGNORED_KINDS: dict[str, tuple[str, str]] = {
     "after_as_of": ("检查日期晚于统计日期，不计入", "dated after the as-of date, not counted"),
     "no_date": ("检查记录无日期", "no date"),
     "unknown_target": ("检查对象不存在", "target object not found"),
+    "closed_enterprise": ("检查对象为已关闭企业，不计入覆盖统计", "target is a closed enterprise, left out of coverage"),
 }
 
 
@@ -43,7 +44,8 @@ class CoverageResult:
     ignored_inspections : DataFrame (kind, count, reason_zh, reason_en) of inspections that did not count.
     future_inspections : DataFrame of the inspections dated after today (id, target_layer, target_id, date).
     cells : DataFrame of every risk-carrying cell (cell, lon, lat, x, y, risk, n_objects, last_inspection,
-        inspected, travel_min, in_reach, district_code, town_code).
+        inspected, travel_min, off_road_m (metres from the cell centre to the road, over roads), in_reach,
+        district_code, town_code).
     summary : dict of city-wide figures.
     """
 
