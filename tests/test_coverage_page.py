@@ -98,3 +98,34 @@ def test_district_leader_in_chromium_sees_one_district(new_watched_page, live_ap
     cells = w.page.locator("#cov-by-district .ag-cell[col-id=code]").all_inner_texts()
     assert [c.strip() for c in cells] == ["420102"]
     assert not w.errors, w.errors
+
+
+def test_the_page_counts_from_the_data_date_and_says_when_asked_past_it(live_app, request_ctx):
+    from layers.analysis.summary import load_city
+
+    with request_ctx(user=CITY_USER, path="/coverage"):
+        from dashboard import context
+
+        context.authorize("read")
+        data_day = load_city(context.store()).as_of.date()
+        assert _page().data_as_of() == data_day            # the map's and the wall's date, not today
+        default = _update(k=0)
+        same = _update(as_of=data_day.isoformat(), k=0)
+        assert str(default[0]) == str(same[0]) and default[3] == same[3]
+        assert "cov-after-data" not in str(default[1])
+        later = _update(as_of="2099-01-01", k=0)
+    assert "cov-after-data" in str(later[1]) and data_day.isoformat() in str(later[1])
+
+
+def test_the_export_has_the_suggested_bases_as_shown(live_app, request_ctx):
+    import base64
+
+    with request_ctx(user=CITY_USER, path="/coverage"):
+        shown = _update(k=3, lang="zh")[-1]
+        data = _page().export(1, None, None, "zh", 3, "greedy")
+    raw = data["content"]
+    wb = openpyxl.load_workbook(io.BytesIO(base64.b64decode(raw) if data.get("base64") else raw))
+    ws = wb["建议驻地"]
+    header = [c.value for c in ws[1]]
+    assert "新增覆盖风险" in header and "经度" in header
+    assert ws.max_row - 1 == len(shown)

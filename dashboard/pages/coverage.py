@@ -39,6 +39,16 @@ from layers.store import cached_read
 register({
     "cov.heading": ("检查覆盖：死角、盲区、监管空白", "Inspection coverage: dead corners, blind spots, supervision gaps"),
     "cov.as_of": ("统计日期", "As of"),
+    "cov.after_data": ("统计日期晚于数据日期 {d}：此后的检查尚未录入，结果按已有记录计算",
+                       "the date is after the data's date {d}: later inspections are not in yet, the result counts "
+                       "the records there are"),
+    "cov.sheet.bases": ("建议驻地", "suggested_bases"),
+    "cov.sheet.bases.rank": ("序号", "Rank"),
+    "cov.sheet.bases.lon": ("经度", "Longitude"),
+    "cov.sheet.bases.lat": ("纬度", "Latitude"),
+    "cov.sheet.bases.cell": ("H3 网格", "H3 cell"),
+    "cov.sheet.bases.gained": ("新增覆盖风险", "Risk newly reached"),
+    "cov.sheet.bases.share": ("占未覆盖风险", "Share of the unreached risk"),
     "cov.districts": ("区县", "Districts"),
     "cov.all_districts": ("全部可见区县", "All districts you may see"),
     "cov.k": ("建议新增驻地数", "Suggested new bases"),
@@ -121,9 +131,16 @@ class Ids(StrEnum):
 # the analysis for this user
 # --------------------------------------------------------------------------------------------------
 
+def data_as_of() -> date:
+    """The data's as-of date (the latest inspection), the date the map and the wall count from; today when
+    there is none."""
+    stamp = context.store().latest("inspections", "date")
+    return pd.Timestamp(stamp).date() if stamp is not None else date.today()
+
+
 def _parse_date(text: str | None) -> date:
     if not text:
-        return date.today()
+        return data_as_of()
     try:
         return date.fromisoformat(str(text)[:10])
     except ValueError:
@@ -244,6 +261,10 @@ def note(result: cov.CoverageResult, lang: str) -> list:
         if len(result.ignored_inspections) else 0
     if fut:
         out.append(html.Span(f" · {fut} {t('cov.future', lang)}", style={"color": "#b35900"}))
+    data_day = data_as_of()
+    if result.as_of > data_day:
+        out.append(html.Span(" · " + t("cov.after_data", lang).format(d=data_day.isoformat()),
+                             style={"color": "#b35900"}, id="cov-after-data"))
     return out
 
 
@@ -402,15 +423,23 @@ def update(as_of, districts, k, method, lang):
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.AS_OF, "date"),
-          State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), prevent_initial_call=True)
+          State(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), State(Ids.K, "value"), State(Ids.METHOD, "value"),
+          prevent_initial_call=True)
 @guarded(lambda exc: dash.no_update)
 @context.checked("read")
-def export(_n, as_of, districts, lang):
-    """The user's area as an XLSX file (formula-like text stays text)."""
+def export(_n, as_of, districts, lang, k=0, method="greedy"):
+    """The user's area as an XLSX file (formula-like text stays text), with the suggested bases as shown."""
     from layers.export import write_xlsx
 
+    lang = norm_lang(lang)
     result = result_for_user(as_of, districts)
+    sheets = result.sheets(lang)
+    k = max(0, min(int(k or 0), 20))
+    if k:
+        suggested = cov.suggest_bases(result, k, method="exact" if method == "exact" else "greedy")
+        sheets[t("cov.sheet.bases", lang)] = pd.DataFrame(base_rows(suggested)).rename(
+            columns=lambda c: t(f"cov.sheet.bases.{c}", lang))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"coverage-{result.as_of.isoformat()}.xlsx"
-        write_xlsx(result.sheets(norm_lang(lang)), path)
+        write_xlsx(sheets, path)
         return dcc.send_bytes(path.read_bytes(), path.name)
