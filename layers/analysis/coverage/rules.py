@@ -27,7 +27,7 @@ Interval and risk weight of each inspectable object (:func:`layer_objects`, :fun
 
 Inspections count when dated on or before both ``as_of`` and today; the others are listed in
 ``ignored_inspections`` with the reason (``IGNORED_KINDS``: dated after today, after ``as_of``, no date,
-unknown target).
+unknown target, a closed enterprise's).
 """
 
 from __future__ import annotations
