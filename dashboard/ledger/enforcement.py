@@ -49,9 +49,10 @@ def _blacklist(store, layer: str, oid: str, today: date) -> Mapping | None:  # n
     return b.iloc[0].to_dict() if len(b) else None
 
 
-def _may_enforce(store, layer: str, oid: str) -> bool:  # noqa: ANN001
+def _may(store, action: str, layer: str, oid: str) -> bool:  # noqa: ANN001
+    """Whether the session's user may do ``action`` on this object (its own area, from the store)."""
     try:
-        authorize_target(store, context.principal(), "enforce", layer, oid)
+        authorize_target(store, context.principal(), action, layer, oid)
     except AccessDenied:
         return False
     return True
@@ -91,14 +92,6 @@ def _form(store, layer: str, oid: str, lang: str) -> html.Div:  # noqa: ANN001
         ]),
         html.Button(t("enf.issue", lang), id=Ids.ISSUE, n_clicks=0, className="primary"),
     ])
-
-
-def _may_blacklist(store, layer: str, oid: str) -> bool:  # noqa: ANN001
-    try:
-        authorize_target(store, context.principal(), "ledger.city", layer, oid)
-    except AccessDenied:
-        return False
-    return True
 
 
 def _basis_options(store, layer: str, oid: str, lang: str) -> list[dict]:  # noqa: ANN001
@@ -183,7 +176,7 @@ def section(layer: str, oid: str, lang: str) -> html.Section | None:
         else html.Div("—", className="muted", id="obj-orders"),
     ]
     tail = []
-    may_order, may_list = _may_enforce(store, layer, oid), _may_blacklist(store, layer, oid)
+    may_order, may_list = _may(store, "enforce", layer, oid), _may(store, "ledger.city", layer, oid)
     if may_order:
         lines.append(_form(store, layer, oid, lang))
     if may_list:
