@@ -48,7 +48,7 @@ from layers.ledger import query as lq  # noqa: E402
 from layers.ledger.query import SORTABLE, LedgerQuery, query_ledger  # noqa: E402
 from layers.schema import FIVE_IN_PLACE, HAZARD_STATUS, OBJECT_LAYERS  # noqa: E402
 from layers.settings import Settings  # noqa: E402
-from layers.store import _cached_read, open_store  # noqa: E402
+from layers.store import clear_read_cache, open_store  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
 TYPES = ("消防通道堵塞", "安全出口锁闭", "电气线路私拉乱接", "储罐区防火堤破损", "管道腐蚀", "应急照明失效",
@@ -179,7 +179,7 @@ def bench_size(base: Path, n: int, k: int, folder: Path, settings: Settings, tar
     print(f"\n{n:,} hazards: store written in {time.perf_counter() - t0:.1f} s", flush=True)
     qs = queries(store, k)
     lq.clear_cache()
-    _cached_read.cache_clear()
+    clear_read_cache()
     t0 = time.perf_counter()
     page, total = query_ledger(store, qs[0][0], qs[0][1], as_of=AS_OF, settings=settings)
     cold = time.perf_counter() - t0
@@ -220,7 +220,7 @@ def bench_after_step(store: object, qs: list, settings: Settings, cold: float, k
         steps.append((t1 - t0) * 1000)
         nexts.append((t2 - t1) * 1000)
     lq.clear_cache()
-    _cached_read.cache_clear()
+    clear_read_cache()
     t0 = time.perf_counter()
     query_ledger(store, qs[0][0], qs[0][1], as_of=AS_OF, settings=settings)
     full = (time.perf_counter() - t0) * 1000

@@ -336,7 +336,7 @@ def test_another_date_reuses_the_layers_read_and_the_look_ups_and_a_write_starts
     today = date(2026, 11, 28)
     dates = [date(2026, 11, 28), date(2026, 6, 30), date(2025, 12, 31)]
     first = compute(store, as_of=dates[0], settings=s, today=today)
-    frames, memo = cache._FRAMES[(store.url, store.data_version())]
+    frames, memo = cache._FRAMES.get(store, lambda: pytest.fail("the layers read were not kept"))
     assert {"inspections", "hazards", "responsibilities"} <= set(memo)
     for d in dates:  # memoised or not, the same answer
         again = compute(store, as_of=d, settings=s, today=today)
@@ -345,15 +345,15 @@ def test_another_date_reuses_the_layers_read_and_the_look_ups_and_a_write_starts
         pd.testing.assert_frame_equal(pd.DataFrame(again.dead_corners.drop(columns="geometry")),
                                       pd.DataFrame(fresh.dead_corners.drop(columns="geometry")))
         pd.testing.assert_frame_equal(again.supervision_gaps, fresh.supervision_gaps)
-    assert cache._FRAMES[(store.url, store.data_version())][0] is frames  # read once
+    assert cache._FRAMES.get(store, lambda: pytest.fail("read again"))[0] is frames  # read once
     # a write: a new data version, read again; the old layers are let go
     insp = store.read("inspections", columns=["target_layer", "target_id"]).head(1)
     with store.transaction() as tx:
         tx.append("inspections", pd.DataFrame({"id": ["I-new"], "target_layer": insp["target_layer"],
                                                 "target_id": insp["target_id"], "date": ["2026-11-27"]}))
     after = compute(store, as_of=dates[0], settings=s, today=today)
-    assert list(cache._FRAMES) == [(store.url, store.data_version())]
-    assert cache._FRAMES[(store.url, store.data_version())][0] is not frames
+    assert cache._FRAMES.keys() == [(store.identity(), store.data_version(), ())]
+    assert cache._FRAMES.get(store, lambda: pytest.fail("not kept"))[0] is not frames
     assert after.summary == compute_frames(read_frames(store), as_of=dates[0], settings=s, today=today).summary
     target = (insp["target_layer"].iloc[0], insp["target_id"].iloc[0])
     assert target not in set(zip(after.dead_corners["layer"], after.dead_corners["id"], strict=True))

@@ -293,7 +293,7 @@ def test_cache_builds_once_under_concurrent_calls(tmp_path, monkeypatch):
     new = ledger(store, as_of=day, settings=SETTINGS)
     assert len(calls) == 2 and new is not got[0]
     assert new.frame.set_index("id").loc["H07", "status"] == "closed"
-    assert [k for k in lq._CACHE if k[0] == store.url] == [new.key]
+    assert [k for k in lq._LEDGERS.keys() if k[0] == store.identity()] == [new.key]
 
 
 def test_page_rows_are_the_frame_rows(city):
@@ -321,9 +321,9 @@ ADMIN = Principal("admin", "admin")
 
 def _fresh(store):
     """The ledger built from nothing (every cache and part forgotten)."""
-    from layers.store import _cached_read
+    from layers.store import clear_read_cache
     lq.clear_cache()
-    _cached_read.cache_clear()
+    clear_read_cache()
     return ledger(store, as_of=AS_OF, settings=SETTINGS)
 
 

@@ -29,13 +29,13 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from layers.cache import StoreCache
 from layers.errors import RiskMapError
 from layers.schema import (
     CONDITION_CLASSES,
@@ -148,16 +148,18 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
+#: the newest city of each store (a new data version drops the older one before it is built), two stores at most
+_CITIES: StoreCache[City] = StoreCache("city", maxsize=2)
+
+
 def load_city(store: Store) -> City:
-    """The whole city, cached per (store, data version): a new import is seen at the next call."""
-    return _load_city(store.url, store.data_version())
+    """The whole city, cached per (store identity, data version) (:mod:`layers.cache`): a new import is seen at
+    the next call, concurrent cold callers wait for one build, and the older version is let go."""
+    version = store.data_version()
+    return _CITIES.get(store, lambda: _load_city(store, version), version=version)
 
 
-@lru_cache(maxsize=4)
-def _load_city(url: str, version: int) -> City:
-    from layers.store import open_store
-
-    store = open_store(url, create=False)
+def _load_city(store: Store, version: int) -> City:
     districts = cached_read(store, "districts").reset_index(drop=True)
     towns = cached_read(store, "towns").reset_index(drop=True)
     if len(districts) == 0:
@@ -199,7 +201,7 @@ def _load_city(url: str, version: int) -> City:
         if name in lines and len(lines[name]):
             cols = ["id", "last_inspection", "open_hazards", "open_major", "department", "department_en", "officer"]
             lines[name] = lines[name].merge(objects[name][cols], on="id", how="left")
-    return City(url=url, version=version, as_of=as_of, districts=districts, towns=towns, objects=objects,
+    return City(url=store.url, version=version, as_of=as_of, districts=districts, towns=towns, objects=objects,
                 hazards=hazards, inspections=inspections, lines=lines, bounds=bounds, lat0=lat0,
                 metric_epsg=epsg)
 

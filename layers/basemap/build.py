@@ -34,7 +34,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +43,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from layers.cache import StoreCache
 from layers.errors import RiskMapError
 from layers.schema import LAYERS
 from layers.store import Store, cached_read
@@ -280,7 +280,7 @@ def build_basemap(store: Store, path: str | Path, *, progress: Progress | None =
         os.replace(staged, path)
     seconds = time.perf_counter() - t0
     step(1.0, f"底图已写入 {path}（{count} 个瓦片，{seconds:.1f} 秒）(basemap written: {count} tiles, {seconds:.1f} s)")
-    _info_of.cache_clear()
+    _INFO.clear()
     return BasemapInfo(path=path, data_version=version, fingerprint=digest, minzoom=MINZOOM, maxzoom=MAXZOOM,
                        layers=tuple(p.name for p in parts), tiles=count, size_bytes=path.stat().st_size,
                        bounds=tuple(metadata["bounds"]), built_at=built_at, seconds=round(seconds, 3))
@@ -290,8 +290,13 @@ def build_basemap(store: Store, path: str | Path, *, progress: Progress | None =
 # reading back, staleness
 # --------------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=16)
-def _info_of(path: str, mtime_ns: int, size: int) -> BasemapInfo | None:  # noqa: ARG001 - cache key
+#: what a basemap file holds, per file identity and (mtime, size): rebuilt or swapped, it is read again
+_INFO: StoreCache[BasemapInfo | None] = StoreCache("basemap info", maxsize=4)
+#: the drawn layers' fingerprint per store identity and data version
+_FINGERPRINTS: StoreCache[str] = StoreCache("basemap fingerprint", maxsize=4)
+
+
+def _info_of(path: str, size: int) -> BasemapInfo | None:
     from pmtiles.reader import MmapSource, Reader
 
     try:
@@ -315,17 +320,12 @@ def _info_of(path: str, mtime_ns: int, size: int) -> BasemapInfo | None:  # noqa
 def read_info(path: str | Path) -> BasemapInfo | None:
     """What the basemap file at ``path`` holds; None when it is missing or not one of ours."""
     try:
-        st = os.stat(path)
+        where = str(Path(path).resolve())
+        st = os.stat(where)
     except OSError:
         return None
-    return _info_of(str(path), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=16)
-def _fingerprint_at(url: str, version: int) -> str:  # noqa: ARG001 - the data version is the cache key
-    from layers.store import open_store
-
-    return fingerprint(source_parts(open_store(url, create=False)))
+    identity = (where, st.st_dev, st.st_ino)  # as layers.cache.file_identity, with the same stat's mtime
+    return _INFO.get_at(identity, (st.st_mtime_ns, st.st_size), lambda: _info_of(str(path), st.st_size))
 
 
 def basemap_status(store: Store, path: str | Path) -> Literal["missing", "stale", "fresh"]:
@@ -340,7 +340,8 @@ def basemap_status(store: Store, path: str | Path) -> Literal["missing", "stale"
     version = store.data_version()
     if info.data_version == version:
         return "fresh"
-    return "fresh" if _fingerprint_at(store.url, version) == info.fingerprint else "stale"
+    digest = _FINGERPRINTS.get(store, lambda: fingerprint(source_parts(store)), version=version)
+    return "fresh" if digest == info.fingerprint else "stale"
 
 
 __all__ = ["BasemapError", "BasemapInfo", "MAXZOOM", "MINZOOM", "TILESET", "basemap_path", "basemap_status",

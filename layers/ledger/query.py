@@ -33,7 +33,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
@@ -44,6 +43,7 @@ import pandas as pd
 import shapely
 
 from layers.access.policy import Access
+from layers.cache import StoreCache
 from layers.ledger.deadlines import BUCKETS, OVERDUE_BUCKETS, bucket_label, bucket_of, day_number, days_left
 from layers.ledger.repeat import repeat_offenders
 from layers.ledger.workflow import DETAILS
@@ -857,47 +857,40 @@ def _assemble(hz: _Hazards, tg: _Targets, repeat: np.ndarray, as_of: date, key: 
 # The cache: one build per key, newest data version only
 # --------------------------------------------------------------------------------------------------
 
-_CACHE: OrderedDict[tuple, LedgerFrame] = OrderedDict()
-_BUILDING: dict[tuple, threading.Lock] = {}
+#: builds kept (several as-of dates or stores), keyed (store identity, (hazard stamp, other stamps), (as-of,
+#: repeat settings)); older table stamps of a store are dropped at once (:mod:`layers.cache`)
+_LEDGERS: StoreCache[LedgerFrame] = StoreCache("ledger", maxsize=3)
+#: the parts, kept for the next build: the target side per (other stamps; as-of), the repeat flags per (other
+#: stamps, hazard generation; as-of, repeat settings), and per store location the newest hazard rows (the base
+#: a write to the hazards alone is patched onto: the previous state, which a keyed cache would drop)
+_TARGETS: StoreCache[_Targets] = StoreCache("ledger targets", maxsize=3)
+_REPEATS: StoreCache[np.ndarray] = StoreCache("ledger repeat flags", maxsize=3)
+_HAZARDS: dict[str, tuple[tuple, _Hazards]] = {}
 _LOCK = threading.Lock()
-#: builds kept (several as-of dates or stores); older data versions of a store are dropped at once
-_CACHE_SIZE = 3
-#: the parts, kept for the next build: per store the newest hazard rows; per (store, other stamps, as-of) the
-#: target side; per (store, hazard generation, other stamps, as-of, repeat settings) the repeat flags
-_HAZARDS: dict[str, _Hazards] = {}
-_TARGETS: OrderedDict[tuple, _Targets] = OrderedDict()
-_REPEATS: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
 
 def clear_cache() -> None:
     """Forget every build and part (the next query builds from the store)."""
+    _LEDGERS.clear()
+    _TARGETS.clear()
+    _REPEATS.clear()
     with _LOCK:
-        _CACHE.clear()
         _HAZARDS.clear()
-        _TARGETS.clear()
-        _REPEATS.clear()
 
 
 def _key(store: Store, as_of: date, settings: Settings) -> tuple:
+    """(store identity, (hazard stamp, other stamps), (as-of, repeat settings)): a :class:`StoreCache` key."""
+    identity = store.identity()
     stamps = store.table_stamps([HAZARDS, *_OTHER_TABLES])
-    return (store.url, stamps[HAZARDS], tuple(stamps[t] for t in _OTHER_TABLES), as_of.isoformat(),
-            tuple(getattr(settings, k) for k in _REPEAT_KEYS))
+    return (identity, (stamps[HAZARDS], tuple(stamps[t] for t in _OTHER_TABLES)),
+            (as_of.isoformat(), tuple(getattr(settings, k) for k in _REPEAT_KEYS)))
 
 
-def _remember(cache: OrderedDict, key: tuple, value: object, same: int) -> None:
-    """Keep ``value``; drop the entries of the same store and an older state (the first ``same`` key parts
-    differ) and the least recent beyond the cache size."""
-    for old in [k for k in cache if k[0] == key[0] and k[1:same] != key[1:same]]:
-        del cache[old]
-    cache[key] = value
-    cache.move_to_end(key)
-    while len(cache) > _CACHE_SIZE:
-        cache.popitem(last=False)
-
-
-def _hazards_part(store: Store, stamp: int) -> _Hazards:
+def _hazards_part(store: Store, identity: tuple, stamp: int) -> _Hazards:
     with _LOCK:
-        prev = _HAZARDS.get(store.url)
+        prev_identity, prev = _HAZARDS.get(identity[0], ((), None))
+    if prev_identity != identity:
+        prev = None  # another file at this path: its change log says nothing of this one
     if prev is not None and prev.stamp == stamp:
         return prev
     hz = None
@@ -908,59 +901,31 @@ def _hazards_part(store: Store, stamp: int) -> _Hazards:
     if hz is None:
         hz = _read_hazards(store, stamp)
     with _LOCK:
-        cur = _HAZARDS.get(store.url)
-        if cur is None or cur.stamp <= hz.stamp:
-            _HAZARDS[store.url] = hz
+        cur_identity, cur = _HAZARDS.get(identity[0], ((), None))
+        if cur is None or cur_identity != identity or cur.stamp <= hz.stamp:
+            _HAZARDS[identity[0]] = (identity, hz)
     return hz
 
 
 def _build(store: Store, as_of: date, settings: Settings, key: tuple) -> LedgerFrame:
-    url, hz_stamp, other = key[0], key[1], key[2]
-    hz = _hazards_part(store, hz_stamp)
-    tkey = (url, other, key[3])
-    with _LOCK:
-        tg = _TARGETS.get(tkey)
-    if tg is None:
-        tg = _build_targets(store, as_of)
-        with _LOCK:
-            _remember(_TARGETS, tkey, tg, 2)
-    rkey = (url, other, hz.gen, key[3], key[4])
-    with _LOCK:
-        rep = _REPEATS.get(rkey)
-    if rep is None:
-        rep = _repeat_flags(store, hz, tg, as_of, settings)
-        with _LOCK:
-            _remember(_REPEATS, rkey, rep, 3)
+    identity, (hz_stamp, other), (day, repeat) = key
+    hz = _hazards_part(store, identity, hz_stamp)
+    tg = _TARGETS.get_at(identity, other, lambda: _build_targets(store, as_of), key=day)
+    rep = _REPEATS.get_at(identity, (other, hz.gen), lambda: _repeat_flags(store, hz, tg, as_of, settings),
+                          key=(day, repeat))
     return _assemble(hz, tg, rep, as_of, key)
 
 
 def ledger(store: Store, *, as_of: date | None = None, settings: Settings | None = None) -> LedgerFrame:
-    """The ledger of ``store`` as of ``as_of`` (default today), built once per (store, table stamps, as-of date,
-    repeat settings); concurrent callers of a cold key wait for one build. After a write to the hazards alone
-    (a workflow step, a registration) only the rows written are read again and the target side is kept."""
+    """The ledger of ``store`` as of ``as_of`` (default today), built once per (store identity, table stamps,
+    as-of date, repeat settings); concurrent callers of a cold key wait for one build. After a write to the
+    hazards alone (a workflow step, a registration) only the rows written are read again and the target side is
+    kept."""
     settings = settings or Settings.from_env()
     as_of = as_of or date.today()
     key = _key(store, as_of, settings)
-    with _LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            return hit
-        building = _BUILDING.setdefault(key, threading.Lock())
-    try:
-        with building:
-            with _LOCK:
-                hit = _CACHE.get(key)
-            if hit is not None:
-                return hit
-            built = _build(store, as_of, settings, key)
-            with _LOCK:
-                _remember(_CACHE, key, built, 3)
-            return built
-    finally:
-        with _LOCK:
-            if _BUILDING.get(key) is building:
-                del _BUILDING[key]
+    identity, version, variant = key
+    return _LEDGERS.get_at(identity, version, lambda: _build(store, as_of, settings, key), key=variant)
 
 
 def ledger_frame(store: Store, *, as_of: date | None = None, settings: Settings | None = None) -> pd.DataFrame:

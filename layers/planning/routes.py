@@ -25,13 +25,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from geo.roadgraph import RoadGraph
 from geo.routing import RouteJob, RouteVehicle, priority_levels, reachable_alone, solve, straight_line_matrix
+from layers.cache import StoreCache
 from layers.errors import RiskMapError
 from layers.schema import GRADE_ORDER, INDUSTRIES, OBJECT_LAYERS, ROAD_CLASSES
 from layers.settings import Settings
@@ -403,11 +403,12 @@ def service_seconds(layer: str, grade: object, settings: Settings) -> int:
 # travel times
 # --------------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=8)
-def _road_graph(url: str, version: int, epsg: int) -> RoadGraph | None:
-    from layers.store import open_store
+#: the road graph per (store identity, data version; EPSG) (:mod:`layers.cache`)
+_GRAPHS: StoreCache[RoadGraph | None] = StoreCache("road graph", maxsize=4)
 
-    roads = open_store(url, create=False).read("roads", columns=["road_class", "speed_kmh", "oneway", "geometry"])
+
+def _road_graph(store: Store, epsg: int) -> RoadGraph | None:
+    roads = store.read("roads", columns=["road_class", "speed_kmh", "oneway", "geometry"])
     if len(roads) == 0:
         return None
     roads = roads[roads.geometry.notna() & ~roads.geometry.is_empty]
@@ -429,8 +430,8 @@ def metric_epsg(lon: np.ndarray, lat: np.ndarray) -> int:
 
 
 def road_graph(store: Store, epsg: int) -> RoadGraph | None:
-    """The store's road graph in ``epsg`` (cached per store and data version); None without roads."""
-    return _road_graph(store.url, store.data_version(), int(epsg))
+    """The store's road graph in ``epsg`` (cached per store identity and data version); None without roads."""
+    return _GRAPHS.get(store, lambda: _road_graph(store, int(epsg)), key=int(epsg))
 
 
 def travel_matrix(store: Store, lon: np.ndarray, lat: np.ndarray, *, settings: Settings,

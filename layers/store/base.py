@@ -94,6 +94,13 @@ class Store(ABC):
     def data_version(self) -> int:
         """A number that grows with every committed write (cache key)."""
 
+    @abstractmethod
+    def identity(self) -> tuple:
+        """Which store this is, for cache keys (:mod:`layers.cache`): a tuple whose first part names the store's
+        location (a resolved file path, a database URL) and whose rest tells apart two stores that were there
+        (for a file: ``st_dev`` and ``st_ino``), so a store swapped for another one with the same data version
+        (a restored backup) is not taken for the one cached."""
+
     def table_stamps(self, tables: Sequence[str]) -> dict[str, int]:
         """Per table a number that changes with every committed write to that table and never goes back (a cache
         key of what was read from it). This default says the data version for every table: always safe (every

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.cache import file_identity
 from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
@@ -683,6 +684,15 @@ class GeoPackageStore(Store):
         with self._con() as con:
             row = con.execute(f"SELECT value FROM {META} WHERE key = 'data_version'").fetchone()
         return int(row[0]) if row else 0
+
+    def identity(self) -> tuple[str, int, int]:
+        """(resolved path, ``st_dev``, ``st_ino``) of the file: another file moved in under the same name (a
+        restored backup, a copy of another store) is another store, whatever its data version."""
+        try:
+            return file_identity(self.path)
+        except OSError as exc:
+            raise StoreError(f"存储文件不可读：{self.path}（{exc}）(store file not readable: {self.path}: {exc})"
+                             ) from exc
 
     def table_stamps(self, tables: Sequence[str]) -> dict[str, int]:
         """Per table the write counter of its last write (0: not written since stamps began); one query."""
