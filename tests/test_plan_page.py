@@ -209,3 +209,70 @@ def test_the_summary_is_a_table_per_team_with_totals(as_user):
     assert len(body) == len(plan.summary["teams"]) + 1        # one row per team and the totals
     total_stops = body[-1].children[1].children
     assert int(total_stops.replace(",", "")) == plan.summary["stops"] == len(plan.stops)
+
+
+def test_opening_a_saved_plan_puts_its_form_back(as_user):
+    from dashboard.planner.ids import Ids as PIds
+
+    with as_user(CITY):
+        offered = actions.district_choices(["420103"], "zh")[1]
+        pick = offered[:2]
+        teams = actions.team_table(pick, [])
+        teams[0]["shift_end"] = "16:00"          # an edit made before planning is part of the plan
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams, districts=["420103"])
+        week = _run(PIds.RUN, team_data=teams, cand_data=rows, state=state, days=5, districts=["420103"],
+                    day="2026-12-07")[0]
+        saved, _, _ = _run(PIds.SAVE, plan_data=week, save_name="一周计划", districts=["420103"])
+        pid = plan_store.plan_from_json(saved).id
+        day, days, districts, team_ids, team_rows_, restore = actions.form_of_plan(pid)
+    assert (day, days, districts) == ("2026-12-07", 5, ["420103"])
+    assert team_ids == pick and restore == {"teams": pick}
+    assert {r["id"]: r["shift_end"] for r in team_rows_}[pick[0]] == "16:00"
+    with as_user(CITY):
+        # the district list is rebuilt for the plan's districts: its teams stay chosen, not every team offered
+        _, chosen, _ = actions.district_choices(["420103"], "zh", restore)
+        assert chosen == pick
+        _, chosen_forged, _ = actions.district_choices(["420103"], "zh", {"teams": [pick[0], "NOPE"]})
+        assert chosen_forged == [pick[0]]        # a forged team id in the browser's store is ignored
+    with as_user(D103):
+        assert actions.form_of_plan(pid)[0] == "2026-12-07"   # its own district's plan
+
+
+@pytest.mark.browser
+def test_opening_a_plan_in_chromium_restores_the_form(browser, app_and_path, as_user):
+    from dashboard.planner.ids import Ids as PIds
+
+    app, _ = app_and_path
+    with as_user(CITY):
+        offered = actions.district_choices(["420103"], "zh")[1]
+        teams = actions.team_table(offered[:1], [])
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams, districts=["420103"])
+        week = _run(PIds.RUN, team_data=teams, cand_data=rows, state=state, days=5, districts=["420103"],
+                    day="2026-12-07")[0]
+        pid = plan_store.plan_from_json(_run(PIds.SAVE, plan_data=week, save_name="恢复表单",
+                                             districts=["420103"])[0]).id
+    srv = _ServerThread(app)
+    srv.start()
+    url = f"http://127.0.0.1:{srv.port}"
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    try:
+        w = _watch(ctx.new_page())
+        page = w.page
+        login(page, url, user="admin", next_path="/plan")
+        page.wait_for_selector("#plan-open-pick")
+        page.click("#plan-open-pick")
+        page.keyboard.type("恢复表单")
+        page.keyboard.press("Enter")
+        page.click("#plan-open")
+        page.wait_for_function("() => document.querySelector('#plan-date').value === '2026-12-07'", timeout=60_000)
+        assert page.locator("#plan-days input[value='5']").is_checked()
+        page.wait_for_function(f"() => document.querySelector('#plan-teams').innerText.includes('{offered[0]}')",
+                               timeout=60_000)
+        teams_text = page.inner_text("#plan-teams")
+        assert all(t not in teams_text for t in offered[1:]), teams_text    # only the plan's team
+        page.wait_for_function(f"() => document.querySelector('#plan-summary').innerText.includes('{pid}')",
+                               timeout=60_000)
+        assert not w.errors, w.errors
+    finally:
+        ctx.close()
+        srv.stop()

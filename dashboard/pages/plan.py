@@ -31,11 +31,27 @@ dash.register_page("dashboard.pages.plan_sheet", path="/plan/sheet", title="æ£€æ
 
 
 @callback(Output(Ids.TEAMS, "options"), Output(Ids.TEAMS, "value"), Output(Ids.ADD_PICK, "options"),
-          Input(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"))
-@guarded(lambda exc: ([], [], []))
+          Output(Ids.RESTORE, "data"),
+          Input(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), State(Ids.RESTORE, "data"))
+@guarded(lambda exc: ([], [], [], None))
 @context.checked("read")
-def _on_districts(districts, lang):
-    return actions.district_choices(districts, lang)
+def _on_districts(districts, lang, restore):
+    return (*actions.district_choices(districts, lang, restore), None)
+
+
+@callback(Output(Ids.DATE, "date"), Output(Ids.DAYS, "value"), Output(Ids.DISTRICTS, "value"),
+          Output(Ids.TEAMS, "value", allow_duplicate=True), Output(Ids.TEAM_TABLE, "rowData", allow_duplicate=True),
+          Output(Ids.RESTORE, "data", allow_duplicate=True),
+          Input(Ids.OPEN, "n_clicks"), State(Ids.OPEN_PICK, "value"), State(Ids.DISTRICTS, "value"),
+          prevent_initial_call=True)
+@guarded(lambda exc: (no_update,) * 6)
+@context.checked("read")
+def _restore_form(_n, open_id, districts):
+    """Opening a saved plan puts its form back: day, span, districts, teams and their settings."""
+    out = actions.form_of_plan(open_id)
+    if out[2] is not no_update and sorted(out[2] or []) == sorted(districts or []):
+        out = (*out[:5], None)   # the districts stay: nothing rebuilds the team list, the teams are set here
+    return out
 
 
 @callback(Output(Ids.TEAM_TABLE, "rowData"), Input(Ids.TEAMS, "value"), State(Ids.TEAM_TABLE, "rowData"))

@@ -54,9 +54,26 @@ def _user_id() -> str | None:
     return u.get("id")
 
 
-def district_choices(districts: list[str] | None, lang: str) -> tuple[list[dict], list[str], list[dict]]:
-    """Teams whose scope meets the districts (all selected by default); objects to add by name. Returns (team
-    options, chosen team ids, add-by-name options)."""
+def form_of_plan(open_id: str | None) -> tuple:
+    """The planning form as the saved plan ``open_id`` was made: its first day, one day or a week, its districts,
+    its teams and their settings (shift, break, skills as planned). Returns (date, days, districts, team ids,
+    team rows, restore data)."""
+    context.authorize(context.action())
+    if not open_id:
+        return (no_update,) * 6
+    plan = plan_store.load_plan(context.store(), str(open_id), settings=context.settings())   # from the store
+    check_plan_scope(plan)
+    dates = list(plan.params.get("dates") or [])
+    teams = [P.TeamSpec.from_dict(t) for t in plan.params.get("teams") or []]
+    ids = [tm.id for tm in teams]
+    return (dates[0] if dates else no_update, 5 if len(dates) > 1 else 1, list(plan.params.get("districts") or []),
+            ids, team_rows(teams), {"teams": ids})
+
+
+def district_choices(districts: list[str] | None, lang: str, restore: dict | None = None
+                     ) -> tuple[list[dict], list[str], list[dict]]:
+    """Teams whose scope meets the districts (all selected by default, or those of a plan being opened:
+    ``restore``); objects to add by name. Returns (team options, chosen team ids, add-by-name options)."""
     context.authorize(context.action())
     scope = scope_of(districts)
     store = context.store()
@@ -66,7 +83,11 @@ def district_choices(districts: list[str] | None, lang: str) -> tuple[list[dict]
             for tm in teams]
     obj = narrow_objects(store, P.objects(store, districts=scope, settings=context.settings()))
     add = [{"label": f"{n} ({k})", "value": k} for n, k in zip(obj["name"], obj["key"], strict=True)]
-    return opts, [tm.id for tm in teams], add
+    chosen = [tm.id for tm in teams]
+    wanted = (restore or {}).get("teams") if isinstance(restore, dict) else None
+    if isinstance(wanted, list):   # (ids from the browser: only the offered teams count)
+        chosen = [i for i in wanted if i in set(chosen)]
+    return opts, chosen, add
 
 
 def team_table(team_ids: list[str] | None, current: list[dict] | None) -> list[dict]:

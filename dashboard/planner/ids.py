@@ -54,6 +54,7 @@ class Ids(StrEnum):
     DONE_RESULT = "plan-done-result"
     DONE_HAZARDS = "plan-done-hazards"
     DONE_LINES = "plan-done-lines"
+    RESTORE = "plan-restore"
     DONE_ACTION = "plan-done-action"
     DONE = "plan-done"
     PRINT = "sheet-print"

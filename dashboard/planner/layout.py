@@ -155,6 +155,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
         navbar(lang, "/plan", {"lang": lang, **query}),
         dcc.Store(id=Ids.LANG, data=lang),
         dcc.Store(id=Ids.STATE, data={"locks": {}, "random": None}),
+        dcc.Store(id=Ids.RESTORE, data=None),   # the teams of a plan being opened, until the team list is rebuilt
         dcc.Store(id=Ids.PLAN, data=None),
         html.Div(className="page", children=[
             html.H2(t("plan.heading", lang)),
