@@ -54,3 +54,19 @@
   window.__wallReady = false;
   setInterval(markReady, 100);
 })();
+
+/* <html lang> follows the page's language after a client-side move (the server sets it on a full load): the
+ * browser and MapLibre then pick Chinese or Latin glyph forms. Dash's router moves with history.pushState. */
+(function () {
+  "use strict";
+  function setLang() {
+    var el = document.documentElement;
+    var lang = new URLSearchParams(window.location.search).get("lang");
+    var want = lang === "en" ? "en" : (lang === "zh" ? "zh-CN" : (el.getAttribute("data-default-lang") || el.lang));
+    if (want && el.lang !== want) { el.lang = want; }
+  }
+  var push = window.history.pushState;
+  window.history.pushState = function () { var r = push.apply(this, arguments); setLang(); return r; };
+  window.addEventListener("popstate", setLang);
+  setLang();
+})();

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     _install_wall_deck(server)
     basemap_routes.install(server)  # /tiles/… and /basemap/style.json; builds the basemap in the background
     ledger_routes.install(server)
+    _install_html_lang(server)
 
     @server.errorhandler(AccessDenied)
     def _denied(exc: AccessDenied):  # noqa: ANN202 - a forged request to a callback it may not run
@@ -101,6 +102,25 @@ def create_app(settings: Settings | None = None) -> Dash:
         return flask.jsonify(body)
 
     return app
+
+
+def _install_html_lang(server: flask.Flask) -> None:
+    """``<html lang="zh-CN">`` (or ``en``, from ``?lang=`` or the setting) on every HTML page, so that the browser
+    and MapLibre pick Chinese glyph forms; a client-side language switch updates it (assets/wall.js). Only the
+    ``<html>`` tag changes: the CSP's script hashes stay valid."""
+    from dashboard.i18n import norm_lang
+
+    @server.after_request
+    def _html_lang(resp: flask.Response) -> flask.Response:
+        if resp.mimetype != "text/html" or resp.direct_passthrough or resp.status_code >= 300:
+            return resp
+        body = resp.get_data(as_text=True)
+        if "<html>" not in body[:400]:
+            return resp
+        default = "en" if norm_lang(server.config["RISKMAP_SETTINGS"].lang) == "en" else "zh-CN"
+        lang = "en" if norm_lang(flask.request.args.get("lang") or default[:2]) == "en" else "zh-CN"
+        resp.set_data(body.replace("<html>", f'<html lang="{lang}" data-default-lang="{default}">', 1))
+        return resp
 
 
 def _key_file(settings: Settings) -> str:

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 
 XSS = "<img src=x onerror=alert(1)>"
 MAP_READY = """() => { const g = document.querySelector('#map-graph .js-plotly-plot');
-  return !!(g && g._fullLayout && g.calcdata && g.querySelector('.scatterlayer .trace')); }"""
+  const m = g && g._fullLayout && g._fullLayout.map && g._fullLayout.map._subplot;
+  return !!(m && m.map && m.viewInitial && Object.keys(m.traceHash).length && m.map.isStyleLoaded() && g.calcdata && g.querySelector('.maplibregl-canvas')); }"""
 GD = "document.querySelector('#map-graph .js-plotly-plot')"
 
 
@@ -32,18 +33,53 @@ def _query(page) -> dict:
     return dict(parse_qsl(urlparse(page.url).query))
 
 
+def _screen_xy(page, lon: float, lat: float) -> tuple[float, float]:
+    """Screen position of ``lon``, ``lat`` on the MapLibre map."""
+    return tuple(page.evaluate(f"""([lon, lat]) => {{
+        const sp = {GD}._fullLayout.map._subplot; const box = sp.div.getBoundingClientRect();
+        const p = sp.map.project([lon, lat]); return [box.left + p.x, box.top + p.y]; }}""", [lon, lat]))
+
+
+def _click(page, x: float, y: float) -> None:
+    """Hover, then click: on a MapLibre map plotly.js clicks what the last mousemove hovered."""
+    page.mouse.move(x - 8, y - 8)
+    page.mouse.move(x, y)
+    page.wait_for_function(f"() => ({GD})._hoverdata?.length > 0", timeout=30_000)
+    page.mouse.click(x, y)
+
+
 def _point_xy(page, custom: str) -> tuple[float, float]:
     """Screen position of the map point whose customdata is ``custom``."""
-    return tuple(page.evaluate(f"""(custom) => {{
-        const gd = {GD}; const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const box = gd.getBoundingClientRect();
-        for (let c = gd.calcdata.length - 1; c >= 0; c--) {{
-            const tr = gd._fullData[c]; if (!tr.customdata || tr.visible !== true) continue;
+    lonlat = page.evaluate(f"""(custom) => {{
+        const gd = {GD};
+        for (let c = gd._fullData.length - 1; c >= 0; c--) {{
+            const tr = gd._fullData[c]; if (!tr.customdata || tr.visible !== true || !tr.lon) continue;
             const i = Array.from(tr.customdata).indexOf(custom);
-            if (i >= 0) {{ const px = tr.x[i], py = tr.y[i];
-                return [box.left + xa._offset + xa.c2p(px), box.top + ya._offset + ya.c2p(py)]; }}
+            if (i >= 0) return [tr.lon[i], tr.lat[i]];
         }}
-        return null; }}""", custom))
+        return null; }}""", custom)
+    return _screen_xy(page, *lonlat)
+
+
+def _area_xy(page, store_path, code: str) -> tuple[float, float]:
+    """Screen position of the spot inside district ``code`` farthest from every point object and line (an
+    area takes the click where no point is)."""
+    import numpy as np
+    import shapely
+
+    from layers.analysis.summary import load_city
+
+    city = load_city(open_store(store_path, create=False))
+    area = city.districts.loc[city.districts["code"] == code].geometry.iloc[0]
+    pts = np.concatenate([f.loc[f["x"].notna(), ["x", "y"]].to_numpy(float) for f in city.objects.values()
+                          if "x" in f and len(f)])
+    minx, miny, maxx, maxy = area.bounds
+    gx, gy = np.meshgrid(np.linspace(minx, maxx, 60), np.linspace(miny, maxy, 60))
+    cand = shapely.points(gx.ravel(), gy.ravel())
+    cand = cand[shapely.contains(area.buffer(-0.002), cand)]
+    _, dist = shapely.STRtree(shapely.points(pts)).query_nearest(cand, return_distance=True, all_matches=False)
+    best = cand[int(np.argmax(dist))]
+    return _screen_xy(page, best.x, best.y)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +104,9 @@ def test_page_loads_clean_and_offline(watched_page, live_app):
 def test_layer_switch_hides_its_layer_with_a_patch(watched_page, live_app):
     page = watched_page.page
     _open(page, live_app.url + "/")
-    ent_visible = f"() => {GD}._fullData.filter(t => t.type === 'scattergl' && t.name === '企业').map(t => t.visible)"
-    assert page.evaluate(ent_visible) == [True]
+    ent_visible = f"""() => [...new Set({GD}._fullData.filter(t => t.type === 'scattermap' && t.name === '企业')
+        .map(t => t.visible))]"""
+    assert page.evaluate(ent_visible) == [True]        # one clustered trace per grade
     with page.expect_response(lambda r: "_dash-update-component" in r.url) as resp:
         page.locator("#map-layers input[value='enterprises']").uncheck()
     body = resp.value.text()
@@ -84,8 +121,8 @@ def test_district_click_narrows_the_figures(watched_page, live_app, city):
     page = watched_page.page
     _open(page, live_app.url + "/")
     row = city["districts"].iloc[2]
-    x, y = _point_xy(page, f"district:{row['code']}")
-    page.mouse.click(x, y)
+    x, y = _area_xy(page, live_app.store_path, row["code"])
+    _click(page, x, y)
     page.wait_for_function(f"() => document.querySelector('#panel-area')?.innerText === {json.dumps(row['name'])}",
                            timeout=60_000)
     page.wait_for_function(MAP_READY)
@@ -93,7 +130,7 @@ def test_district_click_narrows_the_figures(watched_page, live_app, city):
     n = int((city["enterprises"]["district_code"] == row["code"]).sum())
     assert page.inner_text("#kpi-enterprises .kpi-value") == f"{n:,}"
     # every enterprise on the map lies in that district
-    ids = page.evaluate(f"""() => {GD}._fullData.filter(t => t.type === 'scattergl' && t.name === '企业')
+    ids = page.evaluate(f"""() => {GD}._fullData.filter(t => t.type === 'scattermap' && t.name === '企业')
         .flatMap(t => Array.from(t.customdata))""")
     in_d = set(city["enterprises"].loc[city["enterprises"]["district_code"] == row["code"], "id"])
     assert ids and {i.split(":", 1)[1] for i in ids} <= in_d
@@ -180,7 +217,7 @@ def test_names_from_data_are_shown_as_text(browser, demo_store_path, tmp_path, n
         page.wait_for_function(f"() => document.querySelector('#map-tip')?.innerText.includes({json.dumps(XSS)})",
                                timeout=30_000)
         # a click shows the card with the name as text
-        page.mouse.click(x, y)
+        _click(page, x, y)
         page.wait_for_selector(".object-card h4", timeout=30_000)
         assert page.inner_text(".object-card h4") == XSS
         page.goto(f"{base}/object?layer=enterprises&id={eid}")

@@ -58,9 +58,8 @@ def test_view_narrows_to_the_district(request_ctx, live_app, codes):
     n = int((codes["enterprises"]["district_code"] == d).sum())
     assert _text(_find(v["panel"], "kpi-enterprises")).startswith(f"{n:,}")
     assert _text(_find(city_view["panel"], "kpi-enterprises")).startswith(f"{len(codes['enterprises']):,}")
-    ent = [tr for k, tr in zip(v["traces"], v["figure"]["data"], strict=True) if k == "enterprises"
-           and tr["type"] == "scattergl"][0]
-    ids = {c.split(":", 1)[1] for c in ent["customdata"]}
+    ids = {c.split(":", 1)[1] for k, tr in zip(v["traces"], v["figure"]["data"], strict=True) if k == "enterprises"
+           and tr["type"] == "scattermap" for c in tr.get("customdata", [])}
     in_d = set(codes["enterprises"].loc[codes["enterprises"]["district_code"] == d, "id"])
     assert ids <= in_d and len(ids) > 0
     # the breadcrumb goes city > district
@@ -227,3 +226,64 @@ def test_hover_tooltip_and_hazard_click(request_ctx, live_app, codes):
         # another district's hazard: refused
         with pytest.raises(AccessDenied, match="outside your area"):
             hover_tip({"points": [{"customdata": f"hazards:{h_other['id']}", "bbox": bbox}]}, "zh")
+
+
+def _derived(bbox):
+    w, s, e, n = bbox
+    return {"map.center": {"lon": (w + e) / 2, "lat": (s + n) / 2}, "map.zoom": 12,
+            "map._derived": {"coordinates": [[w, n], [e, n], [e, s], [w, s]]}}
+
+
+def test_figures_follow_the_view_scoped_on_the_server(request_ctx, live_app, codes):
+    from dashboard.pages.map import on_view, view_bounds
+
+    assert view_bounds({"map.zoom": 3}) is None and view_bounds({"map._derived": {"coordinates": [[999, 1]] * 4}}) \
+        is None
+    city = load_city(open_store(live_app.store_path, create=False))
+    e = city.objects["enterprises"]
+    e = e[e["x"].notna()]
+    # the quarter of the city south-west of its centre
+    w, s_, east, n = city.bounds
+    bbox = (w, s_, (w + east) / 2, (s_ + n) / 2)
+    inside = e["x"].between(bbox[0], bbox[2]) & e["y"].between(bbox[1], bbox[3])
+    with request_ctx(user=CITY_USER):
+        panel = on_view(_derived(bbox), ["on"], "")
+        assert _text(_find(panel, "kpi-enterprises")).startswith(f"{int(inside.sum()):,}")
+        assert "视野内" in _text(_find(panel, "panel-area"))
+        whole = on_view(_derived(bbox), [], "")          # switched off: the whole area again
+        assert _text(_find(whole, "kpi-enterprises")).startswith(f"{len(city.objects['enterprises']):,}")
+        assert on_view({"map.zoom": 12}, ["on"], "") is no_update     # not a move of the view
+    # a district user's view of the whole city holds only their district
+    own = codes["districts"][0]
+    user = {"id": f"d{own}", "role": "district", "district_code": own, "display_name": "lead"}
+    with request_ctx(user=user):
+        panel = on_view(_derived(city.bounds), ["on"], "")
+        n_own = int((city.objects["enterprises"]["district_code"] == own).sum())
+        assert _text(_find(panel, "kpi-enterprises")).startswith(f"{n_own:,}")
+        denied = on_view(_derived(city.bounds), ["on"], f"?district={codes['districts'][1]}")
+        assert t("error.denied", "zh") in _text(denied)
+
+
+def test_download_of_the_view_is_scoped_and_formula_safe(request_ctx, live_app, codes, tmp_path):
+    import io
+
+    import openpyxl
+
+    from dashboard.pages.map import export_view, on_export
+
+    store = open_store(live_app.store_path, create=False)
+    city = load_city(store)
+    own = codes["districts"][0]
+    user = {"id": f"d{own}", "role": "district", "district_code": own, "display_name": "lead"}
+    with request_ctx(user=user):
+        data, name = export_view({"district": None, "town": None, "industry": [], "grade": [], "hazard": []}, "zh",
+                                 city.bounds)
+        sent = on_export(1, _derived(city.bounds), ["on"], "")
+    assert name.endswith(".xlsx") and sent["filename"] == name
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    rows = list(wb["企业"].iter_rows(values_only=True))
+    ids = {r[0] for r in rows[1:]}
+    in_own = set(codes["enterprises"].loc[codes["enterprises"]["district_code"] == own, "id"])
+    assert ids and ids <= in_own and len(ids) == len(in_own)
+    # every cell is a value, never a formula
+    assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)

@@ -22,7 +22,6 @@ from dashboard.components.mapfig import (
     esc,
     ring_coords,
     surroundings_map,
-    tile_images,
     typed,
     visibility_patch,
 )
@@ -75,37 +74,63 @@ def test_chain_lines_keeps_every_segment():
     assert len(chain_lines(np.array([], dtype=object))) == 0
 
 
-def test_city_figure_layers_escape_and_axes(tiny):
+def _offline_map(fig) -> None:
+    """A MapLibre figure that asks no other host: a style dict without glyphs or sprite (never a built-in style
+    name), only circle markers (any other symbol fetches an icon from a CDN), no cartesian axes."""
+    lay = fig["layout"]
+    style = lay["map"]["style"]
+    assert isinstance(style, dict) and "glyphs" not in style and "sprite" not in style
+    assert "xaxis" not in lay and "yaxis" not in lay
+    assert {tr["type"] for tr in fig["data"]} <= {"scattermap", "choroplethmap", "densitymap"}
+    for tr in fig["data"]:
+        assert tr.get("marker", {}).get("symbol", "circle") == "circle", tr["name"]
+        assert "text" not in tr.get("mode", "")          # text on the map would be a symbol layer
+
+
+def _customs(mf, key, kind="scattermap"):
+    return [c for k, tr in zip(mf.traces, mf.figure["data"], strict=True) if k == key and tr["type"] == kind
+            for c in tr.get("customdata", [])]
+
+
+def test_city_figure_layers_escape_and_map(tiny):
     mf = city_map(tiny, options=MapOptions(lang="zh"), weights=W)
     fig = mf.figure
     go.Figure(fig)                          # a valid Plotly figure
+    _offline_map(fig)
     assert len(mf.traces) == len(fig["data"])
     assert set(mf.traces) <= {*TOGGLES, ALWAYS}
     for key, tr in zip(mf.traces, fig["data"], strict=True):
         assert tr.get("visible", True) is (key == ALWAYS or key in DEFAULT_VISIBLE)
-    # equidistant axes: y scale = x scale / cos(lat0)
-    lat0 = sum(fig["layout"]["yaxis"]["range"]) / 2
-    assert fig["layout"]["yaxis"]["scaleanchor"] == "x"
-    assert fig["layout"]["yaxis"]["scaleratio"] == pytest.approx(1 / np.cos(np.radians(lat0)))
-    # enterprises: one WebGL trace with the four grades' colours, customdata layer:id
-    ent = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "enterprises" and tr["type"] == "scattergl"]
-    assert len(ent) == 1 and sorted(ent[0]["customdata"]) == ["enterprises:e1", "enterprises:e2", "enterprises:e3",
-                                                               "enterprises:e4"]
+    # the view: centred on the city, zoomed to it
+    m = fig["layout"]["map"]
+    assert 114.0 < m["center"]["lon"] < 114.2 and 30.0 < m["center"]["lat"] < 30.1 and 10 < m["zoom"] < 14
+    # enterprises: one clustered circle trace per grade (the clusters show the mix), customdata layer:id
+    ent = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "enterprises"
+           and tr["type"] == "scattermap" and tr.get("customdata")]
+    assert sorted(_customs(mf, "enterprises")) == ["enterprises:e1", "enterprises:e2", "enterprises:e3",
+                                                   "enterprises:e4"]
+    assert all(tr["cluster"]["enabled"] for tr in ent)
+    assert len({tr["marker"]["color"] for tr in ent}) == len(ent)          # one grade colour each
+    assert all(isinstance(tr["lon"], dict) and tr["lon"]["dtype"] == "f4" for tr in ent)   # typed arrays
     # the data text is escaped, never raw HTML
     text = json.dumps(fig, ensure_ascii=False)
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
-    hover = dict(zip(ent[0]["customdata"], ent[0]["text"], strict=True))
+    hover = {c: h for tr in ent for c, h in zip(tr["customdata"], tr["text"], strict=True)}
     assert "市应急管理局 · 张三" in hover["enterprises:e1"] and "2026-06-30" in hover["enterprises:e1"]
     assert "从未检查" in hover["enterprises:e4"]
-    # district labels are annotations with clickable markers under them; risk fills per district
-    notes = [a["text"] for a in fig["layout"]["annotations"]]
-    assert notes == ["<b>甲区</b>", "<b>乙区</b>"]
-    fills = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "risk" and tr.get("fill")]
-    assert [tr["meta"] for tr in fills] == ["district:420101", "district:420102"]
-    assert "风险指数: 100" in fills[0]["text"]
-    # hazards: the overdue one (h1) gets a ring; the closed one (h2) is not drawn
-    hz = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "hazards" and tr["type"] == "scattergl"]
-    assert sum(len(tr["customdata"]) for tr in hz) == 3 + 1
+    # areas: a clickable choropleth of the districts (always) and the risk colours (switchable)
+    assert _customs(mf, ALWAYS, "choroplethmap") == ["district:420101", "district:420102"]
+    risk = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "risk" and tr["type"] == "choroplethmap"]
+    assert len(risk) == 1 and risk[0]["customdata"] == ["district:420101", "district:420102"]
+    assert "风险指数: 100" in risk[0]["text"][0] and "甲区" in risk[0]["text"][0]
+    assert {f["id"] for f in risk[0]["geojson"]["features"]} == {"420101", "420102"}
+    # no area-name traces: the names are the basemap's labels
+    assert not fig["layout"].get("annotations")
+    # hazards: the open ones (h1 overdue gets a ring under it); the closed one (h2) is not drawn
+    assert len(_customs(mf, "hazards")) == 3
+    rings = [tr for k, tr in zip(mf.traces, fig["data"], strict=True) if k == "hazards" and tr["name"] == "逾期隐患"
+             and not tr.get("showlegend")]
+    assert len(rings) == 1 and "customdata" not in rings[0]
     assert not mf.aggregated
 
 
@@ -113,29 +138,36 @@ def test_district_view_and_english(tiny):
     sel = select(load_city(tiny), Filters.make(districts=["420102"]))
     mf = build_map(sel, MapOptions(lang="en", visible=frozenset({"enterprises"})), weights=W)
     fig = mf.figure
-    notes = [a["text"] for a in fig["layout"]["annotations"]]
-    assert notes == ["<b>Yi</b>", "Yi-1", "Yi-2"]   # the district and its towns
-    xr = fig["layout"]["xaxis"]["range"]
-    assert xr[0] == pytest.approx(114.1 - 0.004) and xr[1] == pytest.approx(114.2 + 0.004)
+    _offline_map(fig)
+    # the towns of the district are the clickable areas
+    assert _customs(mf, ALWAYS, "choroplethmap") == ["town:420102001", "town:420102002"]
+    assert "Yi-1" in _trace(mf, lambda tr: tr["type"] == "choroplethmap")[0]["text"][0]
+    assert 114.1 < fig["layout"]["map"]["center"]["lon"] < 114.2
     for key, tr in zip(mf.traces, fig["data"], strict=True):
         assert tr.get("visible", True) is (key in (ALWAYS, "enterprises"))
-    ent = _trace(mf, lambda tr: tr["type"] == "scattergl" and tr["name"] == "Enterprises")[0]
-    assert sorted(ent["customdata"]) == ["enterprises:e3", "enterprises:e4"]
-    assert "Major · Hazardous chemicals" in " ".join(ent["text"])
+    ent = _trace(mf, lambda tr: tr["type"] == "scattermap" and tr["name"] == "Enterprises")
+    assert sorted(c for tr in ent for c in tr["customdata"]) == ["enterprises:e3", "enterprises:e4"]
+    assert "Major · Hazardous chemicals" in " ".join(x for tr in ent for x in tr["text"])
 
 
 def test_hexagons_when_too_many_points(tiny):
     sel = select(load_city(tiny), Filters())
     mf = build_map(sel, MapOptions(point_limit=2, hex_resolution=7), weights=W)
     assert mf.aggregated
-    centres = [tr for k, tr in zip(mf.traces, mf.figure["data"], strict=True) if k == "enterprises"
-               and tr["type"] == "scattergl"]
-    assert len(centres) == 1
+    _offline_map(mf.figure)
+    cells = [tr for k, tr in zip(mf.traces, mf.figure["data"], strict=True) if k == "enterprises"
+             and tr["type"] == "choroplethmap"]
+    assert len(cells) == 1
     # each enterprise is far enough from the others to sit in its own res-7 cell (~1.2 km edge)
-    assert len(centres[0]["customdata"]) == 4
-    assert sorted(centres[0]["customdata"]) == ["district:420101", "district:420101", "district:420102",
-                                                "district:420102"]
-    assert sum(int(t.split("<b>")[1].split(": ")[1].split("<")[0]) for t in centres[0]["text"]) == 4
+    assert len(cells[0]["locations"]) == 4 and len(cells[0]["geojson"]["features"]) == 4
+    assert sorted(cells[0]["customdata"]) == ["district:420101", "district:420101", "district:420102",
+                                              "district:420102"]
+    assert sum(int(t.split("<b>")[1].split(": ")[1].split("<")[0]) for t in cells[0]["text"]) == 4
+    # coloured by the worst grade: the class index is 2 x grade (+1 when it is at least a quarter of the cell)
+    z = _decode(cells[0]["z"]) - 0.5
+    assert len(z) == 4 and set(z.tolist()) <= set(range(8)) and all(v % 2 == 1 for v in z)   # alone: 100 %
+    assert "最高等级" in cells[0]["text"][0] and "100%" in cells[0]["text"][0]
+    assert not _customs(mf, "enterprises")          # no points in the aggregated view
     go.Figure(mf.figure)
 
 
@@ -147,21 +179,23 @@ def test_visibility_patch_touches_only_switchable_traces():
     assert set_ops == {("data", 1, "visible"): False, ("data", 2, "visible"): True, ("data", 4, "visible"): False}
 
 
-def test_tile_images_and_gcj_shift():
-    imgs = tile_images("http://tiles.intra/{z}/{x}/{y}.png", [114.0, 114.2], [30.0, 30.2], width_px=1000)
-    assert 1 <= len(imgs) <= 64
-    z = int(imgs[0]["source"].split("/")[3])
-    assert 10 <= z <= 14
-    west = min(i["x"] for i in imgs)
-    north = max(i["y"] for i in imgs)
-    assert west <= 114.0 and north >= 30.2                     # the tiles cover the view
-    shifted = tile_images("http://tiles.intra/{z}/{x}/{y}.png", [114.0, 114.2], [30.0, 30.2], width_px=1000,
-                          crs="gcj02")
-    # a GCJ-02 tile's corner is placed where the WGS-84 point lies that GCJ-02 maps onto the nominal corner
-    # (near Wuhan about 530 m west and 290 m north of it); the data are not moved
-    gx, gy = wgs84_to_gcj02(np.array([shifted[0]["x"]]), np.array([shifted[0]["y"]]))
-    assert gx[0] == pytest.approx(imgs[0]["x"], abs=1e-6) and gy[0] == pytest.approx(imgs[0]["y"], abs=1e-6)
-    assert -0.01 < shifted[0]["x"] - imgs[0]["x"] < -0.001 and 0.001 < shifted[0]["y"] - imgs[0]["y"] < 0.01
+def test_gcj02_basemap_shifts_what_is_drawn_not_the_data(tiny):
+    city = load_city(tiny)
+    sel = select(city, Filters())
+    plain = build_map(sel, MapOptions(crs="wgs84"), weights=W)
+    shifted = build_map(sel, MapOptions(crs="gcj02"), weights=W)
+    ent = [tr for tr in plain.figure["data"] if tr.get("customdata") and tr["customdata"][0].startswith("enterprises:")]
+    ent2 = [tr for tr in shifted.figure["data"] if tr.get("customdata") and tr["customdata"][0].startswith("enterprises:")]
+    lon, lat = _decode(ent[0]["lon"]).astype(float), _decode(ent[0]["lat"]).astype(float)
+    gx, gy = wgs84_to_gcj02(lon, lat)
+    assert np.allclose(_decode(ent2[0]["lon"]), gx, atol=1e-5) and np.allclose(_decode(ent2[0]["lat"]), gy, atol=1e-5)
+    assert np.abs(_decode(ent2[0]["lon"]) - lon).max() > 1e-3           # hundreds of metres near Wuhan
+    # the areas too; the stored coordinates are unchanged
+    f1 = [tr for tr in plain.figure["data"] if tr["type"] == "choroplethmap"][0]["geojson"]["features"][0]
+    f2 = [tr for tr in shifted.figure["data"] if tr["type"] == "choroplethmap"][0]["geojson"]["features"][0]
+    assert json.dumps(f1["geometry"]) != json.dumps(f2["geometry"])
+    assert city.objects["enterprises"]["x"].tolist() == load_city(tiny).objects["enterprises"]["x"].tolist()
+    assert shifted.figure["layout"]["meta"]["crs"] == "gcj02"
 
 
 def test_surroundings_and_templates(tiny):
@@ -171,6 +205,8 @@ def test_surroundings_and_templates(tiny):
     near = nearby(city, 114.02, 30.02, radius_m=1600)
     fig = surroundings_map(city, "enterprises", row, near, radius_m=1600, lang="zh")
     go.Figure(fig)
+    _offline_map(fig)
+    assert 12 < fig["layout"]["map"]["zoom"] < 15      # 3.5 km across a 380 px map
     customs = [c for tr in fig["data"] for c in tr.get("customdata", [])]
     assert "venues:v1" in customs and "enterprises:e1" in customs
     register_templates()

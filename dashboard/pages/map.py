@@ -19,6 +19,7 @@ from enum import StrEnum
 from urllib.parse import parse_qsl
 
 import dash
+import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
@@ -64,6 +65,11 @@ register({
     "map.filter.reset": ("清除筛选", "Clear filters"),
     "map.hz.overdue": ("逾期", "Overdue"),
     "map.layers": ("图层", "Layers"),
+    "map.follow": ("数字随视野", "Figures follow the view"),
+    "map.in_view": ("视野内", "in view"),
+    "map.export": ("下载视野内数据（Excel）", "Download what is in view (Excel)"),
+    "map.export.sheet_ent": ("企业", "Enterprises"),
+    "map.export.sheet_hz": ("隐患", "Hazards"),
     "map.aggregated": ("企业较多：全市视图按六边形聚合、只标重大隐患；进入区县显示每个企业和隐患",
                        "Many enterprises: the city view groups them in hexagons and marks major hazards only; "
                        "open a district to see each one"),
@@ -89,6 +95,10 @@ class Ids(StrEnum):
     STATE = "map-state"
     NOTE = "map-note"
     TIP = "map-tip"
+    FIGS = "map-panel-figs"
+    FOLLOW = "map-follow"
+    EXPORT = "map-export"
+    DOWNLOAD = "map-download"
 
 
 QUERY_KEYS = ("district", "town", "industry", "grade", "hazard")
@@ -146,8 +156,16 @@ def view(state: dict, lang: str, search: str | None = None) -> dict:
     filters = filters_for(state, city)          # the scope check, before any cache
     allowed = context.allowed_districts()
     key = (store.url, city.version, filters, lang, search, None if allowed is None else tuple(allowed),
-           json.dumps(settings.risk_index_weights, sort_keys=True), settings.tile_url, settings.tile_crs)
+           json.dumps(settings.risk_index_weights, sort_keys=True), settings.tile_url, settings.tile_crs,
+           settings.basemap, settings.basemap_url, flask.request.host_url, _basemap_build())
     return _view_cached(key, city, settings, filters, lang, search, allowed)
+
+
+def _basemap_build() -> str | None:
+    """The build id of the basemap being served (the style's tile URLs carry it)."""
+    bm = flask.current_app.config.get("RISKMAP_BASEMAP")
+    arc = bm.archive() if bm is not None else None
+    return arc.info.build_id if arc is not None else None
 
 
 _VIEWS: OrderedDict = OrderedDict()
@@ -176,8 +194,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     sel = select(city, filters)
     names = _names(city, lang)
     risk = risk_index(sel, weights=settings.risk_index_weights)
-    mf = build_map(sel, MapOptions(lang=lang, theme="light", tile_url=settings.tile_url,
-                                   tile_crs=settings.tile_crs, hover="events"), risk=risk)
+    mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend_orientation="h"), risk=risk)
     figs = area_figures(sel)
     if sel.level == "town":
         title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"
@@ -281,7 +298,13 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             html.Aside(className="map-side", id=Ids.PANEL, children=[
                 html.Div(id=Ids.CARD, className="card-slot",
                          children=html.Div(t("panel.click_hint", lang), className="muted hint")),
-                v["panel"],
+                html.Div(className="map-view-tools no-print", children=[
+                    dcc.Checklist(id=Ids.FOLLOW, options=[{"label": t("map.follow", lang), "value": "on"}],
+                                  value=["on"], inline=True, persistence=True, persistence_type="session"),
+                    html.Button(t("map.export", lang), id=Ids.EXPORT, n_clicks=0, className="btn-export"),
+                    dcc.Download(id=Ids.DOWNLOAD),
+                ]),
+                html.Div(v["panel"], id=Ids.FIGS),
             ]),
         ]),
     ])
@@ -437,6 +460,144 @@ def layer_patch(visible: list[str] | None, traces: list[str] | None, *, initial:
     if not traces or (initial and set(visible or []) == DEFAULT_VISIBLE):
         return no_update
     return visibility_patch(traces, visible or [])
+
+
+# --------------------------------------------------------------------------------------------------
+# The visible extent: the panel's figures and a download of what is on screen
+# --------------------------------------------------------------------------------------------------
+
+def view_bounds(relayout: dict | None) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the map's view from a MapLibre relayout event (its ``map._derived``
+    corners); None when the event is not a move of the view."""
+    corners = ((relayout or {}).get("map._derived") or {}).get("coordinates")
+    if not corners:
+        return None
+    try:
+        lons = [float(c[0]) for c in corners]
+        lats = [float(c[1]) for c in corners]
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not all(-180 <= v <= 180 for v in lons) or not all(-90 <= v <= 90 for v in lats):
+        return None
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def within(sel, bbox: tuple[float, float, float, float]):
+    """The selection narrowed to what lies in ``bbox`` (points inside; lines crossing it; inspections of the
+    objects inside). Scoping was done by :func:`filters_for` before: this only narrows further."""
+    import dataclasses
+
+    w, s_, e, n = bbox
+
+    def inside(f):
+        if not len(f) or "x" not in f:
+            return f
+        return f[f["x"].between(w, e) & f["y"].between(s_, n)]
+
+    objects = {k: inside(f) for k, f in sel.objects.items()}
+    lines = {k: (g[(g["maxx"] >= w) & (g["minx"] <= e) & (g["maxy"] >= s_) & (g["miny"] <= n)]
+                 if len(g) and "maxx" in g else g) for k, g in sel.lines.items()}
+    ids = set(objects.get("enterprises", sel.enterprises)["id"].astype(str))
+    for k in ("venues", "gas_stations"):
+        if k in objects:
+            ids |= set(objects[k]["id"].astype(str))
+    insp = sel.inspections
+    insp = insp[insp["target_id"].astype(str).isin(ids)] if len(insp) and "target_id" in insp else insp
+    return dataclasses.replace(sel, objects=objects, hazards=inside(sel.hazards), inspections=insp, lines=lines,
+                               bounds=(w, s_, e, n))
+
+
+def _state_of(search: str | None) -> dict:
+    return parse_state({k: v for k, v in parse_qsl((search or "").lstrip("?"))})
+
+
+@callback(Output(Ids.FIGS, "children"), Input(Ids.MAP, "relayoutData"), Input(Ids.FOLLOW, "value"),
+          State("url", "search"), prevent_initial_call=True)
+@context.checked("read")
+def on_view(relayout, follow, search):
+    """The panel's figures for what is on screen (scoped on the server like the page), or for the whole area
+    when "figures follow the view" is off."""
+    lang = lang_from_search(search)
+    bbox = view_bounds(relayout)
+    if "on" in (follow or []) and bbox is None:
+        return no_update
+    try:
+        return view_panel(_state_of(search), lang, search, bbox if "on" in (follow or []) else None)
+    except Exception as exc:  # the edge
+        if not isinstance(exc, AccessDenied | RiskMapError):
+            log.exception("map view panel failed")
+        return calm_message(lang, exc)
+
+
+def view_panel(state: dict, lang: str, search: str | None, bbox):
+    """The figure panel of the area of ``state`` narrowed to ``bbox`` (None: the whole area)."""
+    settings = context.settings()
+    context.authorize(context.action())
+    city = load_city(context.store())
+    filters = filters_for(state, city)          # the scope check
+    sel = select(city, filters)
+    names = _names(city, lang)
+    risk = risk_index(sel, weights=settings.risk_index_weights)   # a property of the areas, not of the view
+    shown = within(sel, bbox) if bbox is not None else sel
+    if sel.level == "town":
+        title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"
+    elif sel.level == "district":
+        title = names.get(filters.districts[0], filters.districts[0])
+    else:
+        title = t("map.city", lang)
+    if bbox is not None:
+        title = f"{title} · {t('map.in_view', lang)}"
+    return figure_panel(area_figures(shown), risk, lang=lang, search=search, area_title=title,
+                        child_level="district" if sel.level == "city" else "town")
+
+
+@callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.MAP, "relayoutData"),
+          State(Ids.FOLLOW, "value"), State("url", "search"), prevent_initial_call=True)
+@context.checked("read")
+def on_export(n, relayout, follow, search):
+    """An Excel file of the enterprises and hazards on screen with the page's filters (scoped on the server,
+    formula-safe: :func:`layers.export.write_xlsx`)."""
+    if not n:
+        return no_update
+    lang = lang_from_search(search)
+    data, name = export_view(_state_of(search), lang, view_bounds(relayout) if "on" in (follow or []) else None)
+    return dcc.send_bytes(data, name)
+
+
+def export_view(state: dict, lang: str, bbox) -> tuple[bytes, str]:
+    """(xlsx bytes, file name) of what is in view: enterprises and the hazards shown, in ``lang``."""
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from layers.export import write_xlsx
+    from layers.schema import HAZARD_STATUS
+
+    context.authorize(context.action())
+    city = load_city(context.store())
+    sel = select(city, filters_for(state, city))
+    if bbox is not None:
+        sel = within(sel, bbox)
+    names = _names(city, lang)
+    e = sel.enterprises
+    ent = pd.DataFrame({
+        "ID": e["id"].astype(str), t("map.export.sheet_ent", lang): e["name"].astype(str),
+        t("map.filter.grade", lang): [label(GRADES, g, lang) for g in e["grade"]],
+        t("map.filter.industry", lang): [label(INDUSTRIES, i, lang) for i in e["industry"]],
+        t("map.filter.district", lang): [names.get(str(d), "") for d in e["district_code"]],
+        t("map.filter.town", lang): [names.get(str(x), "") for x in e["town_code"]],
+        "lon": e["x"], "lat": e["y"]})
+    h = sel.hazards
+    hz = pd.DataFrame({"ID": h["id"].astype(str), t("map.hover.target", lang): h["obj_name"].astype(str),
+                       t("map.filter.hazard", lang): [label(HAZARD_STATUS, x, lang) for x in h["status"]],
+                       "level": h["level"].astype(str), "lon": h["x"], "lat": h["y"]})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_xlsx({t("map.export.sheet_ent", lang): ent, t("map.export.sheet_hz", lang): hz},
+                          Path(tmp) / "view.xlsx")
+        data = path.read_bytes()
+    day = city.as_of.date().isoformat() if city.as_of is not None else "map"
+    return data, f"riskmap-view-{day}.xlsx"
 
 
 def _n_triggered() -> int:

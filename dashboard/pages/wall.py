@@ -42,7 +42,8 @@ from dash import (
 from dashboard import context
 from dashboard.components import deck
 from dashboard.components.errors import denied_page
-from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords, typed, view_range
+from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords, view_of
+from dashboard.components.mapfig.traces import line_trace, lonlat
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.i18n import norm_lang, register, t, with_query
 from layers.analysis import coverage, summary
@@ -114,7 +115,7 @@ register({
 
 TICKER_ITEMS = 20
 #: map layers the wall shows (mapfig toggle keys): risk, where the enterprises are, hazards, gas, rail
-WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rail", "boundaries", "roads"})
+WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rail"})
 #: above this many enterprises in the area the wall's map draws them as H3 hexagons (city zoom)
 WALL_POINT_LIMIT = 2000
 
@@ -217,20 +218,33 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
 # The map: mapfig's dark map of the whole area in scope, zoomed to the focus, the focus outlined last
 # --------------------------------------------------------------------------------------------------
 
-def _focus_outline(sel: summary.Selection) -> tuple[dict, dict]:
-    """x, y (typed arrays) of the focused area's outline; empty when the focus is the whole area."""
+def _focus_outline(sel: summary.Selection) -> tuple[np.ndarray, np.ndarray]:
+    """lon, lat of the focused area's outline (NaN between parts); empty when the focus is the whole area."""
     if sel.level == "town":
         geoms = np.asarray(sel.towns.geometry.values)
     elif sel.level == "district":
         geoms = np.asarray(sel.districts.geometry.values)
     else:
         geoms = np.empty(0, dtype=object)
-    x, y = ring_coords(geoms)
-    return typed(x), typed(y)
+    return ring_coords(geoms)
 
 
 def _uirevision(sel: summary.Selection) -> str:
     return f"wall:{sel.level}:{','.join(sel.filters.districts or ())}:{sel.filters.town or ''}"
+
+
+#: the wall's map box at 1080 px of screen height (the view fits the focus into it; larger screens scale it)
+WALL_MAP_PX = (1000, 880)
+
+
+def _view(sel: summary.Selection, font_scale: float) -> tuple[dict, float]:
+    """Centre and zoom that fit the focused area into the wall's map, clear of the legend on the right."""
+    k = font_scale / BASE_FONT_SCALE
+    w, h = WALL_MAP_PX
+    minx, miny, maxx, maxy = sel.bounds
+    # the legend covers about a fifth of the map on the right: fit the focus into the rest, shifted left
+    dx = (maxx - minx) or 0.01
+    return view_of((minx, miny, maxx + dx * 0.2, maxy), width_px=w * k, height_px=h * k, pad=0.04)
 
 
 def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFrame, lang: str, *,
@@ -246,34 +260,35 @@ def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFr
     for trace in fig["data"]:
         if trace.get("visible", True) is False:
             continue
-        keep_text = "text" in str(trace.get("mode", ""))
-        for k in ("hovertext", "customdata", "hovertemplate", *(() if keep_text else ("text",))):
+        for k in ("hovertext", "customdata", "hovertemplate", "text"):
             trace.pop(k, None)
         trace["hoverinfo"] = "skip"
         data.append(trace)
     fig["data"] = data
     x, y = _focus_outline(sel)
-    fig["data"].append({"type": "scatter", "mode": "lines", "x": x, "y": y, "hoverinfo": "skip",
-                        "showlegend": False, "name": "focus",
-                        "line": {"color": MAP_COLOURS["dark"]["selected"], "width": 3 * font_scale}})
-    xr, yr = view_range(sel.bounds)
-    fig["layout"]["xaxis"]["range"] = xr
-    fig["layout"]["yaxis"]["range"] = yr
+    crs = fig["layout"]["meta"].get("crs", "wgs84")
+    fig["data"].append({**line_trace(x, y, name="focus", color=MAP_COLOURS["dark"]["selected"],
+                                     width=3 * font_scale, crs=crs), "showlegend": False})
+    center, zoom = _view(sel, font_scale)
+    fig["layout"]["map"]["center"], fig["layout"]["map"]["zoom"] = center, zoom
     fig["layout"]["dragmode"] = False
     fig["layout"]["meta"] = {**fig["layout"].get("meta", {}), "wall_focus_trace": len(fig["data"]) - 1}
     return fig
 
 
-def focus_patch(sel: summary.Selection, trace_index: int) -> Patch:
-    """Move the drawn map to ``sel`` without sending the map again: new ranges and the focus outline."""
+def focus_patch(sel: summary.Selection, trace_index: int, *, font_scale: float = 1.5,
+                crs: str = "wgs84") -> Patch:
+    """Move the drawn map to ``sel`` without sending the map again: a new centre and zoom, the focus outline."""
     patch = Patch()
-    xr, yr = view_range(sel.bounds)
-    patch["layout"]["xaxis"]["range"] = xr
-    patch["layout"]["yaxis"]["range"] = yr
+    center, zoom = _view(sel, font_scale)
+    patch["layout"]["map"]["center"] = center
+    patch["layout"]["map"]["zoom"] = zoom
+    patch["layout"]["map"]["uirevision"] = _uirevision(sel)
     patch["layout"]["uirevision"] = _uirevision(sel)
     x, y = _focus_outline(sel)
-    patch["data"][trace_index]["x"] = x
-    patch["data"][trace_index]["y"] = y
+    lon, lat = lonlat(x, y, crs)
+    patch["data"][trace_index]["lon"] = lon
+    patch["data"][trace_index]["lat"] = lat
     return patch
 
 
@@ -420,7 +435,7 @@ def _empty_map(lang: str) -> dict:
     paper = MAP_COLOURS["dark"]["paper"]
     return {"data": [], "layout": {
         "paper_bgcolor": paper, "plot_bgcolor": paper, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},   # no map (no style request) until data
         "annotations": [{"text": t("wall.no_data", lang), "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper",
                          "yref": "paper", "font": {"size": 24, "color": MAP_COLOURS["dark"]["town_label"]}}]}}
 
@@ -568,10 +583,12 @@ def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict |
         state["stale"] = True
         return (*keep, *status_line(state, lang), updated_line(state, lang), state)
     if move_only:
-        fig = focus_patch(pic["selection"], int(state["focus_trace"]))
+        fig = focus_patch(pic["selection"], int(state["focus_trace"]), font_scale=scale,
+                          crs=state.get("crs") or "wgs84")
     else:
         fig = pic["map"]
         state["focus_trace"] = fig["layout"]["meta"]["wall_focus_trace"]
+        state["crs"] = fig["layout"]["meta"].get("crs", "wgs84")
     state.update(version=pic["version"], stale=False, good_at=_now(), as_of=pic["as_of"], written=written,
                  drawn=want, scale=scale)
     title = t("wall.rank_districts" if pic["rank_level"] == "district" else "wall.rank_towns", lang)

@@ -1,9 +1,16 @@
 """The city map of the map page and the wall: :func:`build_map` of a selection, :func:`city_map` from a store,
-:func:`visibility_patch` to show and hide toggles without redrawing."""
+:func:`visibility_patch` to show and hide toggles without redrawing.
+
+On MapLibre (``layout.map``) over the app's own basemap style: the areas are ``choroplethmap`` traces over a
+GeoJSON of the districts (towns in a district), clickable (``customdata`` ``district:<code>``); the risk index
+colours them; enterprises are circles, clustered per grade when zoomed out (one clustered trace per grade, so
+the clusters show the mix of the four grades at every zoom); a large city's view aggregates them into H3 cells
+(a ``choroplethmap`` over a GeoJSON of cells) coloured by the worst grade in the cell, the mix in the hover.
+Place names come from the basemap style (symbol layers with collision handling), not from traces.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -11,11 +18,18 @@ import pandas as pd
 import shapely
 
 from dashboard.components.mapfig.cache import cached
-from dashboard.components.mapfig.coords import chain_lines, ring_coords, simplify, typed, view_range
+from dashboard.components.mapfig.coords import chain_lines, geojson_of, ring_coords, simplify, view_of
 from dashboard.components.mapfig.hover import area_names, esc, hazard_hover, object_hover
 from dashboard.components.mapfig.options import ALWAYS, DEFAULT_VISIBLE, MapFigure, MapOptions
-from dashboard.components.mapfig.tiles import tile_images
-from dashboard.components.mapfig.traces import area_labels, custom_ids, legend_key, line_trace, points_trace
+from dashboard.components.mapfig.style import basemap_for, below_labels
+from dashboard.components.mapfig.traces import (
+    area_trace,
+    custom_ids,
+    legend_key,
+    line_trace,
+    points_trace,
+    ring,
+)
 from dashboard.components.theme import FONT, MAP_COLOURS, template_dict
 from dashboard.i18n import register, t
 from layers.analysis.summary import Filters, Selection, load_city, risk_index, select
@@ -26,13 +40,12 @@ from layers.schema import (
     GRADES,
     PRESSURE_CLASSES,
     RESOURCE_KINDS,
-    ROAD_CLASSES,
     VENUE_KINDS,
     label,
 )
 
 register({
-    "map.legend.hex": ("企业聚合（六边形）", "Enterprises (hexagons)"),
+    "map.legend.hex": ("企业聚合（六边形，按最高等级着色）", "Enterprises (hexagons, worst grade)"),
     "map.legend.risk": ("风险指数", "Risk index"),
     "map.legend.rail_station": ("轨道站点", "Rail station"),
     "map.legend.district_line": ("区县界", "District boundary"),
@@ -41,7 +54,17 @@ register({
     "map.legend.tunnel_suffix": ("隧道", "tunnel"),
     "map.legend.bridge_suffix": ("桥梁", "bridge"),
     "map.legend.selected": ("选中对象", "Selected"),
+    "map.hover.worst": ("最高等级", "Worst grade"),
 })
+
+#: how each enforcement state is marked around an object's point: (key, colour, ring size); drawn widest first
+_ENFORCEMENT_MARKS = (
+    ("repeat", "#E5141B", 22),
+    ("suspended", "#7B2CBF", 18),
+    ("closed", "#555555", 18),
+    ("blacklisted", "#141414", 15),
+)
+HAZARD_MAJOR, HAZARD_GENERAL = "#E5141B", "#FF8A00"
 
 
 def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.DataFrame | None = None,
@@ -53,11 +76,18 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     col = MAP_COLOURS[theme]
     visible = DEFAULT_VISIBLE if options.visible is None else frozenset(options.visible)
     names = area_names(sel.city, lang)
+    style, crs = basemap_for(theme, lang)
+    if options.style is not None:
+        style = options.style
+    if options.crs is not None:
+        crs = options.crs
+    below = below_labels(style)
     data: list[dict] = []
     keys: list[str] = []
     legend: list[tuple[str, dict]] = []
     fs = options.font_scale
     light = theme == "light"
+    paper = "#ffffff" if light else col["paper"]
 
     def add(key: str, trace: dict) -> None:
         if key != ALWAYS and key not in visible:
@@ -74,77 +104,45 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         if options.legend:
             legend.append((key, trace))
 
+    def pts(x, y, **kw) -> dict:
+        return points_trace(x, y, crs=crs, **kw)
+
+    def rings(x, y, **kw) -> dict:
+        return ring(x, y, crs=crs, **kw)
+
     minx, miny, maxx, maxy = sel.bounds
     span = max(maxx - minx, maxy - miny, 1e-3)
     tol = span / 3000.0  # about half a pixel on a 1500 px map
     if risk is None and weights is not None:
         risk = risk_index(sel, weights=weights)
 
-    # -- land and risk choropleth (one trace per area: hover and click on the fill) ------------------
+    # -- areas: clickable (always) and the risk colour (switchable), one choroplethmap each -------------
     area_level = "district" if sel.level == "city" else "town"
     areas = sel.districts if area_level == "district" else sel.towns
+    codes = areas["code"].astype(str).tolist()
+    gj = _area_geojson(sel, areas, codes, tol, crs)
+    click = t("map.hover.click_drill", lang)
+    area_text = [f"<b>{esc(names.get(c, c))}</b><br>{click}" for c in codes]
+    custom = [f"{area_level}:{c}" for c in codes]
+    add(ALWAYS, area_trace(gj, codes, np.zeros(len(codes)), colors=["rgba(0,0,0,0)"], name=area_level,
+                           text=area_text, custom=custom, opacity=1.0, below=below))
     scale = col["risk_scale"].split(",")
     rmap = risk.set_index("code") if risk is not None and len(risk) else None
-    simple_areas = simplify(np.asarray(areas.geometry.values), tol)
-    for code, geom in zip(areas["code"].astype(str), simple_areas, strict=True):
-        x, y = ring_coords(np.array([geom], dtype=object))
-        idx = float(rmap.loc[code, "index"]) if rmap is not None and code in rmap.index else None
-        label_txt = esc(names.get(code, code))
-        # land under everything (always), and the risk colour over it (switchable)
-        add(ALWAYS, {"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "fill": "toself",
-                     "fillcolor": col["land"], "line": {"width": 0, "color": col["land"]}, "hoverinfo": "skip",
-                     "name": label_txt, "showlegend": False})
-        if idx is None:
-            continue
-        fill = scale[min(int(idx // 20), 4)]
-        fill_hover = (f"{label_txt}<br>{t('map.hover.risk_index', lang)}: {idx:.0f}"
-                 f"<br>{t('map.hover.score', lang)}: {float(rmap.loc[code, 'score']):.0f}"
-                 f"<br>{t('map.hover.click_drill', lang)}")
-        add("risk", {"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "fill": "toself",
-                     "fillcolor": fill, "line": {"width": 0, "color": fill}, "hoveron": "fills",
-                     "hoverinfo": "text", "text": fill_hover, "name": label_txt, "showlegend": False,
-                     "opacity": 0.5 if light else 0.6, "meta": f"{area_level}:{code}"})
     if rmap is not None:
+        have = [c for c in codes if c in rmap.index]
+        idx = np.array([float(rmap.loc[c, "index"]) for c in have])
+        text = [f"<b>{esc(names.get(c, c))}</b><br>{t('map.hover.risk_index', lang)}: {i:.0f}"
+                f"<br>{t('map.hover.score', lang)}: {float(rmap.loc[c, 'score']):.0f}<br>{click}"
+                for c, i in zip(have, idx, strict=True)]
+        add("risk", area_trace(gj, have, np.minimum(idx // 20, 4), colors=scale, name=t("map.legend.risk", lang),
+                               text=text, custom=[f"{area_level}:{c}" for c in have],
+                               opacity=0.38 if light else 0.55, line_color=col["district_line"],
+                               line_width=0.6, below=below))
         for i, c in enumerate(scale):
-            key_entry("risk", legend_key(f"{i * 20}–{(i + 1) * 20}", "risk",
-                                         title=t("map.legend.risk", lang) if i == 0 else None,
-                                         marker={"symbol": "square", "size": 12, "color": c, "opacity": 0.7}))
+            key_entry("risk", legend_key(f"{i * 20}–{(i + 1) * 20}", "risk", color=c, size=12,
+                                         title=t("map.legend.risk", lang) if i == 0 else None))
 
-    # -- water, roads -------------------------------------------------------------------------------
-    water = sel.lines["water"]
-    if len(water):
-        geoms = simplify(water.geometry.values, tol)
-        tid = shapely.get_type_id(geoms)
-        polys, lines = geoms[np.isin(tid, (3, 6))], geoms[np.isin(tid, (1, 5))]
-        if len(polys):
-            x, y = ring_coords(polys)
-            add(ALWAYS, {"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "fill": "toself",
-                         "fillcolor": col["water"], "line": {"color": col["water_line"], "width": 0.5},
-                         "hoverinfo": "skip", "name": t("map.legend.water", lang), "showlegend": False})
-        if len(lines):
-            x, y = ring_coords(lines)
-            add(ALWAYS, line_trace(x, y, name=t("map.legend.water", lang), color=col["water"], width=4))
-    roads = sel.lines["roads"]
-    for rc in reversed(tuple(ROAD_CLASSES)):
-        sub = roads[roads["road_class"].eq(rc)] if len(roads) else roads
-        if not len(sub):
-            continue
-        x, y = _lines_xy(sel, "roads:" + rc, sub, tol)
-        major = rc in ("motorway", "primary")
-        add("roads", line_trace(x, y, name=label(ROAD_CLASSES, rc, lang),
-                                color=col["road_major" if major else "road"],
-                                width=ROAD_CLASSES[rc]["width"] * (0.9 if major else 0.6)))
-
-    # -- boundaries ---------------------------------------------------------------------------------
-    towns_drawn = sel.city.towns if sel.level == "city" else sel.towns
-    x, y = ring_coords(simplify(towns_drawn.geometry.values, tol))
-    add("boundaries", line_trace(x, y, name=t("map.legend.town_line", lang), color=col["town_line"], width=0.8,
-                                 dash="dot"))
-    x, y = ring_coords(simplify(sel.districts.geometry.values, tol))
-    add("boundaries", line_trace(x, y, name=t("map.legend.district_line", lang), color=col["district_line"],
-                                 width=1.8))
-
-    # -- lines: gas pipelines, rail, bridges, tunnels ----------------------------------------------------
+    # -- lines: gas pipelines, rail, bridges, tunnels (never hovered: areas and points take the clicks) ----
     pipes = sel.lines["gas_pipelines"]
     first = True
     for p in reversed(tuple(PRESSURE_CLASSES)):
@@ -153,11 +151,10 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
             continue
         x, y = _lines_xy(sel, "gas_pipelines:" + p, sub, tol)
         st = PRESSURE_CLASSES[p]
-        width = st["width"] * 0.6 + 0.4
+        width = (st["width"] * 0.6 + 0.4) * fs
         add("gas_pipelines", line_trace(x, y, name=label(PRESSURE_CLASSES, p, lang), color=st["color"],
-                                        width=width, hover=True))
-        key_entry("gas_pipelines", legend_key(label(PRESSURE_CLASSES, p, lang), "gas_pipelines",
-                                              line={"color": st["color"], "width": width + 1},
+                                        width=width, crs=crs, opacity=0.75))
+        key_entry("gas_pipelines", legend_key(label(PRESSURE_CLASSES, p, lang), "gas_pipelines", color=st["color"],
                                               title=t("map.toggle.gas_pipelines", lang) if first else None))
         first = False
     rails = sel.lines["rail_lines"]
@@ -166,10 +163,11 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         color = r.get("color") if isinstance(r.get("color"), str) and str(r.get("color")).startswith("#") \
             else "#6b5bd6"
         name = esc(r.get("name") or r.get("line_no") or r["id"])
-        add("rail", line_trace(x, y, name=name, color=color, width=3, hover=True))
-        key_entry("rail", legend_key(name, "rail", line={"color": color, "width": 3},
-                                     title=t("map.toggle.rail", lang) if i == 0 else None))
-    for layer_name, dash in (("bridges", None), ("tunnels", "dash")):
+        add("rail", line_trace(x, y, name=name, color=color, width=3 * fs, crs=crs))
+        if i == 0:   # one key for the lines (each has its own colour), one for the stations
+            key_entry("rail", legend_key(t("map.toggle.rail", lang), "rail", color=color,
+                                         title=t("map.toggle.rail", lang)))
+    for layer_name in ("bridges", "tunnels"):
         g = sel.lines[layer_name]
         if not len(g):
             continue
@@ -179,49 +177,48 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
                 x, y = ring_coords(sub.geometry.values)
                 add(layer_name, line_trace(x, y, name=label(CONDITION_CLASSES, cc, lang),
                                            color=CONDITION_CLASSES[cc]["color"],
-                                           width=5 if cc in ("4", "5") else 3.5, dash=dash))
+                                           width=(5 if cc in ("4", "5") else 3.5) * fs, crs=crs))
         mids = shapely.line_interpolate_point(np.asarray(g.geometry.values), 0.5, normalized=True)
         colors = np.array([CONDITION_CLASSES.get(c, {"color": "#888888"})["color"] for c in g["condition_class"]],
                           dtype=object)
-        add(layer_name, points_trace(shapely.get_x(mids), shapely.get_y(mids), name=t(f"map.toggle.{layer_name}",
-                                                                                      lang),
-                                     color=colors, size=8 * fs, text=hover(layer_name, g),
-                                     custom=custom_ids(layer_name, g), symbol="square" if layer_name == "bridges"
-                                     else "diamond", line_color=col["paper"], gl=False))
+        mx, my = shapely.get_x(mids), shapely.get_y(mids)
+        # a bridge: a dark ring around its condition colour; a tunnel: a light one
+        add(layer_name, rings(mx, my, name=layer_name, color="#34495E" if layer_name == "bridges" else paper,
+                              size=12 * fs))
+        add(layer_name, pts(mx, my, name=t(f"map.toggle.{layer_name}", lang), color=colors, size=8 * fs,
+                            text=hover(layer_name, g), custom=custom_ids(layer_name, g)))
     bridges_title = f"{t('map.toggle.bridges', lang)} / {t('map.toggle.tunnels', lang)}"
     for cc in CONDITION_CLASSES:
         key_entry("bridges", legend_key(label(CONDITION_CLASSES, cc, lang), "bridges",
-                                        marker={"symbol": "square", "size": 9,
-                                                "color": CONDITION_CLASSES[cc]["color"]},
+                                        color=CONDITION_CLASSES[cc]["color"], size=9,
                                         title=bridges_title if cc == "1" else None))
 
-    # -- enterprises: points (one WebGL trace, major drawn last) or hexagons ---------------------------
+    # -- enterprises: hexagons (a large city's view) or points; enforcement rings under the points -------
     ent = sel.enterprises
     ent = ent[ent["x"].notna()]
     aggregated = sel.level == "city" and len(ent) > options.point_limit   # a district or town: every point
     if aggregated:
-        _hexagons(sel, ent, options, add, key_entry, names)
-    elif len(ent):
-        rank = ent["grade"].map({g: i for i, g in enumerate(reversed(GRADE_ORDER))}).fillna(0).to_numpy()
-        ent = ent.iloc[np.argsort(rank, kind="stable")]
-        grade = ent["grade"].to_numpy(dtype=object)
-        colors = np.array([GRADES.get(g, {"color": "#888888"})["color"] for g in GRADES], dtype=object)
-        gi = pd.Categorical(grade, categories=list(GRADES)).codes
-        sizes = np.array([9.0, 7.5, 6.0, 6.0])[np.clip(gi, 0, 3)] * fs
-        add("enterprises", points_trace(ent["x"].to_numpy(), ent["y"].to_numpy(),
-                                        name=t("map.toggle.enterprises", lang), color=colors[np.clip(gi, 0, 3)],
-                                        size=sizes, text=hover("enterprises", ent),
-                                        custom=custom_ids("enterprises", ent),
-                                        line_color="#ffffff" if light else None))
+        _hexagons(sel, ent, options, add, key_entry, names, crs, below)
+    _enforcement(sel, add, key_entry, rings, fs, light, lang)
+    if not aggregated and len(ent):
+        cl = options.cluster_maxzoom
+        for g in reversed(GRADE_ORDER):   # major drawn last (on top)
+            sub = ent[ent["grade"].eq(g)]
+            if not len(sub):
+                continue
+            colour = GRADES[g]["color"]
+            size = {"major": 9.0, "high": 7.5}.get(g, 6.0) * fs
+            cluster = {"enabled": True, "maxzoom": cl, "color": colour, "opacity": 0.75,
+                       "step": [-1, 10, 50, 200], "size": [round(s * fs ** 0.5, 1) for s in (11, 14, 18, 23)]} \
+                if cl else None
+            add("enterprises", pts(sub["x"].to_numpy(), sub["y"].to_numpy(), name=t("map.toggle.enterprises", lang),
+                                   color=colour, size=size, text=hover("enterprises", sub),
+                                   custom=custom_ids("enterprises", sub), cluster=cluster))
     if not aggregated:
         for g in GRADE_ORDER:
-            key_entry("enterprises", legend_key(label(GRADES, g, lang), "enterprises",
-                                                marker={"size": 10, "color": GRADES[g]["color"]},
+            key_entry("enterprises", legend_key(label(GRADES, g, lang), "enterprises", color=GRADES[g]["color"],
                                                 title=t("map.toggle.enterprises", lang) if g == GRADE_ORDER[0]
                                                 else None))
-
-    # -- enforcement: suspended / closed enterprises, blacklist, repeat offenders (marks around the points) -
-    _enforcement(sel, add, key_entry, hover, fs, light, lang)
 
     # -- other points ---------------------------------------------------------------------------------
     v = sel.objects["venues"]
@@ -230,37 +227,30 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         cap = v["capacity"].astype("Float64").fillna(0).to_numpy(dtype=float)
         size = (5 + 13 * np.sqrt(cap / max(cap.max(), 1.0))) * fs
         colors = np.array([VENUE_KINDS.get(k, {"color": "#888888"})["color"] for k in v["kind"]], dtype=object)
-        add("venues", points_trace(v["x"].to_numpy(), v["y"].to_numpy(), name=t("map.toggle.venues", lang),
-                                   color=colors, size=size, text=hover("venues", v),
-                                   custom=custom_ids("venues", v), symbol="diamond", opacity=0.8))
-        for i, k in enumerate(k for k in VENUE_KINDS if (v["kind"] == k).any()):
-            key_entry("venues", legend_key(label(VENUE_KINDS, k, lang), "venues",
-                                           marker={"symbol": "diamond", "size": 9,
-                                                   "color": VENUE_KINDS[k]["color"]},
-                                           title=t("map.toggle.venues", lang) if i == 0 else None))
+        add("venues", pts(v["x"].to_numpy(), v["y"].to_numpy(), name=t("map.toggle.venues", lang), color=colors,
+                          size=size, text=hover("venues", v), custom=custom_ids("venues", v), opacity=0.7))
+        key_entry("venues", legend_key(t("map.toggle.venues", lang), "venues", color="#16A085", size=11))
     gs = sel.objects["gas_stations"]
     gs = gs[gs["x"].notna()]
     if len(gs):
-        add("gas_stations", points_trace(gs["x"].to_numpy(), gs["y"].to_numpy(),
-                                         name=t("map.toggle.gas_stations", lang), color="#B0006D", size=9 * fs,
-                                         text=hover("gas_stations", gs),
-                                         custom=custom_ids("gas_stations", gs), symbol="triangle-up",
-                                         line_color="#ffffff"))
-        key_entry("gas_stations", legend_key(t("map.toggle.gas_stations", lang), "gas_stations",
-                                             marker={"symbol": "triangle-up", "size": 10,
-                                                     "color": "#B0006D"}))
+        gx, gy = gs["x"].to_numpy(), gs["y"].to_numpy()
+        add("gas_stations", rings(gx, gy, name="gas_stations", color="#B0006D", size=13 * fs))
+        add("gas_stations", pts(gx, gy, name=t("map.toggle.gas_stations", lang), color=paper, size=6 * fs,
+                                text=hover("gas_stations", gs), custom=custom_ids("gas_stations", gs)))
+        key_entry("gas_stations", legend_key(t("map.toggle.gas_stations", lang), "gas_stations", color="#B0006D"))
     rs = sel.objects["rail_stations"]
     rs = rs[rs["x"].notna()]
     if len(rs):
         text = [f"<b>{esc(n)}</b><br>{esc(ln or '')}<br>{t('map.hover.daily', lang)}: {'' if pd.isna(d) else d}"
                 for n, ln, d in zip(rs["name"], rs["lines"], rs["daily_passengers"], strict=True)]
-        add("rail", points_trace(rs["x"].to_numpy(), rs["y"].to_numpy(), name=t("map.legend.rail_station", lang),
-                                 color="#ffffff", size=7 * fs, text=None if tip else text,
-                                 custom=custom_ids("rail_stations", rs),
-                                 line_color="#6b5bd6", gl=False))
-    for layer_name, kinds, symbol, extra in (
-            ("resources", RESOURCE_KINDS, "cross", ("phone", "map.hover.phone")),
-            ("flood_points", FLOOD_KINDS, "triangle-down", ("max_depth_cm", "map.hover.depth"))):
+        rx, ry = rs["x"].to_numpy(), rs["y"].to_numpy()
+        add("rail", rings(rx, ry, name="rail_stations", color="#6b5bd6", size=10 * fs))
+        add("rail", pts(rx, ry, name=t("map.legend.rail_station", lang), color="#ffffff", size=5 * fs,
+                        text=None if tip else text, custom=custom_ids("rail_stations", rs)))
+        key_entry("rail", legend_key(t("map.legend.rail_station", lang), "rail", color="#6b5bd6", size=9))
+    for layer_name, kinds, extra in (
+            ("resources", RESOURCE_KINDS, ("phone", "map.hover.phone")),
+            ("flood_points", FLOOD_KINDS, ("max_depth_cm", "map.hover.depth"))):
         f = sel.objects[layer_name]
         f = f[f["x"].notna()]
         if not len(f):
@@ -268,117 +258,106 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         text = [f"<b>{esc(n)}</b><br>{label(kinds, k, lang)}<br>{t(extra[1], lang)}: {'' if pd.isna(e) else esc(e)}"
                 for n, k, e in zip(f["name"], f["kind"], f[extra[0]], strict=True)]
         colors = np.array([kinds.get(k, {"color": "#888888"})["color"] for k in f["kind"]], dtype=object)
-        add(layer_name, points_trace(f["x"].to_numpy(), f["y"].to_numpy(), name=t(f"map.toggle.{layer_name}", lang),
-                                     color=colors, size=10 * fs, text=None if tip else text,
-                                     custom=custom_ids(layer_name, f),
-                                     symbol=symbol))
+        fx, fy = f["x"].to_numpy(), f["y"].to_numpy()
+        add(layer_name, rings(fx, fy, name=layer_name, color=paper, size=13 * fs))
+        add(layer_name, pts(fx, fy, name=t(f"map.toggle.{layer_name}", lang), color=colors, size=9 * fs,
+                            text=None if tip else text, custom=custom_ids(layer_name, f)))
         for i, k in enumerate(k for k in kinds if (f["kind"] == k).any()):
-            key_entry(layer_name, legend_key(label(kinds, k, lang), layer_name,
-                                             marker={"symbol": symbol, "size": 9, "color": kinds[k]["color"]},
+            key_entry(layer_name, legend_key(label(kinds, k, lang), layer_name, color=kinds[k]["color"], size=9,
                                              title=t(f"map.toggle.{layer_name}", lang) if i == 0 else None))
 
-    # -- hazards: general and major (x), overdue (a ring around) ------------------------------------------
+    # -- hazards: a ring (red major, orange general) with a white centre; overdue and listed: a wider ring --
     hz = sel.hazards
     hz = hz[hz["x"].notna()]
     if aggregated:   # the city view of a large city: major hazards only (a district shows every one)
         hz = hz[hz["level"].eq("major")]
-    overdue_colour = "#b0001e" if light else "#ff4d6d"
+    overdue_colour = "#7a0010" if light else "#ff4d6d"
     if len(hz):
         hz = hz.iloc[np.argsort(hz["level"].eq("major").to_numpy(), kind="stable")]
         text = None if tip else cached(sel.city, ("hazard_hover", lang),
                                        lambda: hazard_hover(sel.city.hazards, lang, names))
         major = hz["level"].eq("major").to_numpy()
+        hx, hy = hz["x"].to_numpy(), hz["y"].to_numpy()
         custom = ("hazards:" + hz["id"].astype(str)).tolist()
-        od = hz["overdue"].to_numpy(dtype=bool)
-        if od.any():
-            add("hazards", points_trace(hz["x"].to_numpy()[od], hz["y"].to_numpy()[od],
-                                        name=t("map.legend.hazard_overdue", lang), color="rgba(0,0,0,0)",
-                                        size=14 * fs, text=None if tip else text[hz.index.to_numpy()[od]],
-                                        custom=np.asarray(custom, dtype=object)[od], symbol="circle-open",
-                                        opacity=0.8))
-            data[-1]["marker"]["line"] = {"color": overdue_colour, "width": 1.5}
-            data[-1]["marker"]["color"] = overdue_colour
-        add("hazards", points_trace(hz["x"].to_numpy(), hz["y"].to_numpy(), name=t("map.toggle.hazards", lang),
-                                    color=np.where(major, "#E5141B", "#FF8A00").astype(object),
-                                    size=np.where(major, 11.0, 7.0) * fs,
-                                    text=None if tip else text[hz.index.to_numpy()],
-                                    custom=custom, symbol="x"))
         listed = hz["listed"].fillna(False).astype(bool).to_numpy() & hz["unclosed"].to_numpy(dtype=bool) \
             if "listed" in hz else np.zeros(len(hz), dtype=bool)
-        if listed.any():   # listed supervision (挂牌督办): a star over the cross
-            add("hazards", points_trace(hz["x"].to_numpy()[listed], hz["y"].to_numpy()[listed],
-                                        name=t("map.legend.hazard_listed", lang), color="#E5141B",
-                                        size=16 * fs, text=None if tip else text[hz.index.to_numpy()[listed]],
-                                        custom=np.asarray(custom, dtype=object)[listed], symbol="star-open",
-                                        opacity=0.95))
-            data[-1]["marker"]["line"] = {"color": "#E5141B", "width": 2}
-    key_entry("hazards", legend_key(t("map.legend.hazard_major", lang), "hazards",
-                                    marker={"symbol": "x", "size": 11, "color": "#E5141B"},
+        od = hz["overdue"].to_numpy(dtype=bool)
+        if listed.any():   # listed supervision (挂牌督办): the widest ring
+            add("hazards", rings(hx[listed], hy[listed], name=t("map.legend.hazard_listed", lang),
+                                 color=HAZARD_MAJOR, size=22 * fs, opacity=0.35))
+        if od.any():
+            add("hazards", rings(hx[od], hy[od], name=t("map.legend.hazard_overdue", lang), color=overdue_colour,
+                                 size=16 * fs))
+        add("hazards", pts(hx, hy, name=t("map.toggle.hazards", lang),
+                           color=np.where(major, HAZARD_MAJOR, HAZARD_GENERAL).astype(object),
+                           size=np.where(major, 12.0, 8.0) * fs,
+                           text=None if tip else text[hz.index.to_numpy()], custom=custom))
+        add("hazards", rings(hx, hy, name="hazard_centre", color=paper, size=np.where(major, 5.0, 3.5) * fs,
+                             opacity=1.0))
+    key_entry("hazards", legend_key(t("map.legend.hazard_major", lang), "hazards", color=HAZARD_MAJOR, size=12,
                                     title=t("map.toggle.hazards", lang)))
-    key_entry("hazards", legend_key(t("map.legend.hazard_general", lang), "hazards",
-                                    marker={"symbol": "x", "size": 8, "color": "#FF8A00"}))
-    key_entry("hazards", legend_key(t("map.legend.hazard_overdue", lang), "hazards",
-                                    marker={"symbol": "circle-open", "size": 12, "color": overdue_colour,
-                                      "line": {"width": 2}}))
+    key_entry("hazards", legend_key(t("map.legend.hazard_general", lang), "hazards", color=HAZARD_GENERAL, size=9))
+    key_entry("hazards", legend_key(t("map.legend.hazard_overdue", lang), "hazards", color=overdue_colour, size=12))
+    key_entry("hazards", legend_key(t("map.legend.hazard_listed", lang), "hazards", color="rgba(229,20,27,0.4)",
+                                    size=14))
 
-    # -- labels, the selected object, the legend ----------------------------------------------------------
-    notes = area_labels(sel, add, names, col, lang, fs) if options.labels else []
+    # -- the selected object, the legend -----------------------------------------------------------------
     if options.selected:
         lay, oid = options.selected
         f = sel.city.objects.get(lay)
         if f is not None:
             row = f[f["id"].astype(str) == str(oid)]
             if len(row) and pd.notna(row["x"].iloc[0]):
-                add(ALWAYS, {"type": "scatter", "mode": "markers", "x": [float(row["x"].iloc[0])],
-                             "y": [float(row["y"].iloc[0])], "name": t("map.legend.selected", lang),
-                             "marker": {"symbol": "circle-open", "size": 26 * fs, "color": col["selected"],
-                                        "line": {"width": 3, "color": col["selected"]}},
-                             "hoverinfo": "skip", "showlegend": False})
+                add(ALWAYS, rings(row["x"].to_numpy(float)[:1], row["y"].to_numpy(float)[:1],
+                                  name=t("map.legend.selected", lang), color=col["selected"], size=28 * fs,
+                                  opacity=0.45))
     for key, trace in legend:
         add(key, trace)
 
-    xr, yr = view_range(sel.bounds)
-    lat0 = (yr[0] + yr[1]) / 2
+    center, zoom = view_of(sel.bounds, width_px=options.width_px, height_px=options.height_px)
+    uirev = options.uirevision or f"{sel.level}:{','.join(sel.filters.districts or ())}:{sel.filters.town or ''}"
     layout = {
         "template": template_dict(theme),
         "paper_bgcolor": col["paper"], "plot_bgcolor": col["paper"],
-        "margin": {"l": 0, "r": int(150 * fs) if options.legend else 0, "t": 0, "b": 0},
-        "xaxis": {"visible": False, "range": xr, "showgrid": False, "zeroline": False},
-        "yaxis": {"visible": False, "range": yr, "showgrid": False, "zeroline": False, "scaleanchor": "x",
-                  "scaleratio": 1.0 / math.cos(math.radians(lat0))},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "map": {"style": style, "center": center, "zoom": zoom, "uirevision": uirev},
         "dragmode": "pan", "hovermode": "closest", "showlegend": options.legend,
-        "legend": {"x": 1.0, "y": 1.0, "xanchor": "left", "yanchor": "top", "itemclick": False,
-                   "itemdoubleclick": False, "bgcolor": "rgba(255,255,255,0.85)" if light else "rgba(6,16,31,0.75)",
-                   "bordercolor": col["town_line"], "borderwidth": 1, "font": {"size": 10.5 * fs, "family": FONT},
-                   "itemsizing": "constant", "tracegroupgap": 2, "grouptitlefont": {"size": 11.5 * fs}},
-        "uirevision": options.uirevision or f"{sel.level}:{','.join(sel.filters.districts or ())}:"
-                                            f"{sel.filters.town or ''}",
-        "meta": {"level": sel.level, "aggregated": aggregated},
-        "annotations": notes,
+        "legend": {**({"x": 0.995, "y": 0.99, "xanchor": "right", "yanchor": "top", "maxheight": 0.95}
+                      if options.legend_orientation != "h" else
+                      {"orientation": "h", "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "bottom",
+                       "entrywidth": 0, "maxheight": 0.3}),
+                   "itemclick": False, "itemdoubleclick": False,
+                   "bgcolor": "rgba(255,255,255,0.88)" if light else "rgba(6,16,31,0.8)",
+                   "bordercolor": col["town_line"], "borderwidth": 1, "font": {"size": 10 * fs, "family": FONT},
+                   "itemsizing": "constant", "tracegroupgap": 1, "grouptitlefont": {"size": 11 * fs}},
+        "uirevision": uirev,
+        "meta": {"level": sel.level, "aggregated": aggregated, "crs": crs},
     }
-    if options.tile_url:
-        layout["images"] = tile_images(options.tile_url, xr, yr, width_px=options.width_px, crs=options.tile_crs)
     return MapFigure(figure={"data": data, "layout": layout}, traces=keys, aggregated=aggregated)
 
 
-#: how each enforcement state is marked around an object's point: (legend key, symbol, colour, size)
-_ENFORCEMENT_MARKS = (
-    ("suspended", "square-open", "#7B2CBF", 15),
-    ("closed", "x-open", "#555555", 14),
-    ("blacklisted", "square", "rgba(20,20,20,0.85)", 8),
-    ("repeat", "diamond-open", "#E5141B", 18),
-)
+def _area_geojson(sel: Selection, areas: pd.DataFrame, codes: list[str], tol: float, crs: str) -> dict:
+    """GeoJSON of the areas (simplified, in the drawing CRS), cached per city, area set and tolerance."""
+    def make() -> dict:
+        geoms = simplify(np.asarray(areas.geometry.values), tol)
+        if crs != "wgs84":
+            from layers.basemap import to_draw_crs
+
+            geoms = shapely.transform(geoms, lambda c: np.column_stack(to_draw_crs(c[:, 0], c[:, 1], crs)))
+        return geojson_of(codes, geoms)
+
+    return cached(sel.city, ("areas_gj", tuple(codes), round(tol, 9), crs), make)
 
 
-def _enforcement(sel: Selection, add, key_entry, hover, fs: float, light: bool, lang: str) -> None:
-    """Marks for enterprises under an order (suspended, closed), on the blacklist, and repeat offenders of any
-    object layer, drawn in every view (they are few; a city view of a big city shows them over the hexagons)."""
+def _enforcement(sel: Selection, add, key_entry, rings, fs: float, light: bool, lang: str) -> None:
+    """Rings under the points of enterprises under an order (suspended, closed), on the blacklist, and repeat
+    offenders of any object layer, drawn in every view (they are few; a city view of a big city shows them over
+    the hexagons). The point over the ring is hovered and clicked, not the ring."""
     legend_words = {"suspended": "map.legend.suspended", "closed": "map.legend.closed",
                     "blacklisted": "map.legend.blacklisted", "repeat": "map.legend.repeat"}
-    for key, symbol, colour, size in _ENFORCEMENT_MARKS:
+    for key, colour, size in _ENFORCEMENT_MARKS:
         if key == "blacklisted" and light is False:
-            colour = "rgba(240,240,240,0.9)"
-        frames = []
+            colour = "#F0F0F0"
         for layer in ("enterprises", "venues", "gas_stations"):
             f = sel.objects.get(layer)
             if f is None or not len(f):
@@ -389,16 +368,15 @@ def _enforcement(sel: Selection, add, key_entry, hover, fs: float, light: bool, 
                 m = f["blacklisted"].fillna(False).to_numpy(dtype=bool) if "blacklisted" in f else None
             else:
                 m = f["repeat_offender"].fillna(False).to_numpy(dtype=bool) if "repeat_offender" in f else None
-            if m is not None and m.any():
-                frames.append((layer, f[m & f["x"].notna().to_numpy()]))
-        for layer, f in frames:
-            add("enforcement", points_trace(f["x"].to_numpy(), f["y"].to_numpy(), name=t(legend_words[key], lang),
-                                            color=colour, size=size * fs, text=hover(layer, f),
-                                            custom=custom_ids(layer, f), symbol=symbol, opacity=0.95))
-        key_entry("enforcement", legend_key(t(legend_words[key], lang), "enforcement",
-                                            marker={"symbol": symbol, "size": 11, "color": colour},
-                                            title=t("map.toggle.enforcement", lang) if key == "suspended"
-                                            else None))
+            if m is None or not m.any():
+                continue
+            f = f[m & f["x"].notna().to_numpy()]
+            tr = rings(f["x"].to_numpy(), f["y"].to_numpy(), name=t(legend_words[key], lang), color=colour,
+                       size=size * fs, opacity=0.85)
+            tr["meta"] = custom_ids(layer, f)
+            add("enforcement", tr)
+        key_entry("enforcement", legend_key(t(legend_words[key], lang), "enforcement", color=colour, size=12,
+                                            title=t("map.toggle.enforcement", lang) if key == "repeat" else None))
 
 
 def city_map(store, *, filters: Filters | None = None, options: MapOptions | None = None,
@@ -437,56 +415,57 @@ def _lines_xy(sel: Selection, layer: str, frame: pd.DataFrame, tol: float) -> tu
 
 
 def _hexagons(sel: Selection, ent: pd.DataFrame, options: MapOptions, add, key_entry,
-              names: Mapping[str, str]) -> None:
-    """Enterprises aggregated to H3 cells: fill by a grade-weighted count (5 classes), hover at the centre."""
-    from geo.grid import cell_centers, cells_to_polygons
+              names: Mapping[str, str], crs: str, below: str) -> None:
+    """Enterprises aggregated to H3 cells (a ``choroplethmap`` over a GeoJSON of the cells): each cell coloured
+    by the worst grade in it, lighter when that grade is a small share; the mix of the four grades in the
+    hover; a click opens the cell's main district."""
+    from geo.grid import cells_to_polygons
 
     lang = options.lang
-    col = MAP_COLOURS[options.theme]
     res = options.hex_resolution
     cells = _cells_for(sel, res)
-    w = {"major": 10.0, "high": 5.0, "moderate": 2.0, "low": 1.0}
     f = pd.DataFrame({"cell": cells[ent.index.to_numpy()], "grade": ent["grade"].to_numpy(),
-                      "district": ent["district_code"].to_numpy(), "w": ent["grade"].map(w).fillna(1.0).to_numpy()})
+                      "district": ent["district_code"].to_numpy()})
     counts = pd.crosstab(f["cell"], f["grade"])
     for g in GRADE_ORDER:
         if g not in counts:
             counts[g] = 0
-    score = f.groupby("cell")["w"].sum()
-    counts = counts.reindex(score.index)
-    main_d = f.groupby(["cell", "district"]).size().reset_index().sort_values(0, ascending=False) \
-        .drop_duplicates("cell").set_index("cell")["district"].reindex(score.index)
-    uc = score.index.to_numpy(dtype=np.uint64)
-    polys = cached(sel.city, ("hexpolys", res, tuple(uc[:4]), len(uc)), lambda: cells_to_polygons(uc))
-    lat, lng = cell_centers(uc)
-    sc = score.to_numpy()
-    qs = np.quantile(sc, [0.2, 0.4, 0.6, 0.8]) if len(sc) else np.zeros(4)
-    cls = np.searchsorted(qs, sc, side="right")
-    scale = col["hex_scale"].split(",")
-    for k in range(5):
-        m = cls == k
-        if not m.any():
-            continue
-        x, y = ring_coords(polys[m])
-        add("enterprises", {"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "fill": "toself",
-                            "fillcolor": scale[k], "line": {"color": col["paper"], "width": 0.3},
-                            "hoverinfo": "skip", "name": f"{t('map.legend.hex', lang)} {k + 1}", "showlegend": False,
-                            "opacity": 0.85})
-        lo = 0 if k == 0 else qs[k - 1]
-        hi = qs[k] if k < 4 else sc.max()
-        key_entry("enterprises", legend_key(f"{lo:.0f}–{hi:.0f}", "hex",
-                                            title=t("map.legend.hex", lang) if k == 0 else None,
-                                            marker={"symbol": "hexagon", "size": 12, "color": scale[k]}))
-    ln = t("map.hover.enterprises_n", lang)
-    text = []
     cmat = counts[list(GRADE_ORDER)].to_numpy()
+    main_d = f.groupby(["cell", "district"]).size().reset_index().sort_values(0, ascending=False) \
+        .drop_duplicates("cell").set_index("cell")["district"].reindex(counts.index)
+    uc = counts.index.to_numpy(dtype=np.uint64)
+    ids = [format(int(c), "x") for c in uc]
+    polys = cached(sel.city, ("hexpolys", res, tuple(uc[:4]), len(uc)), lambda: cells_to_polygons(uc))
+    if crs != "wgs84":
+        from layers.basemap import to_draw_crs
+
+        polys = shapely.transform(polys, lambda c: np.column_stack(to_draw_crs(c[:, 0], c[:, 1], crs)))
+    gj = geojson_of(ids, polys)
+    total = cmat.sum(axis=1)
+    has = cmat > 0
+    worst = np.where(has.any(axis=1), has.argmax(axis=1), len(GRADE_ORDER) - 1)   # GRADE_ORDER: worst first
+    share = cmat[np.arange(len(cmat)), worst] / np.maximum(total, 1)
+    # classes: the grade (4) x whether it is at least a quarter of the cell (2) -> 8 colours
+    strong = share >= 0.25
+    z = worst * 2 + strong.astype(int)
+    colors = []
+    for g in GRADE_ORDER:
+        c = GRADES[g]["color"].lstrip("#")
+        r, gg, b = int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+        colors += [f"rgba({r},{gg},{b},0.45)", f"rgba({r},{gg},{b},0.9)"]
+    ln, lw = t("map.hover.enterprises_n", lang), t("map.hover.worst", lang)
+    text = []
     for i, d in enumerate(main_d.to_numpy()):
-        parts = " · ".join(f"{label(GRADES, g, lang)} {int(cmat[i, j])}" for j, g in enumerate(GRADE_ORDER)
-                           if cmat[i, j])
-        text.append(f"<b>{ln}: {int(cmat[i].sum())}</b><br>{parts}<br>{esc(names.get(str(d), ''))}"
-                    f"<br>{t('map.hover.click_drill', lang)}")
-    add("enterprises", points_trace(lng, lat, name=t("map.legend.hex", lang), color="rgba(0,0,0,0)", size=12,
-                                    text=text, custom=[f"district:{d}" for d in main_d.to_numpy()]))
+        parts = " · ".join(f"{label(GRADES, g, lang)} {int(cmat[i, j])} ({cmat[i, j] / max(total[i], 1):.0%})"
+                           for j, g in enumerate(GRADE_ORDER) if cmat[i, j])
+        text.append(f"<b>{ln}: {int(total[i])}</b><br>{lw}: {label(GRADES, GRADE_ORDER[worst[i]], lang)}"
+                    f"<br>{parts}<br>{esc(names.get(str(d), ''))}<br>{t('map.hover.click_drill', lang)}")
+    add("enterprises", area_trace(gj, ids, z, colors=colors, name=t("map.legend.hex", lang), text=text,
+                                  custom=[f"district:{d}" for d in main_d.to_numpy()], opacity=1.0,
+                                  line_color="rgba(255,255,255,0.6)", line_width=0.3, below=below))
+    for k, g in enumerate(GRADE_ORDER):
+        key_entry("enterprises", legend_key(label(GRADES, g, lang), "hex", color=GRADES[g]["color"], size=12,
+                                            title=t("map.legend.hex", lang) if k == 0 else None))
 
 
 def _cells_for(sel: Selection, res: int) -> np.ndarray:

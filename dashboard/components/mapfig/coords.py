@@ -1,8 +1,11 @@
-"""Geometry to Plotly coordinates: NaN-separated rings and lines as float32 typed arrays, the view range."""
+"""Geometry to Plotly coordinates: NaN-separated rings and lines as float32 typed arrays, GeoJSON of areas, the
+view (centre and zoom of a MapLibre map) of a bounding box."""
 
 from __future__ import annotations
 
 import base64
+import json
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -112,3 +115,35 @@ def view_range(bounds: tuple[float, float, float, float], pad: float = 0.04) -> 
     minx, miny, maxx, maxy = bounds
     dx, dy = (maxx - minx) or 0.01, (maxy - miny) or 0.01
     return [minx - dx * pad, maxx + dx * pad], [miny - dy * pad, maxy + dy * pad]
+
+
+def view_of(bounds: tuple[float, float, float, float], *, width_px: float = 1100, height_px: float = 720,
+            pad: float = 0.04, max_zoom: float = 16.0) -> tuple[dict, float]:
+    """``({"lon", "lat"}, zoom)`` of a MapLibre map of ``width_px`` x ``height_px`` that shows ``bounds``
+    (lon/lat, padded by ``pad`` of the span each side). Web Mercator, 512 px tiles (MapLibre's zoom)."""
+    minx, miny, maxx, maxy = bounds
+    dx, dy = (maxx - minx) or 0.01, (maxy - miny) or 0.01
+    minx, maxx, miny, maxy = minx - dx * pad, maxx + dx * pad, miny - dy * pad, maxy + dy * pad
+
+    def merc(lat: float) -> float:
+        r = math.radians(max(min(lat, 85.0), -85.0))
+        return math.log(math.tan(math.pi / 4 + r / 2))
+
+    y0, y1 = merc(miny), merc(maxy)
+    zx = math.log2(width_px * 360.0 / (512.0 * (maxx - minx)))
+    zy = math.log2(height_px * 2 * math.pi / (512.0 * max(y1 - y0, 1e-9)))
+    lat_c = math.degrees(2 * math.atan(math.exp((y0 + y1) / 2)) - math.pi / 2)
+    zoom = max(0.0, min(zx, zy, max_zoom))
+    return {"lon": round((minx + maxx) / 2, 6), "lat": round(lat_c, 6)}, round(zoom, 3)
+
+
+def geojson_of(ids: Iterable[str], geoms: np.ndarray, *, decimals: int = 5) -> dict:
+    """A FeatureCollection of ``geoms`` (polygons), feature ``id`` = ``ids`` (a choroplethmap's ``locations``),
+    coordinates rounded to ``decimals`` (5: about 1 m)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return {"type": "FeatureCollection", "features": []}
+    rounded = shapely.transform(geoms, lambda c: np.round(c, decimals))
+    feats = [{"type": "Feature", "id": str(i), "properties": {}, "geometry": json.loads(g)}
+             for i, g in zip(ids, shapely.to_geojson(rounded), strict=True) if g is not None]
+    return {"type": "FeatureCollection", "features": feats}

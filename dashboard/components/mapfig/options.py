@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from dashboard.i18n import register, t
 
-#: toggle keys of the layer checklist, in display order (the basemap and labels are always drawn)
+#: toggle keys of the layer checklist, in display order (the basemap, its roads, boundaries and labels are
+#: always drawn: they are the MapLibre style's own layers)
 TOGGLES = ("risk", "enterprises", "enforcement", "hazards", "gas_pipelines", "gas_stations", "bridges", "tunnels", "rail",
-           "venues", "resources", "flood_points", "boundaries", "roads")
+           "venues", "resources", "flood_points")
 DEFAULT_VISIBLE = frozenset({"risk", "enterprises", "enforcement", "hazards", "gas_pipelines", "bridges", "tunnels", "rail",
-                             "venues", "boundaries", "roads"})
+                             "venues"})
 ALWAYS = "base"
 #: above this many enterprises in view, enterprises are drawn as H3 hexagons
 POINT_LIMIT = 20_000
@@ -32,6 +33,7 @@ register({
     "map.toggle.flood_points": ("内涝点", "Flood points"),
     "map.toggle.boundaries": ("行政边界", "Boundaries"),
     "map.toggle.roads": ("道路", "Roads"),
+    "map.cluster": ("聚合（按等级）", "clustered by grade"),
 })
 
 
@@ -45,11 +47,20 @@ class MapOptions:
     point_limit: int = POINT_LIMIT
     hex_resolution: int = HEX_RESOLUTION
     legend: bool = True
+    #: "v": a column at the top right (the wall); "h": rows along the bottom (the map page: the map stays clear)
+    legend_orientation: str = "v"
     labels: bool = True
     selected: tuple[str, str] | None = None
-    tile_url: str = ""
-    tile_crs: str = "wgs84"
-    width_px: int = 1200
+    #: the MapLibre style (a dict, or a style URL); None = the configured basemap (:func:`style.basemap_for`)
+    style: dict | str | None = field(default=None, hash=False, compare=False)
+    #: the CRS to draw in ("gcj02" over GCJ-02 tiles); None = the configured basemap's
+    crs: str | None = None
+    #: the map's size in the browser, roughly (the initial zoom fits the area into it)
+    width_px: int = 1150
+    height_px: int = 780
+    #: enterprise points are clustered per grade below this zoom (one clustered trace per grade: the cluster
+    #: circles show the mix of the four grades at every zoom); 0 = never
+    cluster_maxzoom: int = 12
     uirevision: str | None = None
     font_scale: float = 1.0
     #: "text": hover labels inside the figure; "events": no labels, hover events only (the page shows a

@@ -1,60 +1,99 @@
-"""Trace dicts: lines, markers, legend keys (entries without data) and the area name labels."""
+"""Trace dicts on a MapLibre map: lines, circle markers, rings, areas (choroplethmap), legend keys.
+
+Every marker is a ``circle``: any other ``marker.symbol`` on ``scattermap`` makes plotly.js fetch an icon from a
+CDN (its missing-image resolver loads ``cdn.jsdelivr.net/npm/@mapbox/maki``). Kinds are shown by colour and
+size, and marks around a point (overdue, suspended, listed …) by a wider circle drawn under it (:func:`ring`).
+``scattermap`` has no marker outline, so a "ring" is two stacked circles.
+
+Coordinates are float32 typed arrays (plotly.js decodes a typed-array spec for every data array, ``lon`` and
+``lat`` of scattermap included), shifted into the basemap's CRS (``crs``, :func:`layers.basemap.to_draw_crs`)
+when the tiles are GCJ-02; the stored data are never changed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
-import shapely
 
 from dashboard.components.mapfig.coords import typed
-from dashboard.components.mapfig.hover import esc
-from dashboard.components.mapfig.options import ALWAYS
-from dashboard.components.theme import FONT
-from dashboard.i18n import t
-from layers.analysis.summary import Selection
+from layers.basemap import to_draw_crs
 
 
-def line_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str, width: float,
-               dash: str | None = None, hover: bool = False) -> dict:
-    tr = {"type": "scatter", "mode": "lines", "x": typed(x), "y": typed(y), "name": name,
-          "line": {"color": color, "width": width}, "hoverinfo": "name" if hover else "skip", "showlegend": False,
-          "connectgaps": False}
-    if dash:
-        tr["line"]["dash"] = dash
-    return tr
+def lonlat(lon: np.ndarray, lat: np.ndarray, crs: str = "wgs84") -> tuple[dict, dict]:
+    """Typed arrays of ``lon``, ``lat`` in the drawing CRS."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if crs != "wgs84":
+        lon, lat = to_draw_crs(lon, lat, crs)
+    return typed(lon), typed(lat)
+
+
+def line_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str, width: float, crs: str = "wgs84",
+               opacity: float = 1.0) -> dict:
+    """Lines (NaN between parts). Never hovered or clicked: lines must not take a click meant for an area."""
+    lon, lat = lonlat(x, y, crs)
+    return {"type": "scattermap", "mode": "lines", "lon": lon, "lat": lat, "name": name,
+            "line": {"color": color, "width": width}, "opacity": opacity, "hoverinfo": "skip",
+            "showlegend": False, "connectgaps": False}
 
 
 def points_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str | list | np.ndarray,
-                 size: float | np.ndarray, text: list[str] | np.ndarray | None, custom: list[str] | np.ndarray,
-                 symbol: str | list = "circle", line_color: str | None = None, opacity: float = 0.95,
-                 gl: bool = True) -> dict:
-    """Markers (WebGL unless ``gl`` is False); hover shows ``text``; no legend entry (:func:`legend_key`)."""
+                 size: float | np.ndarray, text: list[str] | np.ndarray | None, custom: list[str] | np.ndarray | None,
+                 opacity: float = 0.95, crs: str = "wgs84", cluster: dict | None = None) -> dict:
+    """Circle markers; hover shows ``text`` (None: hover events only, for a server-built tooltip; no
+    ``custom`` either: not hovered at all); no legend entry (:func:`legend_key`)."""
+    lon, lat = lonlat(x, y, crs)
     marker: dict = {"color": list(color) if isinstance(color, np.ndarray) else color,
-                    "size": typed(size) if isinstance(size, np.ndarray) else size,
-                    "symbol": list(symbol) if isinstance(symbol, np.ndarray) else symbol, "opacity": opacity}
-    if line_color:
-        marker["line"] = {"color": line_color, "width": 1}
-    tr = {"type": "scattergl" if gl else "scatter", "mode": "markers", "x": typed(x), "y": typed(y),
-          "name": name, "marker": marker, "customdata": list(custom), "showlegend": False}
-    if text is None:
-        tr["hoverinfo"] = "none"      # hover events only (a dcc.Tooltip shows the details)
-    else:
+                    "size": typed(size) if isinstance(size, np.ndarray) else size, "opacity": opacity}
+    tr = {"type": "scattermap", "mode": "markers", "lon": lon, "lat": lat, "name": name, "marker": marker,
+          "showlegend": False}
+    if custom is not None:
+        tr["customdata"] = list(custom)
+    if cluster:
+        tr["cluster"] = cluster
+    if text is not None:
         tr["text"] = list(text)
         tr["hovertemplate"] = "%{text}<extra></extra>"
+    elif custom is not None:
+        tr["hoverinfo"] = "none"      # hover events only (a dcc.Tooltip shows the details)
+    else:
+        tr["hoverinfo"] = "skip"
     return tr
 
 
-def legend_key(name: str, group: str, *, marker: dict | None = None, line: dict | None = None,
-               title: str | None = None) -> dict:
-    """A legend entry only (no data): the legend is a key, the layer checklist shows and hides."""
-    tr = {"type": "scatter", "mode": "lines" if line else "markers", "x": [None], "y": [None], "name": name,
-          "legendgroup": group, "showlegend": True, "hoverinfo": "skip"}
-    if line:
-        tr["line"] = line
+def ring(x: np.ndarray, y: np.ndarray, *, name: str, color: str, size: float, opacity: float = 0.9,
+         crs: str = "wgs84") -> dict:
+    """A wider circle under a point: with the point drawn over it, a ring of ``color``. Not hovered (the
+    point over it is)."""
+    return points_trace(x, y, name=name, color=color, size=size, text=None, custom=None, opacity=opacity, crs=crs)
+
+
+def area_trace(geojson: dict, codes: list[str], z: np.ndarray, *, colors: list[str], name: str,
+               text: list[str] | None, custom: list[str], opacity: float, line_color: str = "rgba(0,0,0,0)",
+               line_width: float = 0.0, below: str | None = None) -> dict:
+    """Areas (districts, towns, H3 cells) as a ``choroplethmap``: ``z`` = the class index into ``colors``
+    (a stepped colour scale, no colour bar). Hover shows ``text``; a click gives ``customdata``."""
+    n = max(len(colors), 1)
+    scale: list = []
+    for i, c in enumerate(colors):   # steps: class i covers [i, i + 1) of z
+        scale += [[i / n, c], [(i + 1) / n, c]]
+    tr = {"type": "choroplethmap", "geojson": geojson, "locations": list(codes),
+          "z": typed(np.asarray(z, dtype=float) + 0.5, "f4"), "zmin": 0, "zmax": n, "colorscale": scale,
+          "showscale": False, "marker": {"opacity": opacity, "line": {"color": line_color, "width": line_width}},
+          "customdata": list(custom), "name": name, "showlegend": False}
+    if text is None:
+        tr["hoverinfo"] = "skip"
     else:
-        tr["marker"] = marker or {}
+        tr["text"] = list(text)
+        tr["hovertemplate"] = "%{text}<extra></extra>"
+    if below is not None:
+        tr["below"] = below
+    return tr
+
+
+def legend_key(name: str, group: str, *, color: str, size: float = 10, title: str | None = None) -> dict:
+    """A legend entry only (no data, a circle): the legend is a key, the layer checklist shows and hides."""
+    tr = {"type": "scattermap", "mode": "markers", "lon": [None], "lat": [None], "name": name, "legendgroup": group,
+          "showlegend": True, "hoverinfo": "skip", "marker": {"color": color, "size": size}}
     if title:
         tr["legendgrouptitle"] = {"text": title}
     return tr
@@ -62,30 +101,3 @@ def legend_key(name: str, group: str, *, marker: dict | None = None, line: dict 
 
 def custom_ids(layer: str, f: pd.DataFrame) -> list[str]:
     return (layer + ":" + f["id"].astype(str)).tolist()
-
-
-def area_labels(sel: Selection, add, names: Mapping[str, str], col: Mapping[str, str], lang: str, fs: float
-                ) -> list[dict]:
-    """District names (and town names inside a district): annotations to be read above the WebGL points, and
-    an invisible marker trace under each for hover and click (``customdata`` ``district:<code>``)."""
-    click = t("map.hover.click_drill", lang)
-    groups = [("district", sel.districts, 16 if sel.level == "city" else 18, col["label"])]
-    if sel.level != "city":
-        groups.append(("town", sel.towns, 12, col["town_label"]))
-    notes: list[dict] = []
-    for kind, frame, size, color in groups:
-        if not len(frame):
-            continue
-        pts = shapely.point_on_surface(np.asarray(frame.geometry.values))
-        codes = frame["code"].astype(str).tolist()
-        txt = [esc(names.get(c, c)) for c in codes]
-        xs, ys = shapely.get_x(pts), shapely.get_y(pts)
-        add(ALWAYS, {"type": "scatter", "mode": "markers", "x": typed(xs), "y": typed(ys), "text": txt,
-                     "marker": {"size": 24 * fs, "color": "rgba(0,0,0,0)"},
-                     "customdata": [f"{kind}:{c}" for c in codes],
-                     "hovertemplate": "%{text}<br>" + click + "<extra></extra>", "name": kind, "showlegend": False})
-        for x, y, tx in zip(xs.tolist(), ys.tolist(), txt, strict=True):
-            notes.append({"x": x, "y": y, "xref": "x", "yref": "y", "text": f"<b>{tx}</b>" if kind == "district"
-                          else tx, "showarrow": False, "font": {"size": size * fs, "color": color, "family": FONT},
-                          "bgcolor": col["label_halo"], "borderpad": 2, "opacity": 0.95})
-    return notes
