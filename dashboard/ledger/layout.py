@@ -14,10 +14,9 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from dash import dcc, html
-
 from dashboard.components.grid import col, grid
 from dashboard.components.mapfig import esc, ring_coords, typed
-from dashboard.components.theme import template_dict
+from dashboard.components.mapfig.convert import on_map
 from dashboard.i18n import dropdown_labels, t
 from dashboard.ledger import text as _text  # noqa: F401  (registers the words)
 from dashboard.ledger.ids import HazardIds, HazardsIds
@@ -389,17 +388,13 @@ def ledger_map(rows: pd.DataFrame, districts: pd.DataFrame, *, lang: str, total:
                            "customdata": listed["id"].astype(str).tolist(),
                            "marker": {"size": 18, "symbol": "square-open", "color": LISTED_COLOUR,
                                       "line": {"width": 2, "color": LISTED_COLOUR}}})
-    lat0 = (bounds[1] + bounds[3]) / 2 if bounds else 30.0
-    layout = {"template": template_dict("light"), "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-              "xaxis": {"visible": False}, "dragmode": "pan",
-              "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(lat0))},
-              "legend": {"orientation": "h", "y": 1.0, "x": 0, "bgcolor": "rgba(255,255,255,0.7)"},
-              "uirevision": "ledger-map", "plot_bgcolor": "#eef2f6", "paper_bgcolor": "#eef2f6"}
+    fig = on_map(traces, bounds, lang=lang, uirevision="ledger-map")   # MapLibre, on the basemap
+    layout = fig["layout"]
     if total is not None and total > MAP_POINTS:
         layout["annotations"] = [{"text": esc(t("hz.map.capped", lang).format(n=MAP_POINTS, total=total)),
                                   "xref": "paper", "yref": "paper", "x": 0, "y": 0, "showarrow": False,
                                   "xanchor": "left", "yanchor": "bottom", "font": {"size": 11}}]
-    return {"data": traces, "layout": layout}
+    return fig
 
 
 # --------------------------------------------------------------------------------------------------

@@ -23,11 +23,11 @@ import dash
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
-
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.grid import grid
 from dashboard.components.mapfig import esc, graph_config, ring_coords, typed
+from dashboard.components.mapfig.convert import on_map
 from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
 from dashboard.i18n import dropdown_labels, norm_lang, register, t
@@ -230,13 +230,7 @@ def coverage_map(result: cov.CoverageResult, suggested: pd.DataFrame | None, *, 
                        "hovertext": [f"#{r} +{g:.1f}" for r, g in zip(suggested["rank"], suggested["risk_gained"],
                                                                      strict=True)],
                        "hovertemplate": "%{hovertext}<extra></extra>"})
-    lat0 = (bounds[1] + bounds[3]) / 2 if bounds else 30.0
-    layout = {"template": template_dict("light"), "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-              "xaxis": {"visible": False}, "dragmode": "pan",
-              "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(lat0))},
-              "legend": {"orientation": "h", "y": 1.0, "x": 0, "bgcolor": "rgba(255,255,255,0.7)"},
-              "uirevision": "coverage-map", "plot_bgcolor": "#eef2f6", "paper_bgcolor": "#eef2f6"}
-    return {"data": traces, "layout": layout}
+    return on_map(traces, bounds, lang=lang, uirevision="coverage-map")   # MapLibre, on the basemap
 
 
 def _pct(v: float | None) -> str:

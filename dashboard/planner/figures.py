@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
-
 from dashboard.components.mapfig import esc, ring_coords, typed
+from dashboard.components.mapfig.convert import on_map
 from dashboard.components.theme import template_dict
 from dashboard.i18n import t
 from dashboard.planner.ids import SEGMENT_COLOURS, TEAM_COLOURS
@@ -84,13 +82,18 @@ def plan_map(store, plan: P.Plan | None, cands: pd.DataFrame, objects: pd.DataFr
                        "text": [tm.id for tm in plan.teams], "textposition": "top center",
                        "name": t("plan.base", lang), "hovertext": [esc(tm.name) for tm in plan.teams],
                        "hovertemplate": "%{hovertext}<extra></extra>"})
-    lat0 = (bounds[1] + bounds[3]) / 2 if bounds else (float(cands["lat"].mean()) if len(cands) else 30.0)
-    layout = {"template": template_dict("light"), "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-              "xaxis": {"visible": False}, "dragmode": "pan", "clickmode": "event",
-              "yaxis": {"visible": False, "scaleanchor": "x", "scaleratio": 1 / math.cos(math.radians(lat0))},
-              "legend": {"orientation": "h", "y": 1.0, "x": 0, "bgcolor": "rgba(255,255,255,0.7)"},
-              "uirevision": "plan-map", "plot_bgcolor": "#eef2f6", "paper_bgcolor": "#eef2f6"}
-    return {"data": traces, "layout": layout}
+    if plan is not None and objects is None and len(plan.stops):   # a team's route sheet: fit to its stops
+        lons = [*plan.stops["lon"].astype(float), *(tm.lon for tm in plan.teams)]
+        lats = [*plan.stops["lat"].astype(float), *(tm.lat for tm in plan.teams)]
+        bounds = (min(lons), min(lats), max(lons), max(lats))
+    elif bounds is None and len(cands):
+        bounds = (float(cands["lon"].min()), float(cands["lat"].min()), float(cands["lon"].max()),
+                  float(cands["lat"].max()))
+    fig = on_map(traces, bounds, lang=lang, uirevision="plan-map")   # MapLibre: streets and their names
+    fig["layout"]["clickmode"] = "event"
+    # the route sheet (planner.layout) still writes axis ranges: harmless keys, no cartesian trace uses them
+    fig["layout"]["xaxis"], fig["layout"]["yaxis"] = {"visible": False}, {"visible": False}
+    return fig
 
 
 def gantt(plan: P.Plan | None, lang: str) -> dict:
