@@ -14,6 +14,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from dash import dcc, html
+
 from dashboard.components.grid import col, grid
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.mapfig.convert import on_map

@@ -23,6 +23,7 @@ import dash
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
+
 from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.grid import grid
