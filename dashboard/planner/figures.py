@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.mapfig.convert import on_map
 from dashboard.components.theme import template_dict
