@@ -15,6 +15,7 @@ import pandas as pd
 from dash import dcc, html, no_update
 
 from dashboard import context
+from dashboard.components.dates import date_picker
 from dashboard.components.errors import calm_message
 from dashboard.i18n import dropdown_labels, norm_lang, t
 from dashboard.ledger import text as _text  # noqa: F401  (registers the words)
@@ -74,7 +75,7 @@ def _form(store, layer: str, oid: str, lang: str) -> html.Div:  # noqa: ANN001
                          value="suspend", clearable=False, labels=labels, style={"minWidth": "200px"}),
             dcc.Input(id=Ids.DOC_NO, placeholder=LAYERS["orders"].column("doc_no").en if lang == "en"
                       else LAYERS["orders"].column("doc_no").zh, style={"width": "200px"}),
-            html.Div(dcc.DatePickerSingle(id=Ids.DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+            html.Div(date_picker(lang=lang, id=Ids.DATE, date=date.today().isoformat()),
                      style={"width": "180px"}),
         ]),
         dcc.Input(id=Ids.REASON, placeholder=LAYERS["orders"].column("reason").en if lang == "en"
@@ -127,9 +128,9 @@ def _blacklist_form(store, layer: str, oid: str, entry: Mapping | None, lang: st
         html.Div(style=row, children=[
             dcc.Dropdown(id=Ids.BL_BASIS, options=_basis_options(store, layer, oid, lang), labels=labels,
                          placeholder=t("enf.bl.basis", lang), style={"minWidth": "300px"}),
-            html.Div(dcc.DatePickerSingle(id=Ids.BL_START, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+            html.Div(date_picker(lang=lang, id=Ids.BL_START, date=date.today().isoformat()),
                      style={"width": "180px"}),
-            html.Div(dcc.DatePickerSingle(id=Ids.BL_END, placeholder=t("enf.bl.until", lang),
+            html.Div(date_picker(lang=lang, id=Ids.BL_END, placeholder=t("enf.bl.until", lang),
                                           display_format="YYYY-MM-DD"), style={"width": "180px"}),
             html.Button(t("enf.bl.add", lang), id=Ids.BL_ADD, n_clicks=0, className="primary"),
         ]),

@@ -12,6 +12,7 @@ import dash
 from dash import Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard import context
+from dashboard.components.dates import date_range
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.mapfig import graph_config
 from dashboard.components.nav import navbar
@@ -71,7 +72,7 @@ def layout(lang: str | None = None, district: str | None = None, start: str | No
                 dcc.Dropdown(id=Ids.DISTRICT, options=options, value=chosen, clearable=False,
                              labels=dropdown_labels(lang), style={"minWidth": "240px"}),
                 html.Label(t("br.period", lang)),
-                html.Div(dcc.DatePickerRange(id=Ids.PERIOD, start_date=s.isoformat(), end_date=e.isoformat(),
+                html.Div(date_range(lang=lang, id=Ids.PERIOD, start_date=s.isoformat(), end_date=e.isoformat(),
                                              display_format="YYYY-MM-DD"), style={"width": "300px"}),
                 html.A(t("br.xlsx", lang), id=Ids.XLSX, href="", className="button-link"),
                 html.Button(t("br.print", lang), id=Ids.PRINT, n_clicks=0),

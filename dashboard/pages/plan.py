@@ -35,7 +35,7 @@ dash.register_page("dashboard.pages.plan_sheet", path="/plan/sheet", title="æ£€æ
           Input(Ids.DISTRICTS, "value"), State(Ids.LANG, "data"), State(Ids.RESTORE, "data"))
 @guarded(lambda exc: ([], [], [], None))
 @context.checked("read")
-def _on_districts(districts, lang, restore):
+def _on_districts(districts, lang, restore=None):
     return (*actions.district_choices(districts, lang, restore), None)
 
 

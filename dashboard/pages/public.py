@@ -12,6 +12,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import context
+from dashboard.components.dates import date_range
 from dashboard.components.errors import calm_message, guarded
 from dashboard.components.nav import navbar
 from dashboard.i18n import norm_lang, t
@@ -42,8 +43,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
             html.H2(t("pub.heading", lang)),
             html.Div(className="panel", style={"display": "flex", "gap": "10px", "alignItems": "center"}, children=[
                 html.Label(t("pub.period", lang)),
-                dcc.DatePickerRange(id=Ids.PERIOD, start_date=(end - timedelta(days=90)).isoformat(),
-                                    end_date=end.isoformat(), display_format="YYYY-MM-DD"),
+                date_range(lang=lang, id=Ids.PERIOD, start_date=(end - timedelta(days=90)).isoformat(),
+                                    end_date=end.isoformat()),
                 html.Span(id=Ids.LINKS),
             ]),
             html.Div(id=Ids.GRID),

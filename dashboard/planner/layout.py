@@ -7,6 +7,7 @@ from datetime import date
 from dash import dcc, html
 
 from dashboard import context
+from dashboard.components.dates import date_picker
 from dashboard.components.errors import calm_message, denied_page
 from dashboard.components.grid import grid
 from dashboard.components.mapfig import graph_config
@@ -62,7 +63,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
     controls = html.Div(className="panel", style={"width": "440px", "flex": "0 0 440px", "overflowY": "auto"}, children=[
         html.Label(t("plan.date", lang)),
         html.Div(style=row, children=[
-            dcc.DatePickerSingle(id=Ids.DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+            date_picker(lang=lang, id=Ids.DATE, date=date.today().isoformat()),
             dcc.RadioItems(id=Ids.DAYS, value=1, inline=True, options=[
                 {"label": t("plan.one_day", lang), "value": 1}, {"label": t("plan.week", lang), "value": 5}]),
         ]),
@@ -121,7 +122,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
             grid(Ids.STOPS, [], stop_columns(lang), lang, height=TABLE_HEIGHT, selection="multi", selectedRows=[]),
             html.Div(style=row, children=[
                 html.Span(t("plan.done_date", lang)),
-                dcc.DatePickerSingle(id=Ids.DONE_DATE, date=date.today().isoformat(), display_format="YYYY-MM-DD"),
+                date_picker(lang=lang, id=Ids.DONE_DATE, date=date.today().isoformat()),
                 dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DONE_RESULT, options=_opts(INSPECTION_RESULTS, lang), value="pass",
                              clearable=False, style={"minWidth": "130px"}),
                 html.Span(t("plan.done_hazards", lang)),

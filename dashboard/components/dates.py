@@ -1,0 +1,42 @@
+"""Date pickers in the page's language: one way to make them (``date_picker``, ``date_range``).
+
+Dash's picker has no locale setting of its own (it follows the browser's languages for the names it renders):
+the texts we control are set here in zh-CN or English — the placeholder, the month heading (``2026年12月``),
+the day format (``YYYY-MM-DD`` in both) — and weeks start on Monday as Chinese calendars do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc
+
+from dashboard.i18n import norm_lang, register, t
+
+register({
+    "date.pick": ("选择日期", "Select a date"),
+    "date.start": ("开始日期", "Start date"),
+    "date.end": ("结束日期", "End date"),
+})
+
+_MONTH = {"zh": "YYYY年M月", "en": "MMMM YYYY"}
+
+
+def _common(lang: str) -> dict[str, Any]:
+    return {"display_format": "YYYY-MM-DD", "month_format": _MONTH[lang], "first_day_of_week": 1}
+
+
+def date_picker(id: Any, lang: str | None, **kw: Any) -> dcc.DatePickerSingle:  # noqa: A002 - Dash's name
+    """A single-date picker with the page's texts; ``kw`` as for ``dcc.DatePickerSingle``."""
+    lang = norm_lang(lang)
+    return dcc.DatePickerSingle(id=id, **{**_common(lang), "placeholder": t("date.pick", lang), **kw})
+
+
+def date_range(id: Any, lang: str | None, **kw: Any) -> dcc.DatePickerRange:  # noqa: A002 - Dash's name
+    """A date-range picker with the page's texts; ``kw`` as for ``dcc.DatePickerRange``."""
+    lang = norm_lang(lang)
+    return dcc.DatePickerRange(id=id, **{**_common(lang), "start_date_placeholder_text": t("date.start", lang),
+                                         "end_date_placeholder_text": t("date.end", lang), **kw})
+
+
+__all__ = ["date_picker", "date_range"]
