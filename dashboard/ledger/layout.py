@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from dash import dcc, html
 
+from dashboard.components.dates import date_picker, date_range
 from dashboard.components.grid import col, grid
 from dashboard.components.mapfig import esc, ring_coords, typed
 from dashboard.components.mapfig.convert import on_map
@@ -150,7 +151,7 @@ def filter_controls(q: LedgerQuery, lang: str, *, districts: pd.DataFrame, towns
         drop(HazardsIds.MISSING, "hz.missing", missing_opts, q.missing),
         drop(HazardsIds.DEPARTMENT, "hz.department", depts, q.department, "200px"),
         html.Div([html.Label(t("hz.found", lang), className="filter-label"),
-                  dcc.DatePickerRange(id=HazardsIds.FOUND, display_format="YYYY-MM-DD", clearable=True,
+                  date_range(lang=lang, id=HazardsIds.FOUND, clearable=True,
                                       start_date_placeholder_text=t("hz.from", lang),
                                       end_date_placeholder_text=t("hz.to", lang),
                                       start_date=q.found_from.isoformat() if q.found_from else None,
@@ -471,7 +472,7 @@ def _field_input(step: str, name: str, kind: str, row: Mapping, lang: str) -> ht
             (value.isoformat() if isinstance(value, date) else (str(value)[:10] if isinstance(value, str) else None))
         if name == "check_date":
             d = date.today().isoformat()
-        control = dcc.DatePickerSingle(id={"type": HazardIds.DATE, "step": step, "field": name}, date=d,
+        control = date_picker(lang=lang, id={"type": HazardIds.DATE, "step": step, "field": name}, date=d,
                                        display_format="YYYY-MM-DD", clearable=True)
     elif kind == "level":
         control = dcc.Dropdown(id=fid, options=_opts(HAZARD_LEVELS, lang), value=value, clearable=False,

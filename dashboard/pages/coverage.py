@@ -25,6 +25,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import context
+from dashboard.components.dates import date_picker
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.grid import grid
 from dashboard.components.mapfig import esc, graph_config, ring_coords, typed
@@ -365,7 +366,7 @@ def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> h
             html.H2(t("cov.heading", lang)),
             html.Div(className="panel", style=row, children=[
                 html.Label(t("cov.as_of", lang), htmlFor=Ids.AS_OF),
-                dcc.DatePickerSingle(id=Ids.AS_OF, date=_parse_date(as_of).isoformat(), display_format="YYYY-MM-DD"),
+                date_picker(lang=lang, id=Ids.AS_OF, date=_parse_date(as_of).isoformat()),
                 html.Label(t("cov.districts", lang)),
                 html.Div(dcc.Dropdown(labels=dropdown_labels(lang), id=Ids.DISTRICTS, options=options, multi=True,
                                       placeholder=t("cov.all_districts", lang)), style={"minWidth": "260px"}),
