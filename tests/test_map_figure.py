@@ -213,3 +213,22 @@ def test_surroundings_and_templates(tiny):
     assert template_dict("dark")["layout"]["paper_bgcolor"] != template_dict("light")["layout"]["paper_bgcolor"]
     with pytest.raises(ValueError, match="theme"):
         template_dict("pink")
+
+
+def test_html_legend_and_merged_rings_keep_the_trace_count_low(tiny):
+    """Every scattermap trace is several MapLibre sources and layers: the map page's key is HTML beside the map
+    and consecutive rings of one toggle are one trace (per-point colours and sizes)."""
+    sel = select(load_city(tiny), Filters())
+    plotly_key = build_map(sel, MapOptions(), weights=W)
+    html_key = build_map(sel, MapOptions(legend="html"), weights=W)
+    assert not any(tr.get("showlegend") for tr in html_key.figure["data"])
+    assert html_key.figure["layout"]["showlegend"] is False
+    assert len(html_key.figure["data"]) < len(plotly_key.figure["data"]) - 15
+    names = [e["name"] for e in html_key.extra["legend"] if e["key"] == "enterprises"]
+    assert names == ["重大风险", "较大风险", "一般风险", "低风险"]
+    assert all("_ring" not in tr for tr in html_key.figure["data"])
+    go.Figure(html_key.figure)
+    # the hazards' overdue ring (h1) and the same points' trace: one ring trace before the points
+    hz = [(tr["name"], len(_decode(tr["lon"]))) for k, tr in zip(html_key.traces, html_key.figure["data"], strict=True)
+          if k == "hazards"]
+    assert hz[0][0] == "逾期隐患" and hz[1] == ("隐患", 3)

@@ -33,6 +33,7 @@ from dashboard.components.mapfig import (
     toggle_options,
     visibility_patch,
 )
+from dashboard.components.mapfig.legend import legend_box
 from dashboard.components.nav import navbar
 from dashboard.components.panel import figure_panel, hazard_card, object_card
 from dashboard.i18n import dropdown_labels, lang_from_search, norm_lang, register, t, with_query
@@ -194,7 +195,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     sel = select(city, filters)
     names = _names(city, lang)
     risk = risk_index(sel, weights=settings.risk_index_weights)
-    mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend_orientation="h"), risk=risk)
+    mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend="html"), risk=risk)
     figs = area_figures(sel)
     if sel.level == "town":
         title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"
@@ -216,7 +217,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     if sel.level == "town":   # the other towns of the district stay choosable
         town_opts = [{"label": names[str(c)], "value": str(c)} for c in
                      city.towns.loc[city.towns["district_code"] == filters.districts[0], "code"]]
-    return {"figure": mf.figure, "traces": mf.traces, "aggregated": mf.aggregated, "panel": panel,
+    return {"figure": mf.figure, "traces": mf.traces, "legend": mf.extra.get("legend", []), "aggregated": mf.aggregated, "panel": panel,
             "crumbs": crumbs, "names": names, "district_options": district_opts, "town_options": town_opts,
             "level": sel.level, "filters": filters}
 
@@ -293,7 +294,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         html.Div(className="map-toolbar", children=[_breadcrumb(v["crumbs"], v["names"], search, lang), filters]),
         html.Div(className="map-body", children=[
             html.Div(className="map-left", children=[toggles, html.Div(
-                [graph, note, dcc.Tooltip(id=Ids.TIP, direction="bottom", className="map-tip")],
+                [graph, legend_box(v["legend"]), note,
+                 dcc.Tooltip(id=Ids.TIP, direction="bottom", className="map-tip")],
                 className="map-frame")]),
             html.Aside(className="map-side", id=Ids.PANEL, children=[
                 html.Div(id=Ids.CARD, className="card-slot",

@@ -234,7 +234,7 @@ def _uirevision(sel: summary.Selection) -> str:
 
 
 #: the wall's map box at 1080 px of screen height (the view fits the focus into it; larger screens scale it)
-WALL_MAP_PX = (1000, 880)
+WALL_MAP_PX = (1000, 840)
 
 
 def _view(sel: summary.Selection, font_scale: float) -> tuple[dict, float]:
@@ -242,9 +242,9 @@ def _view(sel: summary.Selection, font_scale: float) -> tuple[dict, float]:
     k = font_scale / BASE_FONT_SCALE
     w, h = WALL_MAP_PX
     minx, miny, maxx, maxy = sel.bounds
-    # the legend covers about a fifth of the map on the right: fit the focus into the rest, shifted left
+    # the legend covers about a third of the map's width on the right: fit the focus into the rest, left of it
     dx = (maxx - minx) or 0.01
-    return view_of((minx, miny, maxx + dx * 0.2, maxy), width_px=w * k, height_px=h * k, pad=0.04)
+    return view_of((minx, miny, maxx + dx * 0.45, maxy), width_px=w * k, height_px=h * k, pad=0.05)
 
 
 def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFrame, lang: str, *,

@@ -27,6 +27,7 @@ from dashboard.components.mapfig.traces import (
     custom_ids,
     legend_key,
     line_trace,
+    merge_rings,
     points_trace,
     ring,
 )
@@ -45,7 +46,7 @@ from layers.schema import (
 )
 
 register({
-    "map.legend.hex": ("企业聚合（六边形，按最高等级着色）", "Enterprises (hexagons, worst grade)"),
+    "map.legend.hex": ("企业六边形（最高等级）", "Enterprise hexagons (worst grade)"),
     "map.legend.risk": ("风险指数", "Risk index"),
     "map.legend.rail_station": ("轨道站点", "Rail station"),
     "map.legend.district_line": ("区县界", "District boundary"),
@@ -89,9 +90,17 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     light = theme == "light"
     paper = "#ffffff" if light else col["paper"]
 
+    rings_of: dict[int, list] = {}   # index of a ring trace -> the rings merged into it
+
     def add(key: str, trace: dict) -> None:
+        part = trace.pop("_ring", None)
+        if part is not None and data and keys[-1] == key and len(data) - 1 in rings_of:
+            rings_of[len(data) - 1].append(part)   # one trace for consecutive rings of a toggle
+            return
         if key != ALWAYS and key not in visible:
             trace["visible"] = False
+        if part is not None:
+            rings_of[len(data)] = [part]
         data.append(trace)
         keys.append(key)
 
@@ -100,8 +109,14 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     def hover(layer: str, rows: pd.DataFrame) -> list[str] | None:
         return None if tip else _hover_of(sel, layer, lang, rows)
 
+    html_legend: list[dict] = []
+
     def key_entry(key: str, trace: dict) -> None:
-        if options.legend:
+        if options.legend == "html":   # a key beside the map (no traces: each is MapLibre sources and layers)
+            html_legend.append({"key": key, "title": (trace.get("legendgrouptitle") or {}).get("text"),
+                                "name": trace["name"], "color": trace["marker"]["color"],
+                                "size": trace["marker"].get("size", 10)})
+        elif options.legend:
             legend.append((key, trace))
 
     def pts(x, y, **kw) -> dict:
@@ -171,7 +186,7 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         g = sel.lines[layer_name]
         if not len(g):
             continue
-        for cc in CONDITION_CLASSES:
+        for cc in CONDITION_CLASSES if sel.level != "city" else ():   # the city view: their midpoints only
             sub = g[g["condition_class"].eq(cc)]
             if len(sub):
                 x, y = ring_coords(sub.geometry.values)
@@ -259,7 +274,6 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
                 for n, k, e in zip(f["name"], f["kind"], f[extra[0]], strict=True)]
         colors = np.array([kinds.get(k, {"color": "#888888"})["color"] for k in f["kind"]], dtype=object)
         fx, fy = f["x"].to_numpy(), f["y"].to_numpy()
-        add(layer_name, rings(fx, fy, name=layer_name, color=paper, size=13 * fs))
         add(layer_name, pts(fx, fy, name=t(f"map.toggle.{layer_name}", lang), color=colors, size=9 * fs,
                             text=None if tip else text, custom=custom_ids(layer_name, f)))
         for i, k in enumerate(k for k in kinds if (f["kind"] == k).any()):
@@ -313,6 +327,9 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
                                   opacity=0.45))
     for key, trace in legend:
         add(key, trace)
+    for i, parts in rings_of.items():
+        if len(parts) > 1:
+            data[i].update(merge_rings(parts))
 
     center, zoom = view_of(sel.bounds, width_px=options.width_px, height_px=options.height_px)
     uirev = options.uirevision or f"{sel.level}:{','.join(sel.filters.districts or ())}:{sel.filters.town or ''}"
@@ -321,7 +338,7 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         "paper_bgcolor": col["paper"], "plot_bgcolor": col["paper"],
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "map": {"style": style, "center": center, "zoom": zoom, "uirevision": uirev},
-        "dragmode": "pan", "hovermode": "closest", "showlegend": options.legend,
+        "dragmode": "pan", "hovermode": "closest", "showlegend": bool(options.legend) and options.legend != "html",
         "legend": {**({"x": 0.995, "y": 0.99, "xanchor": "right", "yanchor": "top", "maxheight": 0.95}
                       if options.legend_orientation != "h" else
                       {"orientation": "h", "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "bottom",
@@ -333,7 +350,8 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         "uirevision": uirev,
         "meta": {"level": sel.level, "aggregated": aggregated, "crs": crs},
     }
-    return MapFigure(figure={"data": data, "layout": layout}, traces=keys, aggregated=aggregated)
+    return MapFigure(figure={"data": data, "layout": layout}, traces=keys, aggregated=aggregated,
+                     extra={"legend": html_legend})
 
 
 def _area_geojson(sel: Selection, areas: pd.DataFrame, codes: list[str], tol: float, crs: str) -> dict:
@@ -373,7 +391,6 @@ def _enforcement(sel: Selection, add, key_entry, rings, fs: float, light: bool, 
             f = f[m & f["x"].notna().to_numpy()]
             tr = rings(f["x"].to_numpy(), f["y"].to_numpy(), name=t(legend_words[key], lang), color=colour,
                        size=size * fs, opacity=0.85)
-            tr["meta"] = custom_ids(layer, f)
             add("enforcement", tr)
         key_entry("enforcement", legend_key(t(legend_words[key], lang), "enforcement", color=colour, size=12,
                                             title=t("map.toggle.enforcement", lang) if key == "repeat" else None))

@@ -46,7 +46,9 @@ class MapOptions:
     visible: frozenset[str] | None = None
     point_limit: int = POINT_LIMIT
     hex_resolution: int = HEX_RESOLUTION
-    legend: bool = True
+    #: True: Plotly's legend; "html": no legend traces, the key in ``MapFigure.extra["legend"]`` for a legend
+    #: beside the map (:func:`legend.legend_box`); False: none
+    legend: bool | str = True
     #: "v": a column at the top right (the wall); "h": rows along the bottom (the map page: the map stays clear)
     legend_orientation: str = "v"
     labels: bool = True

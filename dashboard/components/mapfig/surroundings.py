@@ -55,6 +55,8 @@ def surroundings_map(city, layer: str, row: pd.Series, near: pd.DataFrame, *, ra
                      opacity=0.4))
     data.append(points_trace(np.array([x0]), np.array([y0]), name="selected", color=col["selected"], size=9,
                              text=[f"<b>{esc(row.get('name'))}</b>"], custom=None, crs=crs))
+    for tr in data:
+        tr.pop("_ring", None)
     center, zoom = view_of(bounds, width_px=width_px, height_px=height_px, pad=0.0)
     return {"data": data, "layout": {
         "template": template_dict(theme), "paper_bgcolor": col["paper"],

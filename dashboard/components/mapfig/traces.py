@@ -63,8 +63,26 @@ def points_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str | list |
 def ring(x: np.ndarray, y: np.ndarray, *, name: str, color: str, size: float, opacity: float = 0.9,
          crs: str = "wgs84") -> dict:
     """A wider circle under a point: with the point drawn over it, a ring of ``color``. Not hovered (the
-    point over it is)."""
-    return points_trace(x, y, name=name, color=color, size=size, text=None, custom=None, opacity=opacity, crs=crs)
+    point over it is). Consecutive rings of one toggle are merged into one trace by the map builder (``_ring``
+    holds the parts): every trace is several MapLibre sources and layers."""
+    tr = points_trace(x, y, name=name, color=color, size=size, text=None, custom=None, opacity=opacity, crs=crs)
+    tr["_ring"] = (np.asarray(x, dtype=float), np.asarray(y, dtype=float), color, size, opacity, crs)
+    return tr
+
+
+def merge_rings(parts: list[tuple]) -> dict:
+    """The ``lon``, ``lat`` and ``marker`` of one trace drawing every ring of ``parts`` (in order)."""
+    xs, ys, colours, sizes, opac = [], [], [], [], []
+    for x, y, color, size, opacity, _crs in parts:
+        n = len(x)
+        xs.append(x)
+        ys.append(y)
+        colours += list(color) if isinstance(color, list | np.ndarray) else [color] * n
+        sizes.append(np.broadcast_to(np.asarray(size, dtype=float), (n,)))
+        opac.append(np.full(n, float(opacity)))
+    lon, lat = lonlat(np.concatenate(xs), np.concatenate(ys), parts[0][5])
+    return {"lon": lon, "lat": lat, "marker": {"color": colours, "size": typed(np.concatenate(sizes)),
+                                                "opacity": typed(np.concatenate(opac))}}
 
 
 def area_trace(geojson: dict, codes: list[str], z: np.ndarray, *, colors: list[str], name: str,
