@@ -99,6 +99,19 @@ def test_page_loads_clean_and_offline(watched_page, live_app):
     kinds = page.evaluate(f"""() => Array.from(new Set({GD}._fullData.flatMap(t =>
         t.customdata ? Array.from(t.customdata).map(c => String(c).split(':')[0]) : [])))""")
     assert {"enterprises", "venues", "bridges", "district"} <= set(kinds)
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    # figures follow the visible extent: a drag narrows the panel to what is on screen (scoped on the server)
+    box = page.locator("#map-graph").bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 250, y - 150, steps=6)
+    page.mouse.up()
+    page.wait_for_function("() => document.querySelector('#panel-area')?.innerText.endsWith('视野内')")
+    shown = int(page.inner_text("#kpi-enterprises .kpi-value").replace(",", ""))
+    assert 0 < shown < int(page.evaluate(f"() => {GD}._fullData.filter(t => t.name === '企业')"
+                                         ".reduce((n, t) => n + t.customdata.length, 0)"))
+    assert watched_page.foreign_requests(live_app.host) == [] and watched_page.errors == []
 
 
 def test_layer_switch_hides_its_layer_with_a_patch(watched_page, live_app):
