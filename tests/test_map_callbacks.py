@@ -103,6 +103,9 @@ def test_map_click_drills_and_shows_a_card(request_ctx, live_app, codes):
     with request_ctx(user=CITY_USER):
         new, card = map_click({"points": [{"customdata": f"district:{d}"}]}, "?lang=en", "en")
         assert new == f"?lang=en&district={d}" and card is no_update
+        # an H3 cell: its click target first, then its numbers
+        new, _ = map_click({"points": [{"customdata": [f"district:{d}", 1, 2, 3, 4, 10, 0.1, "重大风险"]}]}, "", "zh")
+        assert new == f"?district={d}"
         town = load_city(store).towns.query("district_code == @d")["code"].iloc[0]
         new, _ = map_click({"points": [{"customdata": f"town:{town}"}]}, "", "zh")
         assert new == f"?district={d}&town={town}"

@@ -160,14 +160,17 @@ def test_hexagons_when_too_many_points(tiny):
     assert len(cells) == 1
     # each enterprise is far enough from the others to sit in its own res-7 cell (~1.2 km edge)
     assert len(cells[0]["locations"]) == 4 and len(cells[0]["geojson"]["features"]) == 4
-    assert sorted(cells[0]["customdata"]) == ["district:420101", "district:420101", "district:420102",
-                                              "district:420102"]
-    assert sum(int(t.split("<b>")[1].split(": ")[1].split("<")[0]) for t in cells[0]["text"]) == 4
+    # customdata: the click target first, then the counts by grade, the total, the worst grade's share and name
+    custom = cells[0]["customdata"]
+    assert sorted(c[0] for c in custom) == ["district:420101", "district:420101", "district:420102", "district:420102"]
+    assert sum(c[5] for c in custom) == 4 and all(sum(c[1:5]) == c[5] for c in custom)
     # coloured by the worst grade: the class index is 2 x grade (+1 when it is at least a quarter of the cell)
     z = _decode(cells[0]["z"]) - 0.5
     assert len(z) == 4 and set(z.tolist()) <= set(range(8)) and all(v % 2 == 1 for v in z)   # alone: 100 %
-    assert "最高等级" in cells[0]["text"][0] and "100%" in cells[0]["text"][0]
-    assert not _customs(mf, "enterprises")          # no points in the aggregated view
+    assert all(c[6] == 1.0 for c in custom) and "最高等级" in cells[0]["hovertemplate"]
+    assert "text" not in cells[0]                   # one hover template, not a text per cell
+    assert not [c for tr in mf.figure["data"] if tr["type"] == "scattermap" for c in tr.get("customdata", [])
+                if str(c).startswith("enterprises:")]          # no points in the aggregated view
     go.Figure(mf.figure)
 
 

@@ -71,9 +71,9 @@ register({
     "map.export": ("下载视野内数据（Excel）", "Download what is in view (Excel)"),
     "map.export.sheet_ent": ("企业", "Enterprises"),
     "map.export.sheet_hz": ("隐患", "Hazards"),
-    "map.aggregated": ("企业较多：全市视图按六边形聚合、只标重大隐患；进入区县显示每个企业和隐患",
-                       "Many enterprises: the city view groups them in hexagons and marks major hazards only; "
-                       "open a district to see each one"),
+    "map.aggregated": ("企业较多：全市视图按六边形聚合、只标重大隐患和最大的人员密集场所；进入区县显示每一个",
+                       "Many enterprises: the city view groups them in hexagons and marks major hazards and the "
+                       "largest venues only; open a district to see each one"),
 })
 
 dash.register_page(__name__, path="/", title=lambda **_: "一张图 · Risk map", name="map")
@@ -381,7 +381,7 @@ def on_map_click(click, search):
 def map_click(click: dict | None, search: str | None, lang: str):
     """(new search or no_update, card or no_update) for a Plotly click event."""
     points = (click or {}).get("points") or []
-    custom = next((p.get("customdata") for p in points if isinstance(p.get("customdata"), str)), None)
+    custom = next((_custom_of(p) for p in points if _custom_of(p)), None)
     if custom is None:
         # a fill: Plotly sends the curve only; the trace's area code is in our trace meta
         return no_update, no_update
@@ -409,6 +409,15 @@ def map_click(click: dict | None, search: str | None, lang: str):
     return no_update, no_update
 
 
+def _custom_of(point: dict) -> str | None:
+    """The ``"<layer>:<id>"`` of a clicked or hovered point: its customdata, or the first item of it (an H3
+    cell carries its numbers after its click target)."""
+    c = point.get("customdata")
+    if isinstance(c, list | tuple) and c:
+        c = c[0]
+    return c if isinstance(c, str) else None
+
+
 def _allowed(row, what: str):
     """``row`` when its district (and town) is one the user may see (AccessDenied otherwise)."""
     if not context.authorize(context.action()).allows(row.get("district_code"), row.get("town_code")):
@@ -432,10 +441,10 @@ def on_hover(hover, search):
 
 def hover_tip(hover: dict | None, lang: str):
     """(show, bbox, children) for a Plotly hover event on an object or hazard point."""
-    pt = next((p for p in (hover or {}).get("points") or [] if isinstance(p.get("customdata"), str)), None)
+    pt = next((p for p in (hover or {}).get("points") or [] if _custom_of(p)), None)
     if pt is None:
         return False, no_update, no_update
-    kind, _, code = pt["customdata"].partition(":")
+    kind, _, code = _custom_of(pt).partition(":")
     if kind not in OBJECT_LAYERS and kind != "hazards":
         return False, no_update, no_update   # areas and hexagons have Plotly's own hover label
     context.authorize(context.action())

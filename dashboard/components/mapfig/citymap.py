@@ -66,6 +66,8 @@ _ENFORCEMENT_MARKS = (
     ("blacklisted", "#141414", 15),
 )
 HAZARD_MAJOR, HAZARD_GENERAL = "#E5141B", "#FF8A00"
+#: venues drawn in the city view of a large city (the largest by capacity; a district shows every one)
+VENUES_AGGREGATED = 2000
 
 
 def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.DataFrame | None = None,
@@ -238,6 +240,9 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     # -- other points ---------------------------------------------------------------------------------
     v = sel.objects["venues"]
     v = v[v["x"].notna()]
+    if aggregated and len(v) > VENUES_AGGREGATED:   # a large city's view: its largest venues (a district: all)
+        v = v.iloc[np.argsort(-v["capacity"].astype("Float64").fillna(0).to_numpy(dtype=float),
+                              kind="stable")[:VENUES_AGGREGATED]]
     if len(v):
         cap = v["capacity"].astype("Float64").fillna(0).to_numpy(dtype=float)
         size = (5 + 13 * np.sqrt(cap / max(cap.max(), 1.0))) * fs
@@ -457,7 +462,7 @@ def _hexagons(sel: Selection, ent: pd.DataFrame, options: MapOptions, add, key_e
         from layers.basemap import to_draw_crs
 
         polys = shapely.transform(polys, lambda c: np.column_stack(to_draw_crs(c[:, 0], c[:, 1], crs)))
-    gj = geojson_of(ids, polys)
+    gj = geojson_of(ids, polys, decimals=4)   # about 10 m: cells are 0.5 km across
     total = cmat.sum(axis=1)
     has = cmat > 0
     worst = np.where(has.any(axis=1), has.argmax(axis=1), len(GRADE_ORDER) - 1)   # GRADE_ORDER: worst first
@@ -470,16 +475,20 @@ def _hexagons(sel: Selection, ent: pd.DataFrame, options: MapOptions, add, key_e
         c = GRADES[g]["color"].lstrip("#")
         r, gg, b = int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
         colors += [f"rgba({r},{gg},{b},0.45)", f"rgba({r},{gg},{b},0.9)"]
+    # the hover: one template over per-cell numbers (customdata [click target, counts by grade, total, share of
+    # the worst]), not a text per cell: a large city has thousands of cells
     ln, lw = t("map.hover.enterprises_n", lang), t("map.hover.worst", lang)
-    text = []
-    for i, d in enumerate(main_d.to_numpy()):
-        parts = " · ".join(f"{label(GRADES, g, lang)} {int(cmat[i, j])} ({cmat[i, j] / max(total[i], 1):.0%})"
-                           for j, g in enumerate(GRADE_ORDER) if cmat[i, j])
-        text.append(f"<b>{ln}: {int(total[i])}</b><br>{lw}: {label(GRADES, GRADE_ORDER[worst[i]], lang)}"
-                    f"<br>{parts}<br>{esc(names.get(str(d), ''))}<br>{t('map.hover.click_drill', lang)}")
-    add("enterprises", area_trace(gj, ids, z, colors=colors, name=t("map.legend.hex", lang), text=text,
-                                  custom=[f"district:{d}" for d in main_d.to_numpy()], opacity=1.0,
-                                  line_color="rgba(255,255,255,0.6)", line_width=0.3, below=below))
+    mix = " · ".join(f"{label(GRADES, g, lang)} %{{customdata[{j + 1}]}}" for j, g in enumerate(GRADE_ORDER))
+    template = (f"<b>{ln}: %{{customdata[5]}}</b><br>{lw}: %{{customdata[7]}} (%{{customdata[6]:.0%}})<br>{mix}"
+                f"<br>{t('map.hover.click_drill', lang)}<extra></extra>")
+    worst_names = [label(GRADES, g, lang) for g in GRADE_ORDER]
+    custom = [[f"district:{d}", *map(int, cmat[i]), int(total[i]), round(float(share[i]), 2), worst_names[worst[i]]]
+              for i, d in enumerate(main_d.to_numpy())]
+    tr = area_trace(gj, ids, z, colors=colors, name=t("map.legend.hex", lang), text=None, custom=[],
+                    opacity=1.0, line_color="rgba(255,255,255,0.6)", line_width=0.3, below=below)
+    tr.pop("hoverinfo", None)
+    tr.update(customdata=custom, hovertemplate=template)
+    add("enterprises", tr)
     for k, g in enumerate(GRADE_ORDER):
         key_entry("enterprises", legend_key(label(GRADES, g, lang), "hex", color=GRADES[g]["color"], size=12,
                                             title=t("map.legend.hex", lang) if k == 0 else None))

@@ -27,6 +27,23 @@ def lonlat(lon: np.ndarray, lat: np.ndarray, crs: str = "wgs84") -> tuple[dict, 
     return typed(lon), typed(lat)
 
 
+def colour_spec(color) -> dict:
+    """``marker`` colour keys for ``color``: one colour as is; many points with few distinct colours as a
+    compact typed array of class indices over a stepped colour scale (a colour string per point weighs about
+    ten bytes, an index one)."""
+    if not isinstance(color, list | np.ndarray) or len(color) < 64:
+        return {"color": list(color) if isinstance(color, np.ndarray) else color}
+    uniq, idx = np.unique(np.asarray(color, dtype=object).astype(str), return_inverse=True)
+    if len(uniq) > 250:
+        return {"color": [str(c) for c in color]}
+    n = len(uniq)
+    scale: list = []
+    for i, c in enumerate(uniq):
+        scale += [[i / n, str(c)], [(i + 1) / n, str(c)]]
+    return {"color": typed(idx.astype(float) + 0.5, "f4") if n > 1 else str(uniq[0]), "colorscale": scale,
+            "cmin": 0, "cmax": n, "showscale": False}
+
+
 def line_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str, width: float, crs: str = "wgs84",
                opacity: float = 1.0) -> dict:
     """Lines (NaN between parts). Never hovered or clicked: lines must not take a click meant for an area."""
@@ -42,8 +59,8 @@ def points_trace(x: np.ndarray, y: np.ndarray, *, name: str, color: str | list |
     """Circle markers; hover shows ``text`` (None: hover events only, for a server-built tooltip; no
     ``custom`` either: not hovered at all); no legend entry (:func:`legend_key`)."""
     lon, lat = lonlat(x, y, crs)
-    marker: dict = {"color": list(color) if isinstance(color, np.ndarray) else color,
-                    "size": typed(size) if isinstance(size, np.ndarray) else size, "opacity": opacity}
+    marker: dict = {**colour_spec(color), "size": typed(size) if isinstance(size, np.ndarray) else size,
+                    "opacity": opacity}
     tr = {"type": "scattermap", "mode": "markers", "lon": lon, "lat": lat, "name": name, "marker": marker,
           "showlegend": False}
     if custom is not None:
@@ -81,7 +98,7 @@ def merge_rings(parts: list[tuple]) -> dict:
         sizes.append(np.broadcast_to(np.asarray(size, dtype=float), (n,)))
         opac.append(np.full(n, float(opacity)))
     lon, lat = lonlat(np.concatenate(xs), np.concatenate(ys), parts[0][5])
-    return {"lon": lon, "lat": lat, "marker": {"color": colours, "size": typed(np.concatenate(sizes)),
+    return {"lon": lon, "lat": lat, "marker": {**colour_spec(colours), "size": typed(np.concatenate(sizes)),
                                                 "opacity": typed(np.concatenate(opac))}}
 
 
