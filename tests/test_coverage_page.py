@@ -81,7 +81,9 @@ def test_export_is_an_xlsx_of_the_users_area(live_app, request_ctx):
 def test_coverage_page_in_chromium_loads_clean_and_offline(watched_page, live_app):
     page = watched_page.page
     page.goto(f"{live_app.url}/coverage?lang=en")
-    page.wait_for_selector("#cov-map .scatterlayer .trace", timeout=120_000)
+    page.wait_for_selector("#cov-map .maplibregl-canvas", timeout=120_000)
+    page.wait_for_function("() => { const g = document.querySelector('#cov-map .js-plotly-plot');"
+                           " return !!(g && g.data && g.data.length > 1); }", timeout=120_000)
     page.wait_for_function("() => document.querySelectorAll('#cov-summary > div').length === 7", timeout=120_000)
     assert "Dead corners" in page.inner_text("#cov-summary")
     assert not watched_page.errors, watched_page.errors
@@ -92,7 +94,7 @@ def test_coverage_page_in_chromium_loads_clean_and_offline(watched_page, live_ap
 def test_district_leader_in_chromium_sees_one_district(new_watched_page, live_app):
     w = new_watched_page()
     login(w.page, live_app.url, "d420102", "demo", "/coverage?lang=en")
-    w.page.wait_for_selector("#cov-map .scatterlayer .trace", timeout=120_000)
+    w.page.wait_for_selector("#cov-map .maplibregl-canvas", timeout=120_000)
     w.page.click("text=By district")
     w.page.wait_for_selector("#cov-by-district .ag-cell", timeout=60_000)
     cells = w.page.locator("#cov-by-district .ag-cell[col-id=code]").all_inner_texts()

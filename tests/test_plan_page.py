@@ -174,7 +174,8 @@ def test_planner_page_in_chromium(browser, app_and_path):
         page.wait_for_function("document.querySelectorAll('#plan-stops .ag-center-cols-container .ag-row').length > 3", timeout=60000)
         summary = page.inner_text("#plan-summary")
         assert "priority served" in summary and "road network" in summary
-        assert page.locator("#plan-map .scatterlayer .trace").count() > 3
+        page.wait_for_selector("#plan-map .maplibregl-canvas")
+        assert page.evaluate("() => document.querySelector('#plan-map .js-plotly-plot').data.length") > 3
         assert page.locator("#plan-gantt .barlayer .trace").count() >= 2
         page.fill("#plan-save-name", "browser plan")
         page.click("#plan-save")
