@@ -119,7 +119,7 @@ def test_layer_switch_hides_its_layer_with_a_patch(watched_page, live_app):
     _open(page, live_app.url + "/")
     ent_visible = f"""() => [...new Set({GD}._fullData.filter(t => t.type === 'scattermap' && t.name === '企业')
         .map(t => t.visible))]"""
-    assert page.evaluate(ent_visible) == [True]        # one clustered trace per grade
+    assert page.evaluate(ent_visible) == [True]        # one trace per grade
     with page.expect_response(lambda r: "_dash-update-component" in r.url) as resp:
         page.locator("#map-layers input[value='enterprises']").uncheck()
     body = resp.value.text()

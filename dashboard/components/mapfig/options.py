@@ -61,8 +61,11 @@ class MapOptions:
     width_px: int = 1150
     height_px: int = 780
     #: enterprise points are clustered per grade below this zoom (one clustered trace per grade: the cluster
-    #: circles show the mix of the four grades at every zoom); 0 = never
-    cluster_maxzoom: int = 12
+    #: circles show the mix of the four grades at every zoom); 0 = never. Off by default: plotly.js's hover on a
+    #: clustered scattermap trace queries a "-circle" layer that cluster mode does not create, so every hover
+    #: over the map throws "The layer … does not exist in the map's style" (plotly/dash#2706, open); the city
+    #: view of a large city aggregates to H3 cells instead
+    cluster_maxzoom: int = 0
     uirevision: str | None = None
     font_scale: float = 1.0
     #: "text": hover labels inside the figure; "events": no labels, hover events only (the page shows a
