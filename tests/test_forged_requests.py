@@ -332,12 +332,18 @@ def test_every_server_callback_replayed_with_other_districts_values_leaks_nothin
     other_ent = ent[ent["district_code"] == OTHER]["id"].iloc[0]
     click = {"points": [{"customdata": f"enterprises:{other_ent}", "bbox": {}},
                         {"customdata": f"district:{OTHER}"}]}
+    hz = store.read("hazards", columns=["id", "target_layer", "target_id", "version", "status"])
+    hz = hz[(hz["target_layer"] == "enterprises") & hz["target_id"].isin(ent[ent["district_code"] == OTHER]["id"])]
+    other_hz = str(hz["id"].iloc[0])
     variants = [OTHER, [OTHER], {"district": OTHER, "town": None, "i": 0, "stops": [{"district": OTHER}], **click},
-                f"?district={OTHER}", f"enterprises:{other_ent}", ["T03", "T04"]]
-    pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/"]
+                f"?district={OTHER}", f"enterprises:{other_ent}", ["T03", "T04"],
+                {"id": other_hz, "version": 0, "layer": "enterprises", "target": other_ent}, other_hz]
+    pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/hazard", "/hazards", "/briefing"]
     searches = [f"?district={OTHER}", f"?layer=enterprises&id={other_ent}", f"?district={OTHER}",
-                f"?district={OTHER}", "?plan=P1&team=T03", f"?town={OTHER}001"]
-    counted = ("plans", "inspections", "users", "wall_tokens", "hazards")
+                f"?district={OTHER}", "?plan=P1&team=T03", f"?id={other_hz}", f"?district={OTHER}",
+                f"?district={OTHER}"]
+    counted = ("plans", "inspections", "users", "wall_tokens", "hazards", "orders", "blacklist", "audit_log",
+               "hazard_files")
     before = [store.count(name) for name in counted]
     assert len(deps) >= 15
     for dep in deps:
@@ -360,4 +366,7 @@ def test_every_server_callback_replayed_with_other_districts_values_leaks_nothin
                 "state": state, "changedPropIds": [f"{first['id']}.{first['property']}"]})
             leaked = _leaks(r.get_json(silent=True) or {}, store) if r.status_code == 200 else []
             assert leaked == [], (dep["output"], value, leaked[:3])
-    assert [store.count(name) for name in counted] == before   # no write landed, the admin page's included
+    assert [store.count(name) for name in counted] == before   # no write landed: admin page, ledger steps, orders
+    after = store.read("hazards", columns=["id", "version", "status"], ids=[other_hz]).iloc[0]
+    was = hz.set_index("id").loc[other_hz]
+    assert (after["version"], after["status"]) == (was["version"], was["status"])   # the other district's hazard
