@@ -261,9 +261,13 @@ def test_opening_a_plan_in_chromium_restores_the_form(browser, app_and_path, as_
         page = w.page
         login(page, url, user="admin", next_path="/plan")
         page.wait_for_selector("#plan-open-pick")
+        # Pick by clicking the option itself and wait until the dropdown shows the choice: typing into the
+        # search box raced its focus on a loaded machine and the keys went nowhere.
         page.click("#plan-open-pick")
-        page.keyboard.type("恢复表单")
-        page.keyboard.press("Enter")
+        page.locator(".dash-dropdown-option", has_text="恢复表单").first.click(timeout=60_000)
+        page.wait_for_function("() => document.querySelector('#plan-open-pick').innerText.includes('恢复表单')",
+                               timeout=60_000)
+        page.keyboard.press("Escape")
         page.click("#plan-open")
         page.wait_for_function("() => document.querySelector('#plan-date').value === '2026-12-07'", timeout=60_000)
         assert page.locator("#plan-days input[value='5']").is_checked()
