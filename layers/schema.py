@@ -209,11 +209,73 @@ SKILLS = {
     "structures": {"zh": "桥隧结构", "en": "Bridges & tunnels"},
 }
 
+#: emergency resources; ``capacity`` is the count a resource holds where it is a supply (pumps, sandbags, boats,
+#: generators), people for a team, places for a shelter
 RESOURCE_KINDS = {
     "fire_station": {"zh": "消防站", "en": "Fire station", "color": "#E74C3C"},
     "rescue_team": {"zh": "救援队伍", "en": "Rescue team", "color": "#E67E22"},
+    "hazchem_team": {"zh": "危化救援队", "en": "Hazchem rescue team", "color": "#8E44AD"},
+    "medical": {"zh": "医疗急救站", "en": "Medical (ambulance) station", "color": "#16A085"},
+    "drainage_pump": {"zh": "排涝泵车", "en": "Drainage pumps", "color": "#1F77B4"},
+    "sandbags": {"zh": "沙袋储备点", "en": "Sandbag store", "color": "#A0522D"},
+    "boat": {"zh": "冲锋舟", "en": "Rescue boats", "color": "#17BECF"},
+    "generator": {"zh": "应急发电车", "en": "Generators", "color": "#BCBD22"},
     "shelter": {"zh": "应急避难场所", "en": "Shelter", "color": "#27AE60"},
     "supply_depot": {"zh": "物资储备库", "en": "Supply depot", "color": "#2980B9"},
+}
+RESOURCE_STATUS = {
+    "ready": {"zh": "在岗可用", "en": "Ready"},
+    "out_of_service": {"zh": "停用维修", "en": "Out of service"},
+}
+#: what a readiness gap is measured for: risk objects by class (``layers.analysis.readiness``)
+READINESS_CLASSES = {
+    "major_enterprise": {"zh": "重大风险企业", "en": "Major-risk enterprise"},
+    "high_enterprise": {"zh": "较大风险企业", "en": "High-risk enterprise"},
+    "hazchem": {"zh": "危化企业", "en": "Hazchem enterprise"},
+    "venue": {"zh": "人员密集场所", "en": "Crowded venue"},
+    "tunnel": {"zh": "隧道", "en": "Tunnel"},
+    "flood_point": {"zh": "内涝点", "en": "Flood point"},
+}
+FLOOD_SEVERITY = {
+    "severe": {"zh": "严重", "en": "Severe", "color": "#C0392B"},
+    "moderate": {"zh": "较重", "en": "Moderate", "color": "#E67E22"},
+    "minor": {"zh": "一般", "en": "Minor", "color": "#F1C40F"},
+}
+DRILL_KINDS = {
+    "tabletop": {"zh": "桌面推演", "en": "Tabletop exercise"},
+    "field": {"zh": "实战演练", "en": "Field drill"},
+}
+INCIDENT_KINDS = {
+    "fire": {"zh": "火灾", "en": "Fire"},
+    "explosion": {"zh": "爆炸", "en": "Explosion"},
+    "hazchem_leak": {"zh": "危化品泄漏", "en": "Hazchem leak"},
+    "gas_leak": {"zh": "燃气泄漏", "en": "Gas leak"},
+    "collapse": {"zh": "坍塌", "en": "Collapse"},
+    "flooding": {"zh": "内涝积水", "en": "Flooding"},
+    "crowd_crush": {"zh": "拥挤踩踏", "en": "Crowd crush"},
+}
+INCIDENT_STATUS = {
+    "open": {"zh": "处置中", "en": "Open"},
+    "closed": {"zh": "已结束", "en": "Closed"},
+}
+#: weather warning levels set by the duty officer (预警); "none" lifts a warning
+WARNING_LEVELS = {
+    "none": {"zh": "无预警", "en": "No warning", "color": "#5B6B82"},
+    "blue": {"zh": "蓝色预警", "en": "Blue warning", "color": "#1E6FD9"},
+    "yellow": {"zh": "黄色预警", "en": "Yellow warning", "color": "#F5C400"},
+    "orange": {"zh": "橙色预警", "en": "Orange warning", "color": "#FF8A00"},
+    "red": {"zh": "红色预警", "en": "Red warning", "color": "#E5141B"},
+}
+WARNING_KINDS = {
+    "rainstorm": {"zh": "暴雨", "en": "Rainstorm"},
+    "typhoon": {"zh": "台风", "en": "Typhoon"},
+    "flood": {"zh": "洪水", "en": "Flood"},
+    "thunderstorm": {"zh": "雷暴大风", "en": "Thunderstorm and gale"},
+    "heat": {"zh": "高温", "en": "Heat"},
+}
+DUTY_ROLES = {
+    "leader": {"zh": "带班领导", "en": "Leader on duty"},
+    "officer": {"zh": "值班员", "en": "Duty officer"},
 }
 FLOOD_KINDS = {
     "waterlogging": {"zh": "易涝点", "en": "Waterlogging point", "color": "#00A8E8"},
@@ -438,8 +500,9 @@ _add(Layer("accidents", "事故", "Accidents", Geom.POINT, (
 _add(Layer("resources", "应急资源", "Emergency resources", Geom.POINT, (
     _ID, _NAME,
     _c("kind", T.TEXT, "资源类型", "Kind", "类型", "kind", required=True, allowed=tuple(RESOURCE_KINDS)),
-    _c("capacity", T.INT, "规模", "Capacity", "规模", "容量", "capacity"),
+    _c("capacity", T.INT, "规模", "Capacity", "规模", "容量", "数量", "capacity", "quantity"),
     _c("phone", T.TEXT, "值班电话", "Duty phone", "电话", "值班电话", "phone"),
+    _c("status", T.TEXT, "状态", "Status", "状态", "status", allowed=tuple(RESOURCE_STATUS)),
     _DISTRICT,
 )))
 
@@ -447,8 +510,81 @@ _add(Layer("flood_points", "内涝点", "Flood points", Geom.POINT, (
     _ID, _NAME,
     _c("kind", T.TEXT, "类型", "Kind", "类型", "kind", required=True, allowed=tuple(FLOOD_KINDS)),
     _c("max_depth_cm", T.INT, "历史最大积水(cm)", "Max depth (cm)", "积水深度", "max_depth_cm"),
+    _c("severity", T.TEXT, "风险程度", "Severity", "风险程度", "严重程度", "severity", allowed=tuple(FLOOD_SEVERITY)),
     _DISTRICT,
 )))
+
+# Emergency readiness (layers/analysis/readiness, layers/emergency): plans, drills, flood history, duty roster,
+# warnings and incidents.
+#: a contingency plan on file (应急预案) for an object, or a district's own plan (target_layer "districts")
+_add(Layer("emergency_plans", "应急预案", "Contingency plans", None, (
+    _ID,
+    _c("target_layer", T.TEXT, "对象图层", "Target layer", "对象类型", "target_layer", required=True,
+       allowed=OBJECT_LAYERS + ("districts",)),
+    _c("target_id", T.TEXT, "对象编号", "Target ID", "对象编号", "企业编号", "target_id", required=True),
+    _c("title", T.TEXT, "预案名称", "Title", "预案名称", "名称", "title"),
+    _c("plan_version", T.TEXT, "版本号", "Version", "版本号", "版本", "plan_version", "version"),
+    _c("filed_date", T.DATE, "备案日期", "Filed", "备案日期", "编制日期", "filed_date", required=True),
+    _DISTRICT,
+)))
+#: a drill (演练) held at an object (or a district), tabletop or field
+_add(Layer("drills", "应急演练", "Drills", None, (
+    _ID,
+    _c("target_layer", T.TEXT, "对象图层", "Target layer", "对象类型", "target_layer", required=True,
+       allowed=OBJECT_LAYERS + ("districts",)),
+    _c("target_id", T.TEXT, "对象编号", "Target ID", "对象编号", "企业编号", "target_id", required=True),
+    _c("plan_id", T.TEXT, "预案编号", "Plan", "预案编号", "plan_id"),
+    _c("date", T.DATE, "演练日期", "Date", "演练日期", "日期", "date", required=True),
+    _c("kind", T.TEXT, "演练形式", "Kind", "演练形式", "形式", "kind", allowed=tuple(DRILL_KINDS)),
+    _c("participants", T.INT, "参演人数", "Participants", "参演人数", "participants"),
+    _c("note", T.TEXT, "评估意见", "Assessment", "评估意见", "备注", "note"),
+    _DISTRICT,
+)))
+#: the waterlogging history of flood points (积水记录)
+_add(Layer("flood_events", "积水记录", "Flood history", None, (
+    _ID,
+    _c("point_id", T.TEXT, "内涝点编号", "Flood point", "内涝点编号", "point_id", required=True),
+    _c("date", T.DATE, "日期", "Date", "日期", "date", required=True),
+    _c("depth_cm", T.INT, "积水深度(cm)", "Depth (cm)", "积水深度", "depth_cm"),
+    _c("hours", T.REAL, "持续时长(小时)", "Duration (h)", "持续时长", "hours"),
+    _DISTRICT,
+)))
+#: the duty roster (值班表): who is on duty when; no district = the city's own duty room
+_add(Layer("duty_roster", "值班表", "Duty roster", None, (
+    _ID,
+    _c("date", T.DATE, "日期", "Date", "日期", "值班日期", "date", required=True),
+    _c("role", T.TEXT, "岗位", "Role", "岗位", "role", required=True, allowed=tuple(DUTY_ROLES)),
+    _c("name", T.TEXT, "姓名", "Name", "姓名", "name", required=True),
+    _c("phone", T.TEXT, "电话", "Phone", "电话", "联系电话", "phone"),
+    _c("start", T.TEXT, "开始时间", "From", "开始时间", "start"),
+    _c("end", T.TEXT, "结束时间", "Until", "结束时间", "end"),
+    _DISTRICT,
+)))
+#: weather warnings set by the duty officer (预警); the newest row is the one in force
+_add(Layer("warnings", "预警", "Weather warnings", None, (
+    _ID,
+    _c("level", T.TEXT, "预警等级", "Level", "预警等级", "level", required=True, allowed=tuple(WARNING_LEVELS)),
+    _c("kind", T.TEXT, "预警类型", "Kind", "预警类型", "kind", allowed=tuple(WARNING_KINDS)),
+    _c("set_at", T.DATETIME, "发布时间", "Set at", "set_at", required=True),
+    _c("set_by", T.TEXT, "发布人", "Set by", "set_by"),
+    _c("note", T.TEXT, "说明", "Note", "note"),
+), append_only=True))
+#: an incident's first hour (突发事件): where, what, who opened it, what was shown, the outcome
+_add(Layer("incidents", "突发事件", "Incidents", Geom.POINT, (
+    _ID,
+    _c("kind", T.TEXT, "事件类型", "Kind", "事件类型", "kind", required=True, allowed=tuple(INCIDENT_KINDS)),
+    _c("target_layer", T.TEXT, "对象图层", "Target layer", "target_layer", allowed=OBJECT_LAYERS),
+    _c("target_id", T.TEXT, "对象编号", "Target ID", "target_id"),
+    _c("status", T.TEXT, "状态", "Status", "status", required=True, allowed=tuple(INCIDENT_STATUS)),
+    _c("opened_at", T.DATETIME, "接报时间", "Opened at", "opened_at", required=True),
+    _c("opened_by", T.TEXT, "接报人", "Opened by", "opened_by"),
+    _c("shown", T.TEXT, "当时所见(JSON)", "What was shown (JSON)", "shown"),
+    _c("closed_at", T.DATETIME, "结束时间", "Closed at", "closed_at"),
+    _c("closed_by", T.TEXT, "结束人", "Closed by", "closed_by"),
+    _c("outcome", T.TEXT, "处置结果", "Outcome", "outcome"),
+    _c("version", T.INT, "版本", "Version", "version"),
+    _DISTRICT,
+), versioned=True))
 
 _add(Layer("roads", "道路", "Roads", Geom.LINESTRING, (
     _ID,

@@ -27,7 +27,16 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from layers.errors import RiskMapError
-from layers.schema import CONDITION_CLASSES, GRADE_ORDER, OBJECT_LAYERS, VENUE_KINDS
+from layers.schema import (
+    CONDITION_CLASSES,
+    FLOOD_SEVERITY,
+    GRADE_ORDER,
+    INCIDENT_KINDS,
+    OBJECT_LAYERS,
+    READINESS_CLASSES,
+    RESOURCE_KINDS,
+    VENUE_KINDS,
+)
 
 DEFAULT_STORE = Path("data") / "city.gpkg"
 PREFIX = "RISKMAP_"
@@ -138,6 +147,38 @@ _VENUE_HOURS = {"ktv": "19:00-23:59", "foot_massage": "18:00-23:59", "bar": "19:
                 "hospital": "08:00-18:00", "market": "06:00-18:00", "hotel": "00:00-23:59"}
 _SERVICE_MINUTES = {"enterprises.major": 120, "enterprises.high": 90, "enterprises.moderate": 60,
                     "enterprises.low": 45, "venues": 45, "gas_stations": 60, "bridges": 60, "tunnels": 60}
+
+#: readiness (layers.analysis.readiness): travel-time target in minutes per "class/resource kind"; 0 = not needed
+_READINESS_TARGETS = {
+    "major_enterprise/fire_station": 10, "major_enterprise/medical": 15,
+    "hazchem/fire_station": 10, "hazchem/hazchem_team": 20, "hazchem/medical": 15,
+    "venue/fire_station": 10, "venue/medical": 12,
+    "tunnel/fire_station": 12, "tunnel/rescue_team": 20, "tunnel/drainage_pump": 30,
+    "flood_point/drainage_pump": 30, "flood_point/sandbags": 30, "flood_point/generator": 45, "flood_point/boat": 45,
+}
+#: drills a year per readiness class; a class with drills needs a plan on file (0 = neither asked)
+_DRILLS_PER_YEAR = {"major_enterprise": 2, "hazchem": 2, "high_enterprise": 1, "venue": 1, "tunnel": 1,
+                    "flood_point": 0}
+#: supplies a flood point needs within reach, per "severity/resource kind" (counts of pumps, sandbags, ...)
+_FLOOD_SUPPLIES = {
+    "severe/drainage_pump": 2, "severe/sandbags": 500, "severe/generator": 1, "severe/boat": 1,
+    "moderate/drainage_pump": 1, "moderate/sandbags": 200, "moderate/generator": 1,
+    "minor/sandbags": 100,
+}
+#: resource kinds an incident of each kind calls for, in the order they are listed
+_INCIDENT_NEEDS = {
+    "fire": "fire_station,medical,rescue_team",
+    "explosion": "fire_station,rescue_team,hazchem_team,medical",
+    "hazchem_leak": "hazchem_team,fire_station,medical",
+    "gas_leak": "fire_station,rescue_team,medical",
+    "collapse": "rescue_team,fire_station,medical",
+    "flooding": "drainage_pump,boat,sandbags,generator,rescue_team",
+    "crowd_crush": "medical,rescue_team,fire_station",
+}
+_READINESS_KEY = rf"(?:{'|'.join(READINESS_CLASSES)})/(?:{'|'.join(RESOURCE_KINDS)})"
+_SUPPLY_KEY = rf"(?:{'|'.join(FLOOD_SEVERITY)})/(?:{'|'.join(RESOURCE_KINDS)})"
+_KIND_LIST = rf"(?:{'|'.join(RESOURCE_KINDS)})(?:,(?:{'|'.join(RESOURCE_KINDS)}))*"
+_MMDD = r"(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 
 
 BASEMAP_PRESETS = ("builtin", "style_url", "xyz", "wmts", "tianditu", "amap")
@@ -258,6 +299,33 @@ class Settings(BaseSettings):
         0.5, "a repeat offender's inspection interval is its grade's interval times this")
     upload_max_mb: _number(0, 100, above=True, zh_unit="（MB）", en_unit=" of MB") = _default(
         10.0, "largest photo or document that may be attached to a hazard")
+    readiness_targets: _map(_text(_READINESS_KEY, "对象类别/资源类型（如 hazchem/hazchem_team）",
+                                  "an object class and a resource kind (e.g. hazchem/hazchem_team)"),
+                            _number(0, 240, zh_unit="（分钟，0 = 不需要）", en_unit=" of minutes (0 = not needed)")
+                            ) = _default(
+        _READINESS_TARGETS, "readiness: road travel-time target in minutes from the nearest ready resource of a kind "
+                            "to each object of a class ('class/kind'); beyond it is a readiness gap")
+    drills_per_year: _map(_one_of(*READINESS_CLASSES), _whole(0, 52)) = _default(
+        _DRILLS_PER_YEAR, "readiness: drills a year each object of a class must hold; above 0 it also needs a "
+                          "contingency plan on file")
+    flood_supplies: _map(_text(_SUPPLY_KEY, "内涝风险程度/资源类型（如 severe/drainage_pump）",
+                               "a flood severity and a resource kind (e.g. severe/drainage_pump)"),
+                         _whole(0, 1_000_000)) = _default(
+        _FLOOD_SUPPLIES, "readiness: count of each supply a flood point of a severity needs within its reach target "
+                         "('severity/kind')")
+    flood_season: _text(rf"{_MMDD}\.\.{_MMDD}", "形如 06-01..09-30 的月-日区间",
+                        "a month-day range like 06-01..09-30") = _default(
+        "06-01..09-30", "flood season (汛期), month-day to month-day; the wall puts the flood layers forward in it")
+    flood_mode: Annotated[_one_of("auto", "1", "0", zh_note="（或 true/false 等开关词）",
+                                  en_note=" (or an on/off word)"), BeforeValidator(_tristate)] = _default(
+        "auto", "flood-season mode: auto (on within RISKMAP_FLOOD_SEASON), 1 (always on) or 0 (off)")
+    incident_radius_m: _number(0, 20_000, above=True, zh_unit="（米）", en_unit=" of metres") = _default(
+        1000.0, "incident: hazchem enterprises and gas pipelines within this distance are shown")
+    incident_warn_radius_m: _number(0, 20_000, above=True, zh_unit="（米）", en_unit=" of metres") = _default(
+        500.0, "incident: crowded venues and schools within this distance are listed to warn or evacuate")
+    incident_needs: _map(_one_of(*INCIDENT_KINDS), _text(_KIND_LIST, "资源类型列表，用 , 分隔",
+                                                        "resource kinds joined by ,")) = _default(
+        _INCIDENT_NEEDS, "incident: resource kinds each kind of incident calls for, nearest first per kind")
 
     def __init__(self, **values: Any) -> None:
         try:

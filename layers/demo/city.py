@@ -108,7 +108,10 @@ def _empty(layer: str) -> pd.DataFrame:
     """An empty frame with the layer's columns in the types ``store.read`` returns."""
     dtypes = {T.DATE: "datetime64[ns]", T.DATETIME: "datetime64[ns]", T.INT: "Int64", T.BOOL: "boolean",
               T.REAL: "float64", T.TEXT: object, T.BLOB: object}
-    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.type]) for c in LAYERS[layer].columns})
+    frame = pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.type]) for c in LAYERS[layer].columns})
+    if LAYERS[layer].spatial:  # an empty spatial layer (incidents) is still a GeoDataFrame in EPSG:4326
+        return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    return frame
 
 
 def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
