@@ -32,12 +32,14 @@ from layers.errors import AccessDenied, ActionDenied
 from layers.schema import OBJECT_LAYERS
 from layers.store import Store, cached_read
 
-#: what each role may do; ``wall.read`` is the wall page and its data, the only grant of the wall kiosk
+#: what each role may do; ``wall.read`` is the wall page and its data, the only grant of the wall kiosk;
+#: ``incident`` opens and closes incidents (in the user's area); ``duty`` sets the weather warning and the roster
 GRANTS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "wall.read", "plan", "complete", "hazard.edit", "enforce", "ledger.city", "admin"}),
-    "command": frozenset({"read", "wall.read", "ledger.city"}),
+    "admin": frozenset({"read", "wall.read", "plan", "complete", "hazard.edit", "enforce", "ledger.city", "admin",
+                        "incident", "duty"}),
+    "command": frozenset({"read", "wall.read", "ledger.city", "incident", "duty"}),
     "planner": frozenset({"read", "wall.read", "plan", "complete"}),
-    "district": frozenset({"read", "wall.read", "complete", "hazard.edit", "enforce"}),
+    "district": frozenset({"read", "wall.read", "complete", "hazard.edit", "enforce", "incident"}),
     "town": frozenset({"read", "wall.read", "complete", "hazard.edit"}),
     "wall": frozenset({"wall.read"}),
 }
