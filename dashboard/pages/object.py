@@ -17,6 +17,7 @@ from dashboard import context
 from dashboard.components.errors import calm_message, denied_page, guarded
 from dashboard.components.mapfig import graph_config, surroundings_map
 from dashboard.components.nav import navbar
+from dashboard.emergency import incident_text as _incident_text  # noqa: F401  (the incident link's text)
 from dashboard.i18n import norm_lang, register, t, with_query
 from dashboard.ledger import enforcement as ledger_enforcement
 from dashboard.ledger.ids import ObjectLedgerIds
@@ -253,6 +254,7 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
         html.Div([
             html.Nav(crumbs, className="breadcrumb", id="object-crumb"),
             html.H2(str(row.get("name") or object_id), id="object-name"),
+            _incident_link(layer, str(object_id), lang),
             _repeat_banner(repeats, lang),
             html.Div([schema.en if lang == "en" else schema.zh, " · ",
                       html.Span(label(GRADES, grade, lang), className="status-tag",
@@ -286,6 +288,19 @@ def detail_page(layer: str, object_id: str, lang: str) -> list:
                                   t("object.col.distance", lang)], near_rows, "object-nearby", lang)]),
         ]),
     ]
+
+
+def _incident_link(layer: str, object_id: str, lang: str) -> dcc.Link | None:
+    """"Incident here" (/incident?target=…) for a user who may open incidents."""
+    from layers.access import GRANTS
+    from layers.access.policy import LEGACY_ROLES
+
+    role = (context.current_user() or {}).get("role") or ""
+    if "incident" not in GRANTS.get(LEGACY_ROLES.get(role, role), frozenset()):
+        return None
+    return dcc.Link(t("inc.here", lang), href=with_query("/incident", None, target=f"{layer}:{object_id}",
+                                                         lang=lang if lang != "zh" else None),
+                    id="object-incident", className="object-incident no-print")
 
 
 @context.checked("read", denied=denied_page)

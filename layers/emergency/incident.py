@@ -62,7 +62,8 @@ SCHOOL_KIND = "school"
 OPEN_ACTION, CLOSE_ACTION = "incident.open", "incident.close"
 
 __all__ = ["FirstHour", "first_hour", "open_incident", "close_incident", "incidents_list", "incident_record",
-           "needed_kinds", "PER_KIND", "INCIDENTS"]
+           "needed_kinds", "ready_resources", "area_bounds", "search_objects", "object_name", "PER_KIND",
+           "INCIDENTS"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -648,3 +649,62 @@ def incidents_list(store: Store, who: Principal | Access | None) -> pd.DataFrame
     if reach.districts is not None:
         f = f[f["district_code"].isin(list(reach.districts)).to_numpy()]
     return f.sort_values(["opened_at", "id"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# for the page: what to draw before a place is picked, and the object search
+# --------------------------------------------------------------------------------------------------
+
+def ready_resources(store: Store, who: Principal | Access | None) -> pd.DataFrame:
+    """Ready resources in the reader's area: id, name, kind, phone, district_code, lon, lat."""
+    reach = _access_of(who)
+    res = cached_read(store, "resources")
+    if len(res) == 0:
+        return pd.DataFrame(columns=["id", "name", "kind", "phone", "district_code", "lon", "lat"])
+    status = res["status"].astype(object) if "status" in res.columns else pd.Series(None, index=res.index)
+    g = res.geometry
+    ok = ((status.fillna("ready") != "out_of_service") & g.notna() & ~g.is_empty).to_numpy()
+    f = pd.DataFrame(res.loc[ok, [c for c in ("id", "name", "kind", "phone", "district_code") if c in res.columns]])
+    f["lon"], f["lat"] = shapely.get_x(np.asarray(g[ok].values)), shapely.get_y(np.asarray(g[ok].values))
+    return _in_area(reach, f).reset_index(drop=True)
+
+
+def area_bounds(store: Store, who: Principal | Access | None) -> tuple[float, float, float, float] | None:
+    """The lon/lat bounds of the reader's districts (None: the store has none)."""
+    reach = _access_of(who)
+    d = cached_read(store, "districts")
+    if reach.districts is not None:
+        d = d[d["code"].isin(list(reach.districts))]
+    if len(d) == 0:
+        return None
+    b = d.total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def search_objects(store: Store, who: Principal | Access | None, text: object, *, limit: int = 20
+                   ) -> list[tuple[str, str]]:
+    """Objects in the reader's area whose name holds ``text``: ``(key "layer:id", name)``, at most ``limit``."""
+    reach = _access_of(who)
+    q = text.strip() if isinstance(text, str) else ""
+    if not q:
+        return []
+    out: list[tuple[str, str]] = []
+    for layer in OBJECT_LAYERS:
+        f = cached_read(store, layer, columns=["id", "name", "district_code"])
+        f = _in_area(reach, f)
+        hit = f[f["name"].astype(str).str.contains(q, regex=False, na=False)]
+        out += [(f"{layer}:{i}", str(n)) for i, n in zip(hit["id"].astype(str), hit["name"], strict=True)]
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def object_name(store: Store, who: Principal | Access | None, key: object) -> str | None:
+    """The name of the object ``key`` (``layer:id``) when it is in the reader's area, else None."""
+    reach = _access_of(who)
+    layer, _, oid = str(key or "").partition(":")
+    if layer not in OBJECT_LAYERS or not oid:
+        return None
+    f = cached_read(store, layer, columns=["id", "name", "district_code"])
+    f = _in_area(reach, f[f["id"].astype(str) == oid])
+    return str(f["name"].iloc[0]) if len(f) else None
