@@ -12,7 +12,7 @@ import dash
 import flask
 from dash import Dash, dcc, html
 
-from dashboard import auth, basemap_routes, context
+from dashboard import auth, basemap_routes, compression, context
 from dashboard.i18n import t
 from dashboard.ledger import routes as ledger_routes
 from layers.access.users import SESSION_HOURS
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     _bind_page_modules()
     server: flask.Flask = app.server
+    compression.install(server)  # first: its after_request hook then runs last, on what the others wrote
     server.config["RISKMAP_SETTINGS"] = settings
     server.config["RISKMAP_DASH"] = app
     server.secret_key = settings.secret_key or _key_file(settings)
