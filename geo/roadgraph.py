@@ -474,3 +474,186 @@ class RoadGraph:
             seq.reverse()
             legs.append(np.vstack([pts[i : i + 1], self.nodes_xy[seq], pts[i + 1 : i + 2]]))
         return legs
+
+
+# ---------------------------------------------------------------------- which source, and sources within a limit
+# (module functions over a RoadGraph: the nearest source of each point with its index, and every (source, point)
+# pair within a travel-time limit; the same snapping and off-road legs as RoadGraph.reach_seconds)
+
+def _exits(graph: RoadGraph, snap: RoadSnap) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How the network reaches snapped points: from the edge's start ``u`` (its share ``frac`` of the edge's time)
+    and, on a two-way edge, from its end ``v``; the off-road leg included. Returns ``(u, secs_u, v, secs_v)``
+    (``secs_v`` inf on a one-way edge) and the off-road seconds."""
+    e = graph.edges
+    acc = snap.dist_m / graph._access_ms
+    t = e.t[snap.edge]
+    secs_v = np.where(e.oneway[snap.edge], np.inf, acc + (1 - snap.frac) * t)
+    return e.u[snap.edge], acc + snap.frac * t, e.v[snap.edge], secs_v, acc
+
+
+def _with_virtual(csr: sparse.csr_matrix, point: np.ndarray, node: np.ndarray, secs: np.ndarray, m: int
+                  ) -> sparse.csr_matrix:
+    """``csr`` and ``m`` virtual nodes (``n + j``) joined to the network: an edge ``n + point -> node`` of ``secs``
+    (plus the small positive epsilon every caller takes off again)."""
+    n = csr.shape[0]
+    coo = csr.tocoo()
+    ok = np.isfinite(secs)
+    rows = np.concatenate([coo.row, n + point[ok]])
+    cols = np.concatenate([coo.col, node[ok]])
+    w = np.concatenate([coo.data, secs[ok] + _MIN_EDGE_S])
+    return RoadGraph._csr_min(rows, cols, w, n + m)
+
+
+def _same_edge(graph: RoadGraph, s_snap: RoadSnap, p_snap: RoadSnap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source, point, seconds) of the pairs on the same edge, driven along it (forwards only when one-way)."""
+    e = graph.edges
+    s_order = np.argsort(s_snap.edge, kind="stable")
+    s_edge = s_snap.edge[s_order]
+    pe = p_snap.edge
+    lo = np.searchsorted(s_edge, pe, side="left")
+    hi = np.searchsorted(s_edge, pe, side="right")
+    count = hi - lo
+    if not count.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    j = np.repeat(np.arange(len(pe)), count)
+    si = s_order[np.repeat(lo, count) + np.arange(len(j)) - np.repeat(np.cumsum(count) - count, count)]
+    df = p_snap.frac[j] - s_snap.frac[si]
+    secs = (s_snap.dist_m[si] + p_snap.dist_m[j]) / graph._access_ms + np.abs(df) * e.t[pe[j]]
+    secs[(df < 0) & e.oneway[pe[j]]] = np.inf
+    return si, j, secs
+
+
+def nearest_source(graph: RoadGraph, points_xy, sources_xy) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Travel time in seconds from the nearest source to each point, *which* source it is, and the point's off-road
+    metres: :meth:`RoadGraph.reach_seconds` with the source's index.
+
+    One multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(..., min_only=True, return_predecessors=True)``,
+    which also returns the source each node was reached from) over the graph and one virtual node per source,
+    joined to the ends of the edge it snaps to (its off-road leg and its share of the edge's time), so the
+    answer is the same as ``reach_seconds``; a point on a source's edge is also reached along it, and a straight
+    off-road trip from the nearest source (a k-d tree) is taken when it is shorter.
+
+    Parameters
+    ----------
+    points_xy : (n, 2) points, metric CRS.
+    sources_xy : (m, 2) points, metric CRS.
+
+    Returns
+    -------
+    seconds : (n,) float array (``inf`` with no source).
+    source : (n,) int array, index into ``sources_xy`` (-1 with no source).
+    off_road_m : (n,) float array, as ``reach_seconds`` gives it.
+    """
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    src = np.asarray(sources_xy, dtype=float).reshape(-1, 2)
+    if len(src) == 0 or len(pts) == 0:
+        return np.full(len(pts), np.inf), np.full(len(pts), -1, np.int64), np.full(len(pts), np.nan)
+    n, m = graph.n_nodes, len(src)
+    s_snap = graph.snap_to_road(src)
+    point, node, secs = graph._entries(s_snap)
+    aug = _with_virtual(graph.csr, point, node, secs, m)
+    dist, _, origin = csgraph.dijkstra(aug, directed=True, indices=n + np.arange(m), min_only=True,
+                                       return_predecessors=True)
+    node_t = np.asarray(dist[:n], dtype=float) - _MIN_EDGE_S
+    node_s = np.where(origin[:n] >= n, origin[:n] - n, -1).astype(np.int64)
+    p_snap = graph.snap_to_road(pts)
+    u, su, v, sv, acc = _exits(graph, p_snap)
+    via_u = node_t[u] + su
+    via_v = node_t[v] + sv
+    best = np.where(via_v < via_u, via_v, via_u)
+    who = np.where(via_v < via_u, node_s[v], node_s[u])
+    si, j, along = _same_edge(graph, s_snap, p_snap)
+    if len(j):
+        order = np.lexsort((along, j))  # per point, its fastest along-edge source first
+        first = order[np.r_[True, j[order][1:] != j[order][:-1]]]
+        take = along[first] < best[j[first]]
+        best[j[first][take]] = along[first][take]
+        who[j[first][take]] = si[first][take]
+    walk_m, near = cKDTree(src).query(pts)
+    walk_m = np.asarray(walk_m, dtype=float)
+    walk = walk_m / graph._access_ms
+    straight = walk < best
+    return (np.where(straight, walk, best), np.where(straight, np.asarray(near, np.int64), who),
+            np.where(straight, walk_m, p_snap.dist_m))
+
+
+def times_within(graph: RoadGraph, sources_xy, points_xy, limit_s: float, *, chunk: int = _CHUNK
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (source, point) pair within ``limit_s`` seconds of travel, source to point (the same way as
+    :meth:`RoadGraph.reach_seconds` measures one pair: snapped to the nearest point on a road, off-road legs at
+    ``access_kmh``, along a shared edge, or a straight off-road trip when shorter).
+
+    Bounded Dijkstra (``limit=``) from the smaller side, ``chunk`` starts per call: from each source over the
+    graph when there are no more sources than points, else from each point over the reversed graph (the time
+    from a node to the point). Each run stops at the limit, so a short limit touches a small part of the graph.
+
+    Returns
+    -------
+    source, point : int arrays (indices into ``sources_xy`` / ``points_xy``), one entry per pair, sorted by
+        source then point.
+    seconds : float array, the pair's travel time (``<= limit_s``).
+    """
+    src = np.asarray(sources_xy, dtype=float).reshape(-1, 2)
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    if len(src) == 0 or len(pts) == 0 or not limit_s >= 0:
+        return empty
+    n = graph.n_nodes
+    s_snap, p_snap = graph.snap_to_road(src), graph.snap_to_road(pts)
+    s_point, s_node, s_secs = graph._entries(s_snap)  # source -> node
+    u, su, v, sv, _ = _exits(graph, p_snap)  # node -> point
+    found_s, found_p, found_t = [], [], []
+    lim = float(limit_s) + _MIN_EDGE_S
+    if len(src) <= len(pts):
+        aug = _with_virtual(graph.csr, s_point, s_node, s_secs, len(src))
+        for lo in range(0, len(src), chunk):
+            ids = np.arange(lo, min(lo + chunk, len(src)))
+            dist = csgraph.dijkstra(aug, directed=True, indices=n + ids, limit=lim)[:, :n] - _MIN_EDGE_S
+            t = np.minimum(dist[:, u] + su, dist[:, v] + sv)
+            r, c = np.nonzero(t <= limit_s)
+            found_s.append(ids[r])
+            found_p.append(c)
+            found_t.append(t[r, c])
+    else:
+        rev = sparse.csr_matrix(graph.csr.T)
+        p_idx = np.arange(len(pts))
+        two = np.isfinite(sv)
+        aug = _with_virtual(rev, np.concatenate([p_idx, p_idx[two]]), np.concatenate([u, v[two]]),
+                            np.concatenate([su, sv[two]]), len(pts))
+        for lo in range(0, len(pts), chunk):
+            ids = np.arange(lo, min(lo + chunk, len(pts)))
+            dist = csgraph.dijkstra(aug, directed=True, indices=n + ids, limit=lim)[:, :n] - _MIN_EDGE_S
+            # per source: the best of its entries (to the edge's end, and its start when two-way)
+            t = np.full((len(src), len(ids)), np.inf)
+            np.minimum.at(t, s_point, (dist[:, s_node] + s_secs).T)
+            t = t.T
+            r, c = np.nonzero(t <= limit_s)
+            found_s.append(c)
+            found_p.append(ids[r])
+            found_t.append(t[r, c])
+    si, pj, along = _same_edge(graph, s_snap, p_snap)
+    found_s.append(si)
+    found_p.append(pj)
+    found_t.append(along)
+    walk = cKDTree(src).sparse_distance_matrix(cKDTree(pts), float(limit_s) * graph._access_ms,
+                                               output_type="coo_matrix")
+    found_s.append(walk.row.astype(np.int64))
+    found_p.append(walk.col.astype(np.int64))
+    found_t.append(walk.data / graph._access_ms)
+    # (sparse_distance_matrix leaves out zero distances: a source exactly on a point)
+    zd, zi = cKDTree(src).query(pts)
+    zero = np.flatnonzero(np.asarray(zd) == 0)
+    found_s.append(np.asarray(zi, np.int64)[zero])
+    found_p.append(zero)
+    found_t.append(np.zeros(len(zero)))
+    s_all = np.concatenate(found_s).astype(np.int64)
+    p_all = np.concatenate(found_p).astype(np.int64)
+    t_all = np.concatenate(found_t)
+    ok = t_all <= limit_s
+    s_all, p_all, t_all = s_all[ok], p_all[ok], t_all[ok]
+    if len(t_all) == 0:
+        return empty
+    order = np.lexsort((t_all, p_all, s_all))
+    s_all, p_all, t_all = s_all[order], p_all[order], t_all[order]
+    first = np.r_[True, (s_all[1:] != s_all[:-1]) | (p_all[1:] != p_all[:-1])]
+    return s_all[first], p_all[first], t_all[first]
