@@ -198,7 +198,10 @@ def test_networks_and_structures(city):
     assert set(gas["pressure"]) == {"high", "sub_high", "medium", "low"}
     assert gas["year_laid"].between(1970, AS_OF.year).all()
     assert {"gate", "regulator", "filling", "fuel"} <= set(city["gas_stations"]["kind"])
-    assert set(city["resources"]["kind"]) == {"fire_station", "rescue_team", "shelter", "supply_depot"}
+    assert set(city["resources"]["kind"]) == {"fire_station", "rescue_team", "shelter", "supply_depot",
+                                              "hazchem_team", "medical", "drainage_pump", "sandbags", "boat",
+                                              "generator"}
+    assert set(city["resources"]["status"]) == {"ready", "out_of_service"}
     assert set(city["flood_points"]["kind"]) == {"waterlogging", "underpass", "riverside_works"}
     assert set(city["water"]["kind"]) >= {"river", "lake"}
 

@@ -43,6 +43,7 @@ from layers.demo.objects import (
     build_teams,
     build_venues,
 )
+from layers.demo.readiness import READINESS_STREAM, build_readiness
 from layers.errors import RiskMapError
 from layers.schema import LAYERS, T
 from layers.store import Store, open_store
@@ -290,6 +291,11 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
     out["enterprises"]["status"] = led.enterprise_status
     for name in ("orders", "blacklist", "audit_log", "department_duties"):
         out[name] = getattr(led, name)
+    # emergency readiness: new resource kinds and statuses, flood severity and history, plans, drills, duty roster
+    # (its own random stream)
+    rd = build_readiness(np.random.default_rng([seed, READINESS_STREAM]), geo=geo, parks=parks, city=out)
+    for name in ("resources", "flood_points", "emergency_plans", "drills", "flood_events", "duty_roster"):
+        out[name] = getattr(rd, name)
 
     # ---- users: one per role, a leader per district and per town (towns: t<town code>)
     users = [("admin", "admin", None, None, "市指挥中心管理员"), ("command", "command", None, None, "指挥中心值班"),
