@@ -131,3 +131,29 @@ def test_the_export_has_the_suggested_bases_as_shown(live_app, request_ctx):
     header = [c.value for c in ws[1]]
     assert "新增覆盖风险" in header and "经度" in header
     assert ws.max_row - 1 == len(shown)
+
+
+@pytest.mark.parametrize("district", ["420102", "420104"])
+def test_bases_for_one_district_are_inside_it_as_many_as_asked_or_says_why_and_named_in_words(
+        live_app, request_ctx, district):
+    import h3
+
+    from layers.store import cached_read, open_store
+
+    store = open_store(live_app.store_path, create=False)
+    d = cached_read(store, "districts")
+    area = d[d["code"] == district].geometry.iloc[0]
+    towns = cached_read(store, "towns")
+    town_names = set(towns.loc[towns["district_code"] == district, "name"])
+    with request_ctx(user=CITY_USER, path="/coverage"):
+        out = _update(districts=[district], k=3, lang="zh")
+        raw = _page()._suggest(_page().result_for_user(None, [district]), 3, "greedy")
+    note, bases = str(out[1]), out[-1]
+    assert len(bases) == 3 or "要求 3 个驻地" in note, (len(bases), note)
+    assert len(raw) == len(bases) and set(raw["district_code"]) <= {district}
+    dname = d.loc[d["code"] == district, "name"].iloc[0]
+    for row, r in zip(bases, raw.to_dict("records"), strict=True):
+        cell_centre = h3.cell_to_latlng(r["cell"])
+        assert area.buffer(0.01).contains(__import__("shapely").Point(cell_centre[1], cell_centre[0]))
+        assert row["district"] == dname and row["town"] in town_names
+        assert row["road"] and not row["road"].startswith(r["cell"])      # named in words, not by an H3 code

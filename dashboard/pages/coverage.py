@@ -90,6 +90,14 @@ register({
     "cov.col.kind": ("类别", "Kind"),
     "cov.col.travel": ("到达（分钟）", "Travel (min)"),
     "cov.col.rank": ("序号", "Rank"),
+    "cov.col.town": ("镇街", "Town"),
+    "cov.col.road": ("最近道路", "Nearest road"),
+    "cov.base.road_m": ("约 {m} 米", "about {m} m"),
+    "cov.base.no_road": ("1 公里内无有名称的道路", "no named road within 1 km"),
+    "cov.base.fewer": ("要求 {k} 个驻地：{why}", "{k} bases asked: {why}"),
+    "cov.sheet.bases.district": ("区县", "District"),
+    "cov.sheet.bases.town": ("镇街", "Town"),
+    "cov.sheet.bases.road": ("最近道路", "Nearest road"),
     "cov.col.gained": ("新增可达风险", "Risk brought in reach"),
     "cov.col.share": ("累计占不可达风险", "Cumulative share of unreached risk"),
     "cov.col.dead": ("死角", "Dead corners"),
@@ -147,6 +155,14 @@ def _parse_date(text: str | None) -> date:
         return date.fromisoformat(str(text)[:10])
     except ValueError:
         raise RiskMapError(f"日期 {text!r} 无效 (date {text!r} is not valid)") from None
+
+
+def _suggest(result: cov.CoverageResult, k: int, method: str | None):
+    """``k`` suggested bases inside the user's selected area, each named by its nearest road (None for k = 0)."""
+    if k <= 0:
+        return None
+    roads = cached_read(context.store(), "roads", columns=["name", "geometry"])
+    return cov.suggest_bases(result, k, method="exact" if method == "exact" else "greedy", roads=roads)
 
 
 def result_for_user(as_of: str | None, districts: list[str] | None) -> cov.CoverageResult:
@@ -300,10 +316,28 @@ def gap_rows(result: cov.CoverageResult, lang: str) -> list[dict]:
              "reason": r["reason_en"] if lang == "en" else r["reason_zh"]} for r in g.to_dict("records")]
 
 
-def base_rows(suggested: pd.DataFrame) -> list[dict]:
-    return [{"rank": int(r["rank"]), "cell": r["cell"], "lon": round(float(r["lon"]), 5),
+def base_rows(suggested: pd.DataFrame, lang: str = "zh") -> list[dict]:
+    """One row per suggested base: where it is in words (district, town, nearest road) and what it brings."""
+    store = context.store()
+    names = {}
+    for layer in ("districts", "towns"):
+        f = cached_read(store, layer, columns=["code", "name", "name_en"])
+        names.update(zip(f["code"], _name(f, lang), strict=True))
+    return [{"rank": int(r["rank"]), "district": names.get(r.get("district_code"), r.get("district_code") or ""),
+             "town": names.get(r.get("town_code"), r.get("town_code") or ""),
+             "road": (f"{r['road']}（{t('cov.base.road_m', lang).format(m=round(float(r['road_m'])))}）"
+                      if isinstance(r.get("road"), str) else t("cov.base.no_road", lang)),
+             "cell": r["cell"], "lon": round(float(r["lon"]), 5),
              "lat": round(float(r["lat"]), 5), "gained": round(float(r["risk_gained"]), 1),
              "share": _pct(float(r["share_of_unreached"]))} for r in suggested.to_dict("records")]
+
+
+def fewer_note(suggested: pd.DataFrame | None, k: int, lang: str) -> str | None:
+    """Why fewer bases than asked were suggested, in ``lang`` (None when as many as asked)."""
+    if suggested is None or "fewer" not in suggested.attrs:
+        return None
+    zh, en = suggested.attrs["fewer"]
+    return t("cov.base.fewer", lang).format(k=k, why=en if lang == "en" else zh)
 
 
 def _table(tid: str, lang: str, *pairs: tuple[str, str]):
@@ -356,7 +390,8 @@ def layout(lang: str | None = None, as_of: str | None = None, **query: str) -> h
             Ids.GAPS, lang, ("cov.col.layer", "layer"), ("cov.col.name", "name"), ("cov.col.district", "district"),
             ("cov.col.kind", "kind"), ("cov.col.reason", "reason"))]),
         dcc.Tab(label=t("cov.tab.bases", lang), children=[_table(
-            Ids.BASES, lang, ("cov.col.rank", "rank"), ("cov.col.code", "cell"), ("cov.col.gained", "gained"),
+            Ids.BASES, lang, ("cov.col.rank", "rank"), ("cov.col.district", "district"), ("cov.col.town", "town"),
+            ("cov.col.road", "road"), ("cov.col.code", "cell"), ("cov.col.gained", "gained"),
             ("cov.col.share", "share"))]),
     ])
     return html.Div([
@@ -405,17 +440,20 @@ def update(as_of, districts, k, method, lang):
     lang = norm_lang(lang)
     result = result_for_user(as_of, districts)
     k = int(k or 0)
-    suggested = cov.suggest_bases(result, max(0, min(k, 20)), method="exact" if method == "exact" else "greedy") \
-        if k > 0 else None
+    k = max(0, min(k, 20))
+    suggested = _suggest(result, k, method)
     scope = context.scope(districts or None)
     notes = note(result, lang)
+    fewer = fewer_note(suggested, k, lang)
+    if fewer:
+        notes.append(html.Span(f" · {fewer}", className="cov-fewer"))
     for frame, n in ((result.dead_corners, "dead"), (result.supervision_gaps, "gaps")):
         if len(frame) > TABLE_ROWS:
             notes.append(html.Span(f" · {t('cov.tab.' + n, lang)}: {_shown(len(frame), lang)}"))
     return (summary_cards(result, lang), notes, coverage_map(result, suggested, lang=lang, districts=scope),
             area_rows(result.by_district, lang, "district_code"), area_rows(result.by_town, lang, "town_code"),
             dead_rows(result, lang), blind_rows(result, lang), gap_rows(result, lang),
-            base_rows(suggested) if suggested is not None else [])
+            base_rows(suggested, lang) if suggested is not None else [])
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.AS_OF, "date"),
@@ -432,8 +470,8 @@ def export(_n, as_of, districts, lang, k=0, method="greedy"):
     sheets = result.sheets(lang)
     k = max(0, min(int(k or 0), 20))
     if k:
-        suggested = cov.suggest_bases(result, k, method="exact" if method == "exact" else "greedy")
-        sheets[t("cov.sheet.bases", lang)] = pd.DataFrame(base_rows(suggested)).rename(
+        suggested = _suggest(result, k, method)
+        sheets[t("cov.sheet.bases", lang)] = pd.DataFrame(base_rows(suggested, lang)).rename(
             columns=lambda c: t(f"cov.sheet.bases.{c}", lang))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"coverage-{result.as_of.isoformat()}.xlsx"

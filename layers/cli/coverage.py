@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         sheets = result.sheets(args.lang)
         if args.suggest > 0:
             bar(1.0, "选址建议 (suggesting bases)")
-            sb = coverage.suggest_bases(result, args.suggest, method="exact" if args.exact else "greedy")
+            roads = store.read("roads", columns=["name", "geometry"])
+            sb = coverage.suggest_bases(result, args.suggest, method="exact" if args.exact else "greedy", roads=roads)
+            if "fewer" in sb.attrs:
+                print(sb.attrs["fewer"][0 if args.lang == "zh" else 1], file=sys.stderr)
             sheets["建议驻地" if args.lang == "zh" else "suggested_bases"] = sb
         write_any(sheets, out)
     except RiskMapError as exc:
