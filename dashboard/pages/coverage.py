@@ -245,8 +245,9 @@ def coverage_map(result: cov.CoverageResult, suggested: pd.DataFrame | None, *, 
                        "marker": {"size": 18, "symbol": "star", "color": "#12A150", "line": {"width": 1,
                                                                                             "color": "#000"}},
                        "text": [str(r) for r in suggested["rank"]], "textposition": "top center",
-                       "hovertext": [f"#{r} +{g:.1f}" for r, g in zip(suggested["rank"], suggested["risk_gained"],
-                                                                     strict=True)],
+                       "hovertext": [f"#{r} {esc(rd) if isinstance(rd, str) else ''} +{g:.1f}" for r, rd, g in zip(
+                           suggested["rank"], suggested.get("road", [None] * len(suggested)),
+                           suggested["risk_gained"], strict=True)],
                        "hovertemplate": "%{hovertext}<extra></extra>"})
     return on_map(traces, bounds, lang=lang, uirevision="coverage-map")   # MapLibre, on the basemap
 
