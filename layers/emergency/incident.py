@@ -375,7 +375,7 @@ def _resources(ix: _Index, xy: np.ndarray, needs: list[str], settings: Settings,
         return pd.DataFrame(columns=cols), {}, "road" if ix.graph is not None else "straight", np.empty(0)
     mask = res["kind"].isin(needs).to_numpy()
     if access.districts is not None:
-        mask &= access.mask(res["district_code"])
+        mask = mask & access.mask(res["district_code"])
     straight_m = np.hypot(*(ix.res_xy - xy).T)
     routes_xy: dict[int, np.ndarray] = {}
     if ix.graph is not None:
