@@ -5,15 +5,19 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboard import context
+from dashboard.emergency import duty_text as _duty_text  # noqa: F401  (the duty desk's name)
+from dashboard.emergency import incident_text as _incident_text  # noqa: F401  (the incident page's name)
 from dashboard.i18n import t, with_query
 from dashboard.ledger import text as _ledger_text  # noqa: F401  (the ledger pages' names)
 from layers.access import GRANTS
 from layers.access.policy import LEGACY_ROLES
 
-PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/plan", "nav.plan"), ("/wall", "nav.wall"))
+PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/plan", "nav.plan"), ("/wall", "nav.wall"),
+         ("/duty", "nav.duty"))
 #: the ledger's pages and the grant each needs (a role without it does not see the link; the page checks again)
 LEDGER_PAGES = (("/hazards", "nav.hazards", "read"), ("/briefing", "nav.briefing", "read"),
-                ("/public", "nav.public", "ledger.city"), ("/accountability", "nav.accountability", "read"))
+                ("/public", "nav.public", "ledger.city"), ("/accountability", "nav.accountability", "read"),
+                ("/incident", "nav.incident", "incident"))
 
 
 def ledger_pages(role: str | None) -> tuple[tuple[str, str], ...]:

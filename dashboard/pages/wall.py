@@ -7,6 +7,15 @@ redrawn; unreadable -> the last good picture stays and the header says it is sta
 (``Settings.wall_tour_s`` or ``/wall?tour=30``) it zooms to one district after another (a district user:
 one town after another) and the figures follow.
 
+Flood season mode (``layers.emergency.flood_season``): when it is on, the flood layers come forward on the map
+(flood points by severity, pumps and supplies, tunnels and underpasses) and a flood panel shows the counts per
+district and the worst points; a banner in the colour of the weather warning in force shows whenever one is
+(any mode); at orange or red the wall puts flood risk first (the flood panel takes the left column, the map
+shows the flood layers alone, the ticker starts with the worst flood points). The on-duty panel shows who is on
+duty now (``layers.emergency.duty.on_duty``: the city's duty room, a district wall its district's). The mode,
+the warning and the people on duty are checked at every refresh: a change redraws even when the data version
+did not move (a shift handover, the first day of the season).
+
 The area shown is always narrowed on the server to what the session's user may see (``context.scope``).
 Timing marker for benchmarks: ``window.__wallReady`` becomes true (and ``#wall[data-ready="1"]`` is set) once
 the map's plot has been drawn; ``#wall-map .js-plotly-plot`` exists from then on.
@@ -43,11 +52,15 @@ from dashboard import context
 from dashboard.components import deck
 from dashboard.components.errors import denied_page
 from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords, view_of
+from dashboard.components.mapfig.flood import flood_traces
 from dashboard.components.mapfig.traces import line_trace, lonlat
 from dashboard.components.theme import MAP_COLOURS
+from dashboard.emergency import duty_panels
 from dashboard.i18n import norm_lang, register, t, with_query
 from layers.analysis import coverage, summary
-from layers.schema import GRADE_ORDER
+from layers.emergency.duty import on_duty
+from layers.emergency.flood_season import FloodMode, FloodPicture, flood_mode, flood_picture
+from layers.schema import FLOOD_SEVERITY, GRADE_ORDER, label
 from layers.store import open_store
 
 log = logging.getLogger(__name__)
@@ -73,6 +86,10 @@ class Ids(StrEnum):
     FOCUS = "wall-focus-store"
     CONF = "wall-conf"
     VIEW = "wall-view"
+    BANNER = "wall-banner"
+    FLOOD = "wall-flood"
+    FLOOD_TITLE = "wall-flood-title"
+    DUTY = "wall-duty"
 
 
 register({
@@ -111,11 +128,14 @@ register({
     "wall.grade.high": ("较大", "High"),
     "wall.grade.moderate": ("一般", "Moderate"),
     "wall.grade.low": ("低", "Low"),
+    "wall.badge_flood": ("内涝", "FLOOD"),
 })
 
 TICKER_ITEMS = 20
 #: map layers the wall shows (mapfig toggle keys): risk, where the enterprises are, hazards, gas, rail
 WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rail"})
+#: at an orange or red warning the map shows the flood layers alone (over the areas and the basemap)
+ALERT_LAYERS: frozenset[str] = frozenset()
 #: above this many enterprises in the area the wall's map draws them as H3 hexagons (city zoom)
 WALL_POINT_LIMIT = 2000
 
@@ -186,11 +206,45 @@ def ticker_rows(sel: summary.Selection, *, limit: int = TICKER_ITEMS) -> pd.Data
     return h.sort_values(["found_date", "id"], ascending=[False, False]).head(limit)
 
 
+def now_local() -> datetime:
+    """Now on the server's local clock (naive): the season's days and the roster's times are local."""
+    return datetime.now().astimezone().replace(tzinfo=None)
+
+
+def duty_room(scope: list[str] | None) -> str | None:
+    """The roster the wall shows: the city's duty room (None) for a city-wide wall, a district wall its
+    district's."""
+    return scope[0] if scope is not None and len(scope) == 1 else None
+
+
+def duty_now(store: Any, scope: list[str] | None) -> tuple[pd.DataFrame, str | None]:
+    """(who is on duty now, the room: a district code or None for the city's duty room) for the wall's room; a
+    district without its own roster shows the city's room."""
+    now = now_local()
+    room = duty_room(scope)
+    rows = on_duty(store, now, room)
+    if room is not None and not len(rows):
+        room, rows = None, on_duty(store, now, None)
+    return rows, room
+
+
+def duty_key(rows: pd.DataFrame) -> str:
+    """Changes when someone else goes on duty."""
+    return ",".join(rows["id"].astype(str)) if len(rows) else ""
+
+
+def flood_state(store: Any, settings: Any) -> FloodMode:
+    return flood_mode(now_local().date(), settings, store)
+
+
 def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[str, Any] | None,
             lang: str, *, font_scale: float = 1.5, with_map: bool = True) -> dict[str, Any]:
-    """Everything the wall draws for one area: figures, ranking, ticker and the map figure (a dict; None
-    unless ``with_map``)."""
+    """Everything the wall draws for one area: figures, ranking, ticker, the map figure (a dict; None
+    unless ``with_map``), the flood mode, its flood picture (None when the mode is off) and who is on duty."""
     city = summary.load_city(store)
+    mode = flood_state(store, settings)
+    flood = flood_picture(store, settings, now_local().date(), context.authorize(context.action())) \
+        if mode.on else None
     sel = summary.select(city, filters_for(scope, focus))
     figs = summary.area_figures(sel)
     whole = summary.select(city, summary.Filters.make(districts=scope))
@@ -209,8 +263,13 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
         "rank_level": "district" if whole.level == "city" else "town",
         "ticker": ticker_rows(sel).assign(district_name=lambda f: f["district_code"].map(dnames)),
         "as_of_ts": city.as_of,
-        "map": map_figure(whole, sel, rank, lang, font_scale=font_scale) if with_map else None,
+        "map": map_figure(whole, sel, rank, lang, font_scale=font_scale, flood=flood, alert=mode.alert)
+        if with_map else None,
         "selection": sel,
+        "mode": mode,
+        "flood": flood,
+        "duty": duty_now(store, scope),
+        "district_names": dnames,
     }
 
 
@@ -248,11 +307,13 @@ def _view(sel: summary.Selection, font_scale: float) -> tuple[dict, float]:
 
 
 def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFrame, lang: str, *,
-               font_scale: float = 1.5) -> dict:
+               font_scale: float = 1.5, flood: FloodPicture | None = None, alert: bool = False) -> dict:
     """The dark map of ``whole`` (every layer; enterprises as H3 hexagons when many) zoomed to ``sel``, the
-    focused area outlined by the last trace. Not draggable: a wall is watched, not handled."""
+    focused area outlined by the last trace. Not draggable: a wall is watched, not handled. With ``flood`` (flood
+    mode) the flood layers are drawn over the others; with ``alert`` (orange or red warning) alone."""
     mf = build_map(whole, MapOptions(lang=lang, theme="dark", legend=True, font_scale=font_scale,
-                                     visible=WALL_LAYERS, point_limit=WALL_POINT_LIMIT,
+                                     visible=ALERT_LAYERS if alert and flood is not None else WALL_LAYERS,
+                                     point_limit=WALL_POINT_LIMIT,
                                      uirevision=_uirevision(sel)), risk=rank)
     fig = mf.figure
     # a wall is watched, not hovered: hidden layers and hover texts stay on the server (a fifth of the size)
@@ -265,8 +326,11 @@ def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFr
         trace["hoverinfo"] = "skip"
         data.append(trace)
     fig["data"] = data
-    x, y = _focus_outline(sel)
     crs = fig["layout"]["meta"].get("crs", "wgs84")
+    if flood is not None:
+        fig["data"].extend(flood_traces(flood, lang=lang, font_scale=font_scale, crs=crs,
+                                        paper=MAP_COLOURS["dark"]["paper"]))
+    x, y = _focus_outline(sel)
     fig["data"].append({**line_trace(x, y, name="focus", color=MAP_COLOURS["dark"]["selected"],
                                      width=3 * font_scale, crs=crs), "showlegend": False})
     center, zoom = _view(sel, font_scale)
@@ -358,12 +422,34 @@ def ranking(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang
     return out
 
 
+def flood_ticker_items(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
+    """At an orange or red warning: the worst flood points first in the ticker."""
+    mode, fp = (pic or {}).get("mode"), (pic or {}).get("flood")
+    if mode is None or fp is None or not mode.alert:
+        return []
+    names = (pic or {}).get("district_names") or {}
+    items = []
+    for _, p in fp.worst(8).iterrows():
+        sev = str(p["severity"])
+        depth = p.get("worst_depth_cm")
+        text = " · ".join(s for s in (str(p["name"]), label(FLOOD_SEVERITY, sev, lang),
+                                      t("flood.depth", lang).format(d=int(depth)) if depth is not None and
+                                      not pd.isna(depth) else "", names.get(str(p.get("district_code")), "")) if s)
+        items.append(html.Span(className="wall-ticker-item flood", **{"data-flood": str(p["id"])}, children=[
+            html.Span(t("wall.badge_flood", lang), className="badge flood",
+                      style={"background": FLOOD_SEVERITY.get(sev, {"color": "#5B6B82"})["color"]}),
+            html.Span(text)]))
+    return items
+
+
 def ticker(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
     rows = (pic or {}).get("ticker")
-    if rows is None or len(rows) == 0:
+    flood_items = flood_ticker_items(pic, lang)
+    if (rows is None or len(rows) == 0) and not flood_items:
         return [html.Span(t("wall.ticker_empty", lang), className="wall-ticker-empty")]
+    rows = rows if rows is not None else pd.DataFrame()
     as_of = (pic or {}).get("as_of_ts")
-    items = []
+    items = list(flood_items)
     for r in rows.to_dict("records"):
         badges = []
         if r.get("level") == "major":
@@ -404,6 +490,14 @@ def _focus_key(focus: Mapping[str, Any] | None) -> str:
     """The area a picture was drawn for, as one string ("" = the whole area in scope)."""
     f = focus or {}
     return f"{f.get('district') or ''}/{f.get('town') or ''}"
+
+
+def _district_names(store: Any, lang: str) -> tuple[list[str], list[str]]:
+    from layers.store import cached_read
+
+    d = cached_read(store, "districts", columns=["code", "name", "name_en"])
+    return [str(c) for c in d["code"]], [str(en) if lang == "en" and isinstance(en, str) and en else str(zh)
+                                          for zh, en in zip(d["name"], d["name_en"], strict=True)]
 
 
 def _now() -> str:
@@ -450,6 +544,38 @@ def font_scale(view: Mapping[str, Any] | None) -> float:
     return max(1.0, round(BASE_FONT_SCALE * h / 1080 * 4) / 4)
 
 
+def wall_class(pic: Mapping[str, Any] | None) -> str:
+    """The root's classes: ``flood`` in flood mode, ``warned`` while a warning is in force, ``alert`` when flood
+    risk comes first (orange or red flood-relevant warning)."""
+    mode = (pic or {}).get("mode")
+    cls = ["wall"]
+    if mode is not None and mode.on:
+        cls.append("flood")
+    if mode is not None and mode.warning is not None and mode.warning.active:
+        cls.append("warned")
+    if mode is not None and mode.alert:
+        cls.append("alert")
+    return " ".join(cls)
+
+
+def flood_outputs(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang: str) -> tuple:
+    """(banner children, banner class, banner style, flood panel, flood title, duty panel, root class)."""
+    mode = (pic or {}).get("mode")
+    children, cls, style = duty_panels.banner(mode.warning if mode is not None else None, lang)
+    current = (focus or {}).get("district")
+    panel = duty_panels.flood_panel((pic or {}).get("flood"), lang, alert=bool(mode and mode.alert),
+                                    current=current)
+    title = t("flood.panel_alert" if mode is not None and mode.alert else "flood.panel", lang)
+    return (children, cls, style, panel, title, duty_tile(pic, lang), wall_class(pic))
+
+
+def duty_tile(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
+    rows, room = (pic or {}).get("duty") or (None, None)
+    names = (pic or {}).get("district_names") or {}
+    return duty_panels.duty_panel(rows if rows is not None else pd.DataFrame(), lang,
+                                  names.get(room, room) if room else t("duty.city_room", lang))
+
+
 # --------------------------------------------------------------------------------------------------
 # Layout
 # --------------------------------------------------------------------------------------------------
@@ -483,11 +609,15 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         log.exception("wall: first picture failed")
         focus = {"district": scope[0] if scope and len(scope) == 1 else None, "town": None}
         state.update(stale=True)
+    if pic is not None:
+        state.update(flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]))
+    banner_children, banner_class, banner_style, flood_panel, flood_title, duty, root_class = \
+        flood_outputs(pic, focus, lang)
     status_children, status_class = status_line(state, lang)
     search = "&".join(f"{k}={v}" for k, v in {"tour": tour, **query}.items() if isinstance(v, str) and v)
     other = "en" if lang == "zh" else "zh"
     fig = pic["map"] if pic else _empty_map(lang)
-    return html.Div(id=Ids.ROOT, className="wall", **{"data-lang": lang, "data-ready": "0"}, children=[
+    return html.Div(id=Ids.ROOT, className=root_class, **{"data-lang": lang, "data-ready": "0"}, children=[
         html.Header(className="wall-head", children=[
             html.Div(t("wall.title", lang), className="wall-title"),
             html.Div(className="wall-focus-box", children=[
@@ -499,7 +629,12 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
             html.A(t("wall.lang", lang), href=with_query("/wall", search, lang=other if other != "zh" else None),
                    id="wall-lang-switch", className="wall-lang"),
         ]),
+        html.Div(banner_children, id=Ids.BANNER, className=banner_class, style=banner_style, role="status"),
         html.Section(className="wall-kpis", id=Ids.KPIS, children=kpi_tiles(pic, lang)),
+        html.Section(className="wall-duty-box", children=html.Div(duty, id=Ids.DUTY, className="wall-duty")),
+        html.Section(className="wall-flood-box", children=[
+            html.H2(flood_title, id=Ids.FLOOD_TITLE, className="wall-h"),
+            html.Div(flood_panel, id=Ids.FLOOD, className="wall-flood")]),
         html.Section(className="wall-map-box", children=[
             dcc.Graph(id=Ids.MAP, figure=fig, className="wall-map", responsive=True,
                       config=graph_config(displayModeBar=False, scrollZoom=False, staticPlot=False)),
@@ -548,7 +683,10 @@ def advance_tour(_n: int | None, focus: dict | None, conf: dict | None) -> Any:
 _OUTPUTS = [Output(Ids.MAP, "figure"), Output(Ids.KPIS, "children"), Output(Ids.RANK, "children"),
             Output(Ids.RANK_TITLE, "children"), Output(Ids.TICKER, "children"), Output(Ids.FOCUS_LABEL, "children"),
             Output(Ids.STATUS, "children"), Output(Ids.STATUS, "className"), Output(Ids.UPDATED, "children"),
-            Output(Ids.STATE, "data")]
+            Output(Ids.BANNER, "children"), Output(Ids.BANNER, "className"), Output(Ids.BANNER, "style"),
+            Output(Ids.FLOOD, "children"), Output(Ids.FLOOD_TITLE, "children"), Output(Ids.DUTY, "children"),
+            Output(Ids.ROOT, "className"), Output(Ids.STATE, "data")]
+_FLOOD_KEEP = (no_update,) * 7
 
 
 @callback(*_OUTPUTS, Input(Ids.REFRESH, "n_intervals"), Input(Ids.FOCUS, "data"), Input(Ids.VIEW, "data"),
@@ -556,8 +694,9 @@ _OUTPUTS = [Output(Ids.MAP, "figure"), Output(Ids.KPIS, "children"), Output(Ids.
 @context.checked("wall.read")
 def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict | None, conf: dict | None
             ) -> tuple:
-    """Redraw when the data version changed; move the map (a Patch) and redo the figures when only the focus
-    changed; send nothing when neither did. When the store cannot be read, keep the picture and say "stale"."""
+    """Redraw when the data version, the flood mode or the warning changed; move the map (a Patch) and redo the
+    figures when only the focus changed; only the on-duty panel when only the people on duty changed; send
+    nothing when none did. When the store cannot be read, keep the picture and say "stale"."""
     lang = norm_lang((conf or {}).get("lang"))
     state = dict(state or {})
     state["checked_at"] = _now()
@@ -566,14 +705,27 @@ def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict |
         store = context.store()
         version = store.data_version()
         written = getattr(store, "last_write", store.last_import)()
+        fkey = flood_state(store, context.settings()).key
+        dkey = duty_key(duty_now(store, context.scope())[0])
     except Exception:  # noqa: BLE001 - unreadable store: keep the last good picture
         log.warning("wall: store unreadable, keeping the last picture", exc_info=True)
         state["stale"] = True
-        return (*keep, *status_line(state, lang), updated_line(state, lang), state)
+        return (*keep, *status_line(state, lang), updated_line(state, lang), *_FLOOD_KEEP, state)
     want, scale = _focus_key(focus), font_scale(view)
-    same_data = version == state.get("version") and not state.get("stale") and scale == state.get("scale")
+    same_data = version == state.get("version") and not state.get("stale") and scale == state.get("scale") \
+        and state.get("flood_key", fkey) == fkey
     if same_data and want == state.get("drawn"):
-        return (*keep, no_update, no_update, updated_line(state, lang), state)
+        if state.get("duty_key", dkey) == dkey:
+            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, state)
+        try:   # a handover: only the on-duty panel
+            rows, room = duty_now(store, context.scope())
+            names = {str(c): str(n) for c, n in zip(*_district_names(store, lang), strict=True)}
+            tile = duty_tile({"duty": (rows, room), "district_names": names}, lang)
+        except Exception:  # noqa: BLE001 - keep the panel as it is; the next refresh tries again
+            log.exception("wall: duty panel failed, keeping it")
+            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, state)
+        state["duty_key"] = duty_key(rows)
+        return (*keep, no_update, no_update, updated_line(state, lang), *(no_update,) * 5, tile, no_update, state)
     move_only = same_data and state.get("focus_trace") is not None
     try:
         pic = picture(store, context.settings(), context.scope(), focus, lang, font_scale=scale,
@@ -590,10 +742,10 @@ def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict |
         state["focus_trace"] = fig["layout"]["meta"]["wall_focus_trace"]
         state["crs"] = fig["layout"]["meta"].get("crs", "wgs84")
     state.update(version=pic["version"], stale=False, good_at=_now(), as_of=pic["as_of"], written=written,
-                 drawn=want, scale=scale)
+                 drawn=want, scale=scale, flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]))
     title = t("wall.rank_districts" if pic["rank_level"] == "district" else "wall.rank_towns", lang)
     return (fig, kpi_tiles(pic, lang), ranking(pic, focus, lang), title, ticker(pic, lang), pic["area"],
-            *status_line(state, lang), updated_line(state, lang), state)
+            *status_line(state, lang), updated_line(state, lang), *flood_outputs(pic, focus, lang), state)
 
 
 clientside_callback(ClientsideFunction(namespace="riskmapWall", function_name="viewport"),
