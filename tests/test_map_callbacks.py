@@ -290,3 +290,26 @@ def test_download_of_the_view_is_scoped_and_formula_safe(request_ctx, live_app, 
     assert ids and ids <= in_own and len(ids) == len(in_own)
     # every cell is a value, never a formula
     assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("query", [{"grade": "low"}, {"grade": "major", "industry": "hazchem"},
+                                   {"hazard": "closed"}])
+def test_the_risk_ranking_is_the_areas_not_the_filters_and_the_walls(request_ctx, live_app, query):
+    """Issue 13: filtering the map by grade recomputed the districts' risk index (临江区 3 vs 95 on the wall)."""
+    from dashboard.pages.map import parse_state, view
+    from dashboard.pages.wall import picture
+    from layers.settings import Settings
+
+    with request_ctx(user=CITY_USER):
+        whole = view(parse_state({}), "zh")
+        filtered = view(parse_state(query), "zh")
+        store = open_store(live_app.store_path, create=False)
+        wall = picture(store, Settings(store=str(live_app.store_path)), None, None, "zh", with_map=False)
+    table = _text(_find(whole["panel"], "panel-risk-table"))
+    assert table and _text(_find(filtered["panel"], "panel-risk-table")) == table
+    assert filtered["panel"] != whole["panel"]          # the filter does change what else is shown
+    # the wall ranks the same areas in the same order, with the same index
+    order = [f"{r['name']} {round(float(r['index']))}" for r in wall["rank"]][:3]
+    assert order and all(o.split()[0] in table for o in order)
+    positions = [table.index(o.split()[0]) for o in order]
+    assert positions == sorted(positions), (order, table)

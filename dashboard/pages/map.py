@@ -194,7 +194,7 @@ def _view_cached(key: tuple, city, settings, filters: Filters, lang: str, search
 def _view(city, settings, filters: Filters, lang: str, search: str | None, allowed: list[str] | None) -> dict:
     sel = select(city, filters)
     names = _names(city, lang)
-    risk = risk_index(sel, weights=settings.risk_index_weights)
+    risk = area_risk(city, filters, sel, settings)
     mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend="html"), risk=risk)
     figs = area_figures(sel)
     if sel.level == "town":
@@ -220,6 +220,13 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     return {"figure": mf.figure, "traces": mf.traces, "legend": mf.extra.get("legend", []), "aggregated": mf.aggregated, "panel": panel,
             "crumbs": crumbs, "names": names, "district_options": district_opts, "town_options": town_opts,
             "level": sel.level, "filters": filters}
+
+
+def area_risk(city, filters: Filters, sel, settings):
+    """The risk index of the areas below the selection, computed on every object of those areas: filtering the
+    map by grade, industry or hazard status changes what is drawn, never the areas' index (the wall's)."""
+    whole = filters.area_only()
+    return risk_index(sel if whole == filters else select(city, whole), weights=settings.risk_index_weights)
 
 
 def _breadcrumb(crumbs: list, names: dict, search: str | None, lang: str) -> html.Nav:
@@ -548,7 +555,7 @@ def view_panel(state: dict, lang: str, search: str | None, bbox):
     filters = filters_for(state, city)          # the scope check
     sel = select(city, filters)
     names = _names(city, lang)
-    risk = risk_index(sel, weights=settings.risk_index_weights)   # a property of the areas, not of the view
+    risk = area_risk(city, filters, sel, settings)   # a property of the areas, not of the view or the filters
     shown = within(sel, bbox) if bbox is not None else sel
     if sel.level == "town":
         title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"

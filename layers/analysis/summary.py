@@ -86,6 +86,11 @@ class Filters:
         return cls(districts=None if districts is None else tup(districts), town=town or None,
                    industries=tup(industries), grades=tup(grades), hazard_status=tup(hazard_status))
 
+    def area_only(self) -> Filters:
+        """The same area with no industry, grade or hazard-status filter: what a risk index is computed on (the
+        index is a property of the area, not of what the user chose to show)."""
+        return Filters(districts=self.districts, town=self.town)
+
     @property
     def level(self) -> str:
         if self.town:
