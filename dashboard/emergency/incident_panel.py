@@ -25,6 +25,9 @@ from layers.schema import (
     label,
 )
 
+#: rows of each list around the place shown beside the map (nearest first; the sheet and the record keep all)
+LIST_LIMIT = 12
+
 
 def _txt(v: object) -> str:
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
@@ -34,11 +37,17 @@ def _txt(v: object) -> str:
     return str(v)
 
 
-def _table(headers: list[str], rows: list[list], tid: str, lang: str) -> html.Table | html.Div:
+def _table(headers: list[str], rows: list[list], tid: str, lang: str, *, limit: int | None = None
+           ) -> html.Table | html.Div:
+    """A small table; beyond ``limit`` rows the nearest are shown and the rest counted (the sheet has all)."""
     if not rows:
         return html.Div(t("inc.none", lang), className="muted", id=tid)
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])),
-                       html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])], className="mini-table",
+    more = len(rows) - limit if limit is not None and len(rows) > limit else 0
+    shown = rows[:limit] if more else rows
+    body = [html.Tr([html.Td(c) for c in r]) for r in shown]
+    if more:
+        body.append(html.Tr(html.Td(t("inc.more", lang).format(n=more), colSpan=len(headers), className="muted")))
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)], className="mini-table",
                       id=tid)
 
 
@@ -93,14 +102,14 @@ def first_hour_panel(fh: FirstHour, lang: str, *, access_kmh: float, district_na
     around = [
         html.H3(t("inc.hazchem", lang).format(r=fh.radius_m)),
         _table([t("inc.col.name", lang), t("inc.col.grade", lang), t("inc.col.distance", lang)], hz_rows,
-               "inc-hazchem", lang),
+               "inc-hazchem", lang, limit=LIST_LIMIT),
         html.H3(t("inc.pipelines", lang).format(r=fh.radius_m)),
         _table(["ID", t("inc.col.pressure", lang), t("inc.col.material", lang), t("inc.col.distance", lang)],
-               pipe_rows, "inc-pipelines", lang),
+               pipe_rows, "inc-pipelines", lang, limit=LIST_LIMIT),
         html.H3(t("inc.venues", lang).format(r=fh.warn_radius_m)),
         html.Div(t("inc.people", lang).format(n=people), className="muted") if ven_rows else None,
         _table([t("inc.col.name", lang), t("inc.col.kind", lang), t("inc.col.capacity", lang),
-                t("inc.col.distance", lang)], ven_rows, "inc-venues", lang),
+                t("inc.col.distance", lang)], ven_rows, "inc-venues", lang, limit=LIST_LIMIT),
     ]
 
     obj: list = [html.H3(t("inc.plan", lang))]

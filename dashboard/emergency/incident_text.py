@@ -46,6 +46,7 @@ register({
     "inc.school": ("学校", "school"),
     "inc.people": ("合计容纳 {n:,} 人", "{n:,} people in all"),
     "inc.none": ("无", "None"),
+    "inc.more": ("……另有 {n} 条（见处置单）", "… {n} more (on the sheet)"),
     "inc.plan": ("应急预案", "Contingency plan"),
     "inc.no_plan": ("无备案预案", "No plan on file"),
     "inc.district_plan": ("（区县预案）", "(the district's plan)"),
