@@ -313,3 +313,28 @@ def test_the_risk_ranking_is_the_areas_not_the_filters_and_the_walls(request_ctx
     assert order and all(o.split()[0] in table for o in order)
     positions = [table.index(o.split()[0]) for o in order]
     assert positions == sorted(positions), (order, table)
+
+
+@pytest.mark.parametrize("district", [None, "420104"])
+def test_coverage_is_the_same_figure_on_the_wall_the_map_panel_and_the_coverage_page(request_ctx, live_app,
+                                                                                      district):
+    """Issue 13: 40.3 % on the wall, 39.1 % on /coverage and "近30日检查覆盖企业 8 %" on the map panel."""
+    import sys
+
+    from dashboard.pages.map import parse_state, view
+    from dashboard.pages.wall import picture
+    from layers.settings import Settings
+
+    cov_page = sys.modules["dashboard.pages.coverage"]
+    with request_ctx(user=CITY_USER):
+        v = view(parse_state({"district": district} if district else {}), "zh")
+        store = open_store(live_app.store_path, create=False)
+        wall = picture(store, Settings(store=str(live_app.store_path)), [district] if district else None, None,
+                       "zh", with_map=False)
+        cards = cov_page.update(None, [district] if district else None, 0, "greedy", "zh")[0]
+    on_map = _text(_find(v["panel"], "kpi-coverage"))
+    on_wall = f"{100 * wall['coverage']:.1f}%"
+    on_page = next(_text(c) for c in cards if "按时检查" in _text(c) or "覆盖" in _text(c))
+    assert on_map.startswith(on_wall), (on_map, on_wall)
+    assert on_wall in on_page, (on_wall, on_page)
+    assert str(wall["as_of"])[:10] in on_map          # the same as-of date, said on the map

@@ -37,6 +37,7 @@ from dashboard.components.mapfig.legend import legend_box
 from dashboard.components.nav import navbar
 from dashboard.components.panel import figure_panel, hazard_card, object_card
 from dashboard.i18n import dropdown_labels, lang_from_search, norm_lang, register, t, with_query
+from layers.analysis import coverage
 from layers.analysis.summary import (
     HAZARD_FILTERS,
     Filters,
@@ -196,7 +197,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     names = _names(city, lang)
     risk = area_risk(city, filters, sel, settings)
     mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend="html"), risk=risk)
-    figs = area_figures(sel)
+    figs = {**area_figures(sel), **area_coverage(city, filters, settings)}
     if sel.level == "town":
         title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"
     elif sel.level == "district":
@@ -227,6 +228,19 @@ def area_risk(city, filters: Filters, sel, settings):
     map by grade, industry or hazard status changes what is drawn, never the areas' index (the wall's)."""
     whole = filters.area_only()
     return risk_index(sel if whole == filters else select(city, whole), weights=settings.risk_index_weights)
+
+
+def area_coverage(city, filters: Filters, settings) -> dict:
+    """The area's inspection coverage as the wall and ``/coverage`` show it (the same result, as of the data's
+    date): ``{"coverage": share or None, "coverage_as_of": "YYYY-MM-DD"}``; empty when it cannot be computed (the
+    panel then leaves the figure out rather than fail)."""
+    as_of = city.as_of.date() if city.as_of is not None else None
+    try:
+        res = coverage.compute_cached(context.store(), as_of=as_of, settings=settings)
+    except RiskMapError:
+        log.exception("coverage for the map panel failed")
+        return {}
+    return {"coverage": res.share_in_time(filters.districts, filters.town), "coverage_as_of": res.as_of.isoformat()}
 
 
 def _breadcrumb(crumbs: list, names: dict, search: str | None, lang: str) -> html.Nav:
@@ -565,8 +579,8 @@ def view_panel(state: dict, lang: str, search: str | None, bbox):
         title = t("map.city", lang)
     if bbox is not None:
         title = f"{title} · {t('map.in_view', lang)}"
-    return figure_panel(area_figures(shown), risk, lang=lang, search=search, area_title=title,
-                        child_level="district" if sel.level == "city" else "town")
+    return figure_panel({**area_figures(shown), **area_coverage(city, filters, settings)}, risk, lang=lang,
+                        search=search, area_title=title, child_level="district" if sel.level == "city" else "town")
 
 
 @callback(Output(Ids.DOWNLOAD, "data"), Input(Ids.EXPORT, "n_clicks"), State(Ids.MAP, "relayoutData"),

@@ -101,6 +101,19 @@ class CoverageResult:
             cells=keep(self.cells), summary=city_summary(towns, keep(self.cells)), reach=self.reach,
             _travel=self._travel)
 
+    def share_in_time(self, districts: Iterable[str] | None = None, town: str | None = None) -> float | None:
+        """The coverage of an area, the one figure every page shows under that name (检查覆盖率): the share of
+        its risk weight inspected within each object's interval as of :attr:`as_of`; ``town`` when given, else
+        ``districts`` (None: every district of this result). None when the area carries no risk weight."""
+        if town is not None:
+            rows = self.by_town[self.by_town["town_code"] == town]
+        elif districts is not None:
+            rows = self.by_district[self.by_district["district_code"].isin(set(districts))]
+        else:
+            rows = self.by_district
+        weight = float(rows["risk_weight"].sum()) if len(rows) else 0.0
+        return float(rows["risk_weight_in_time"].sum()) / weight if weight > 0 else None
+
     def sheets(self, lang: str = "zh") -> dict[str, pd.DataFrame]:
         """Frames for an export (sheet name -> frame), reasons in ``lang`` first."""
         zh = lang != "en"
