@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     from dashboard.app import create_app
 
     app = create_app(settings)
+    from dashboard import warmup
+
+    warmup.start(settings)   # the city and its coverage, built before the first visitor asks (and after imports)
     print(f"http://{settings.host}:{settings.port}/", flush=True)
     if args.debug:
         app.run(host=settings.host, port=settings.port, debug=True)

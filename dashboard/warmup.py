@@ -1,0 +1,72 @@
+"""Warm the shared caches in the background after a start and after each import, so the first visitor does not pay
+for them: the city (``load_city``) and the coverage result every map page, the wall and ``/coverage`` share,
+as of the data's date. The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
+warm-up runs waits for that computation instead of starting another.
+
+Started by ``python -m dashboard`` (a served app), not by :func:`dashboard.app.create_app`, so tests and tools
+that build an app spin no threads. The thread runs at a lower priority (Linux ``nice`` 10 for this thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from layers.analysis import coverage
+from layers.analysis.summary import load_city
+from layers.errors import RiskMapError
+from layers.settings import Settings
+from layers.store import open_store
+
+log = logging.getLogger(__name__)
+
+#: seconds between checks of the store's data version (an import in another process is noticed within this)
+CHECK_EVERY_S = 10.0
+
+
+def warm_once(settings: Settings) -> object | None:
+    """Build the city and its coverage for the store's current data version (a no-op when both are cached);
+    returns the data version warmed, None when the store cannot be read now (the next check tries again)."""
+    try:
+        store = open_store(settings.store, create=False)
+        version = store.data_version()
+        city = load_city(store)
+        as_of = city.as_of.date() if city.as_of is not None else None
+        coverage.compute_cached(store, as_of=as_of, settings=settings)
+        return version
+    except RiskMapError as exc:   # busy or missing: say so, try at the next check
+        log.info("warm-up skipped: %s", exc)
+        return None
+
+
+def _loop(settings: Settings, stop: threading.Event) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+    warmed = None
+    while not stop.is_set():
+        try:
+            store = open_store(settings.store, create=False)
+            if store.data_version() != warmed:
+                t0 = time.perf_counter()
+                warmed = warm_once(settings)
+                if warmed is not None:
+                    log.info("caches warmed for data version %s in %.1f s", warmed, time.perf_counter() - t0)
+        except RiskMapError as exc:
+            log.info("warm-up check skipped: %s", exc)
+        except Exception:  # noqa: BLE001 - a background thread: log it, the pages compute on demand
+            log.exception("warm-up failed")
+        stop.wait(CHECK_EVERY_S)
+
+
+def start(settings: Settings) -> threading.Event:
+    """Start the warm-up thread; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=_loop, args=(settings, stop), name="riskmap-warmup", daemon=True).start()
+    return stop
+
+
+__all__ = ["warm_once", "start", "CHECK_EVERY_S"]
