@@ -19,6 +19,7 @@ from dashboard.components.mapfig.coords import ring_coords
 from dashboard.components.mapfig.style import basemap_for
 from dashboard.components.mapfig.traces import line_trace, points_trace, ring
 from dashboard.components.theme import MAP_COLOURS, template_dict
+from dashboard.emergency import incident_text as _text  # noqa: F401  (the strings)
 from dashboard.i18n import t
 from layers.emergency import FirstHour
 from layers.schema import GRADES, PRESSURE_CLASSES, RESOURCE_KINDS, VENUE_KINDS, label
