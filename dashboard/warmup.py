@@ -1,6 +1,6 @@
 """Warm the shared caches in the background after a start and after each import, so the first visitor does not pay
-for them: the city (``load_city``) and the coverage result every map page, the wall and ``/coverage`` share,
-as of the data's date. The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
+for them: the city (``load_city``), the coverage result every map page, the wall and ``/coverage`` share, and
+the readiness result of ``/readiness``, as of the data's date. The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
 warm-up runs waits for that computation instead of starting another.
 
 Started by ``python -m dashboard`` (a served app), not by :func:`dashboard.app.create_app`, so tests and tools
@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from layers.analysis import coverage
+from layers.analysis import coverage, readiness
 from layers.analysis.summary import load_city
 from layers.errors import RiskMapError
 from layers.settings import Settings
@@ -35,6 +35,7 @@ def warm_once(settings: Settings) -> object | None:
         city = load_city(store)
         as_of = city.as_of.date() if city.as_of is not None else None
         coverage.compute_cached(store, as_of=as_of, settings=settings)
+        readiness.compute_cached(store, as_of=as_of, settings=settings)
         return version
     except RiskMapError as exc:   # busy or missing: say so, try at the next check
         log.info("warm-up skipped: %s", exc)
