@@ -63,11 +63,23 @@ def _loop(settings: Settings, stop: threading.Event) -> None:
         stop.wait(CHECK_EVERY_S)
 
 
-def start(settings: Settings) -> threading.Event:
-    """Start the warm-up thread; set the returned event to stop it."""
-    stop = threading.Event()
-    threading.Thread(target=_loop, args=(settings, stop), name="riskmap-warmup", daemon=True).start()
-    return stop
+class WarmUp:
+    """The running warm-up thread; :meth:`stop` ends it after the build under way (if any) is done."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=_loop, args=(settings, self._stop), name="riskmap-warmup", daemon=True)
+
+    def stop(self, timeout: float | None = 300.0) -> None:
+        self._stop.set()
+        self.thread.join(timeout)
 
 
-__all__ = ["warm_once", "start", "CHECK_EVERY_S"]
+def start(settings: Settings) -> WarmUp:
+    """Start the warm-up thread."""
+    w = WarmUp(settings)
+    w.thread.start()
+    return w
+
+
+__all__ = ["warm_once", "start", "WarmUp", "CHECK_EVERY_S"]

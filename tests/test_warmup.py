@@ -40,7 +40,7 @@ def test_the_warm_up_thread_warms_again_after_an_import(demo_store_path, tmp_pat
     path = tmp_path / "city.gpkg"
     shutil.copyfile(demo_store_path, path)
     monkeypatch.setattr(warmup, "CHECK_EVERY_S", 0.2)
-    stop = warmup.start(Settings(store=str(path)))
+    running = warmup.start(Settings(store=str(path)))
     try:
         store = open_store(path)
         deadline = time.monotonic() + 120
@@ -56,4 +56,5 @@ def test_the_warm_up_thread_warms_again_after_an_import(demo_store_path, tmp_pat
             time.sleep(0.1)
         assert any(key_of_new in str(k) for k in summary._CITIES.keys()), summary._CITIES.keys()
     finally:
-        stop.set()
+        running.stop()            # joined: no thread left computing when the test process ends
+        assert not running.thread.is_alive()
