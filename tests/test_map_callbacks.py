@@ -338,3 +338,24 @@ def test_coverage_is_the_same_figure_on_the_wall_the_map_panel_and_the_coverage_
     assert on_map.startswith(on_wall), (on_map, on_wall)
     assert on_wall in on_page, (on_wall, on_page)
     assert str(wall["as_of"])[:10] in on_map          # the same as-of date, said on the map
+
+
+def test_the_refusal_page_links_back_to_the_users_own_area_and_an_unknown_district_is_not_found(
+        request_ctx, codes):
+    """Issue 13: the access-denied page's lone link said 全市 and went to the user's own district; a district
+    code that does not exist said "no permission" instead of "not found"."""
+    from dashboard.pages.map import layout
+
+    own, other = codes["districts"][0], codes["districts"][1]
+    user = {"id": f"d{own}", "role": "district", "district_code": own, "display_name": "lead"}
+    with request_ctx(user=user):
+        page = layout(district=other)
+        back = _find(page, "map-denied-back")
+        assert _text(back) == t("map.own_area", "zh") and back.href == "/"
+        assert t("map.city", "zh") not in _text(back)
+        missing = layout(district="999999")
+        assert "999999 不存在" in _text(missing) and t("error.denied", "zh") not in _text(missing)
+    with request_ctx(user=CITY_USER):
+        page = layout(district="999999")
+        assert "999999 不存在" in _text(page) and _find(page, "map-graph") is None
+        assert _text(_find(page, "map-denied-back")) == t("map.city", "zh")

@@ -67,6 +67,7 @@ register({
     "map.filter.reset": ("清除筛选", "Clear filters"),
     "map.hz.overdue": ("逾期", "Overdue"),
     "map.layers": ("图层", "Layers"),
+    "map.own_area": ("返回本辖区", "Back to my area"),
     "map.follow": ("数字随视野", "Figures follow the view"),
     "map.in_view": ("视野内", "in view"),
     "map.export": ("下载视野内数据（Excel）", "Download what is in view (Excel)"),
@@ -125,6 +126,8 @@ def filters_for(state: dict, city) -> Filters:
     A town without its district takes the district the town belongs to.
     """
     district, town = state["district"], state["town"]
+    if district and district not in set(city.districts["code"].astype(str)):   # not found, not "no permission"
+        raise RiskMapError(f"区县 {district} 不存在 (district {district} is not in the store)")
     if town and not district:
         row = city.towns[city.towns["code"] == town]
         if not len(row):
@@ -270,11 +273,12 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
     head = navbar(lang, "/", {"lang": lang, **{k: v for k, v in query.items() if k in QUERY_KEYS}})
     try:
         v = view(state, lang, search)
-    except AccessDenied as exc:
+    except (AccessDenied, RiskMapError) as exc:   # refused, or an area that is not in the store: say which
         log.warning("map page refused: %s", exc)
         return html.Div([head, html.Div(className="page", children=[
-            calm_message(lang, exc), dcc.Link(t("map.city", lang), href=with_query("/", None, lang=lang
-                                                                               if lang != "zh" else None))])])
+            calm_message(lang, exc), dcc.Link(t("map.city" if context.allowed_districts() is None else "map.own_area",
+                                                lang), href=with_query("/", None, lang=lang if lang != "zh" else None),
+                                              id="map-denied-back")])])
     except Exception as exc:  # the edge: calm text, traceback to the log
         log.exception("map page failed for %r", query)
         return html.Div([head, html.Div(calm_message(lang, exc), className="page")])
