@@ -77,7 +77,7 @@ def test_a_click_on_the_map_opens_an_incident_with_the_nearest_resources(browser
         place = page.evaluate(f"() => {GD}.data.find(t => t.name === 'place' && t.mode === 'markers' && t.text)")
         assert place is not None
         if os.environ.get("RISKMAP_SCREENSHOTS"):
-            out = Path(os.environ["RISKMAP_SCREENSHOTS"]) / "incident.png"
+            out = Path(os.environ["RISKMAP_SCREENSHOTS"]) / "incident-zh.png"
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out), full_page=False)
 
