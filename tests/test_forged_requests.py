@@ -330,6 +330,8 @@ def test_every_server_callback_replayed_with_other_districts_values_leaks_nothin
     deps = [d for d in c.get("/_dash-dependencies").get_json() if not d.get("clientside_function")]
     ent = store.read("enterprises", columns=["id", "district_code"])
     other_ent = ent[ent["district_code"] == OTHER]["id"].iloc[0]
+    pt = store.read("enterprises", ids=[other_ent]).geometry.iloc[0]
+    other_xy = [float(pt.x), float(pt.y)]
     click = {"points": [{"customdata": f"enterprises:{other_ent}", "bbox": {}},
                         {"customdata": f"district:{OTHER}"}]}
     hz = store.read("hazards", columns=["id", "target_layer", "target_id", "version", "status"])
@@ -337,13 +339,20 @@ def test_every_server_callback_replayed_with_other_districts_values_leaks_nothin
     other_hz = str(hz["id"].iloc[0])
     variants = [OTHER, [OTHER], {"district": OTHER, "town": None, "i": 0, "stops": [{"district": OTHER}], **click},
                 f"?district={OTHER}", f"enterprises:{other_ent}", ["T03", "T04"],
-                {"id": other_hz, "version": 0, "layer": "enterprises", "target": other_ent}, other_hz]
-    pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/hazard", "/hazards", "/briefing"]
+                {"id": other_hz, "version": 0, "layer": "enterprises", "target": other_ent}, other_hz,
+                # an incident, a warning or a readiness ask at the other district's enterprise
+                {"lon": other_xy[0], "lat": other_xy[1], "kind": "fire", "target": f"enterprises:{other_ent}",
+                 "points": [{"lon": other_xy[0], "lat": other_xy[1], "customdata": f"enterprises:{other_ent}"}]},
+                {"level": "red", "kind": "rainstorm", "note": "forged", "district": OTHER},
+                "fire_station"]
+    pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/hazard", "/hazards", "/briefing", "/incident",
+             "/duty", "/readiness"]
     searches = [f"?district={OTHER}", f"?layer=enterprises&id={other_ent}", f"?district={OTHER}",
                 f"?district={OTHER}", "?plan=P1&team=T03", f"?id={other_hz}", f"?district={OTHER}",
+                f"?district={OTHER}", f"?target=enterprises:{other_ent}", f"?district={OTHER}",
                 f"?district={OTHER}"]
     counted = ("plans", "inspections", "users", "wall_tokens", "hazards", "orders", "blacklist", "audit_log",
-               "hazard_files")
+               "hazard_files", "incidents", "warnings", "duty_roster")
     before = [store.count(name) for name in counted]
     assert len(deps) >= 15
     for dep in deps:
