@@ -330,3 +330,10 @@ def test_flood_picture_of_a_district_user_holds_only_their_district(store):
         assert set(frame["district_code"]) <= {A}
     assert set(fp.points["id"]) == {"F1", "F3"}
     assert "乙" not in "".join(fp.points["name"]) + "".join(fp.underground["name"]) + "".join(fp.supplies["name"])
+
+
+def test_the_maps_flood_preset_names_existing_layer_toggles():
+    from dashboard.components.mapfig import TOGGLES
+    from dashboard.pages.map import FLOOD_PRESET
+
+    assert {"flood_points", "resources", "tunnels"} <= set(FLOOD_PRESET) <= set(TOGGLES)

@@ -67,6 +67,10 @@ register({
     "map.filter.reset": ("清除筛选", "Clear filters"),
     "map.hz.overdue": ("逾期", "Overdue"),
     "map.layers": ("图层", "Layers"),
+    "map.preset.flood": ("汛期", "Flood season"),
+    "map.preset.flood_title": ("汛期图层：内涝点、应急资源（泵车、沙袋、冲锋舟、发电车）、隧道，叠加风险指数",
+                               "Flood season layers: flood points, emergency resources (pumps, sandbags, boats, "
+                               "generators), tunnels, over the risk index"),
     "map.own_area": ("返回本辖区", "Back to my area"),
     "map.follow": ("数字随视野", "Figures follow the view"),
     "map.in_view": ("视野内", "in view"),
@@ -102,9 +106,13 @@ class Ids(StrEnum):
     FOLLOW = "map-follow"
     EXPORT = "map-export"
     DOWNLOAD = "map-download"
+    FLOOD_PRESET = "map-preset-flood"
 
 
 QUERY_KEYS = ("district", "town", "industry", "grade", "hazard")
+#: the "汛期 / Flood season" layer preset: flood points, emergency resources (pumps and supplies among them) and
+#: tunnels over the risk index; every other layer off (tick it back as needed)
+FLOOD_PRESET = ("flood_points", "resources", "risk", "tunnels")
 
 
 def parse_state(query: dict) -> dict:
@@ -307,6 +315,8 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         html.Span(t("map.layers", lang), className="layers-title"),
         dcc.Checklist(id=Ids.LAYERS, options=toggle_options(lang), value=sorted(DEFAULT_VISIBLE), inline=True,
                       persistence=True, persistence_type="session"),
+        html.Button(t("map.preset.flood", lang), id=Ids.FLOOD_PRESET, n_clicks=0, className="btn-preset",
+                    title=t("map.preset.flood_title", lang)),
     ])
     note = html.Div(t("map.aggregated", lang), className="map-note", id=Ids.NOTE) if v["aggregated"] else None
     graph = dcc.Graph(id=Ids.MAP, figure=v["figure"], className="map-graph",
@@ -488,6 +498,13 @@ def hover_tip(hover: dict | None, lang: str):
 def on_layers(visible, traces):
     """Show or hide layers without redrawing: a Patch of each trace's ``visible``."""
     return layer_patch(visible, traces, initial=_triggered() is None)
+
+
+@callback(Output(Ids.LAYERS, "value"), Input(Ids.FLOOD_PRESET, "n_clicks"), prevent_initial_call=True)
+@context.checked("read")
+def on_flood_preset(n):
+    """The flood-season preset ticks its layers (the checklist's change redraws through :func:`on_layers`)."""
+    return list(FLOOD_PRESET) if n else no_update
 
 
 def layer_patch(visible: list[str] | None, traces: list[str] | None, *, initial: bool):

@@ -134,8 +134,9 @@ register({
 TICKER_ITEMS = 20
 #: map layers the wall shows (mapfig toggle keys): risk, where the enterprises are, hazards, gas, rail
 WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rail"})
-#: at an orange or red warning the map shows the flood layers alone (over the areas and the basemap)
-ALERT_LAYERS: frozenset[str] = frozenset()
+#: in flood mode the flood layers come forward alone over the areas and the basemap (the risk index's reds and
+#: oranges would hide the severity colours; enterprises, gas and rail step back)
+FLOOD_LAYERS: frozenset[str] = frozenset()
 #: above this many enterprises in the area the wall's map draws them as H3 hexagons (city zoom)
 WALL_POINT_LIMIT = 2000
 
@@ -310,9 +311,9 @@ def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFr
                font_scale: float = 1.5, flood: FloodPicture | None = None, alert: bool = False) -> dict:
     """The dark map of ``whole`` (every layer; enterprises as H3 hexagons when many) zoomed to ``sel``, the
     focused area outlined by the last trace. Not draggable: a wall is watched, not handled. With ``flood`` (flood
-    mode) the flood layers are drawn over the others; with ``alert`` (orange or red warning) alone."""
+    mode) the flood layers are drawn alone over the areas (:data:`FLOOD_LAYERS`)."""
     mf = build_map(whole, MapOptions(lang=lang, theme="dark", legend=True, font_scale=font_scale,
-                                     visible=ALERT_LAYERS if alert and flood is not None else WALL_LAYERS,
+                                     visible=WALL_LAYERS if flood is None else FLOOD_LAYERS,
                                      point_limit=WALL_POINT_LIMIT,
                                      uirevision=_uirevision(sel)), risk=rank)
     fig = mf.figure
