@@ -9,11 +9,12 @@ from dashboard.emergency import duty_text as _duty_text  # noqa: F401  (the duty
 from dashboard.emergency import incident_text as _incident_text  # noqa: F401  (the incident page's name)
 from dashboard.i18n import t, with_query
 from dashboard.ledger import text as _ledger_text  # noqa: F401  (the ledger pages' names)
+from dashboard.readiness import text as _readiness_text  # noqa: F401  (the readiness page's name)
 from layers.access import GRANTS
 from layers.access.policy import LEGACY_ROLES
 
-PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/plan", "nav.plan"), ("/wall", "nav.wall"),
-         ("/duty", "nav.duty"))
+PAGES = (("/", "nav.map"), ("/coverage", "nav.coverage"), ("/readiness", "nav.readiness"), ("/plan", "nav.plan"),
+         ("/wall", "nav.wall"), ("/duty", "nav.duty"))
 #: the ledger's pages and the grant each needs (a role without it does not see the link; the page checks again)
 LEDGER_PAGES = (("/hazards", "nav.hazards", "read"), ("/briefing", "nav.briefing", "read"),
                 ("/public", "nav.public", "ledger.city"), ("/accountability", "nav.accountability", "read"),
@@ -34,7 +35,7 @@ def navbar(lang: str, active: str, query: dict | None = None) -> html.Header:
     user = context.current_user() or {}
     role = user.get("role")
     who = user.get("display_name") or user.get("id") or ""
-    pages = PAGES[:3] + ledger_pages(role) + PAGES[3:] + ((("/admin", "nav.admin"),) if role == "admin" else ())
+    pages = PAGES[:4] + ledger_pages(role) + PAGES[4:] + ((("/admin", "nav.admin"),) if role == "admin" else ())
     links = [dcc.Link(t(key, lang), href=with_query(path, None, lang=lang if lang != "zh" else None),
                       className="nav-link active" if path == active else "nav-link", id=f"nav-{path.strip('/') or 'map'}")
              for path, key in pages]
