@@ -201,29 +201,20 @@ def test_a_town_leader_sees_only_its_town_and_no_district_stock(live_app, reques
     assert "镇街视图" in str(out["note"])
 
 
-def test_a_place_across_the_border_is_left_out_and_said(live_app, request_ctx):
-    """Siting may put a place just across the district's border (its candidates follow the gaps' roads): the page
-    shows only the places inside, renumbered, and says how many it left out. The case is searched for in the
-    small demo city (some district and kind has one)."""
+def test_suggested_places_lie_in_the_selected_district_for_every_district_and_kind(live_app, request_ctx):
+    """Siting keeps its candidates in the districts of the gaps it is asked about (a narrowed result's own), so
+    no suggested place lands across the border; fewer than asked says why."""
     from layers.analysis import readiness
 
     with request_ctx(user=CITY_USER, path="/readiness"):
         city = _page().view.result_for_user(None, None)
         codes = sorted(city.by_district["district_code"].dropna())
-        case = None
+        seen = 0
         for district in codes:
             result = _page().view.result_for_user(None, [district])
             for kind in ("medical", "fire_station", "hazchem_team"):
                 raw = readiness.suggest_resources(result, kind, 20)
-                if len(raw) and (raw["district_code"] != district).any():
-                    case = (district, kind, raw)
-                    break
-            if case:
-                break
-        assert case, "no suggested place across a border in the small demo city: pick another case"
-        district, kind, raw = case
-        out = _update(districts=[district], kind=kind, k=20, lang="en")
-    outside = int((raw["district_code"] != district).sum())
-    assert len(out["suggested"]) == len(raw) - outside
-    assert [r["rank"] for r in out["suggested"]] == list(range(1, len(out["suggested"]) + 1))
-    assert f"{outside} suggested place(s) outside the selected area left out" in str(out["note"])
+                assert set(raw["district_code"]) <= {district}, (district, kind, raw["district_code"].tolist())
+                assert len(raw) == 20 or "fewer" in raw.attrs, (district, kind, len(raw))
+                seen += len(raw)
+    assert seen > 0

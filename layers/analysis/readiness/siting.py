@@ -72,11 +72,23 @@ def suggest_resources(result: ReadinessResult, kind: str, k: int, *, method: str
     gaps = result.reach_gaps
     gaps = gaps[(gaps["kind"] == kind) & np.isfinite(gaps["lon"].astype(float)) &
                 np.isfinite(gaps["lat"].astype(float))] if len(gaps) else gaps
+    if k > 0 and len(gaps) == 0:
+        empty.attrs["fewer"] = (f"区域内没有{kind_words(kind)[0]}的到达缺口，无需新增",
+                                f"no reach gap of a {kind_words(kind)[1]} in the area: none is needed")
     if k <= 0 or len(gaps) == 0 or travel is None:
         return empty
     gap_xy = travel.xy(gaps["lon"].to_numpy(dtype=float), gaps["lat"].to_numpy(dtype=float))
     target_s = gaps["target_min"].to_numpy(dtype=float) * 60.0
     cand = _candidates(travel, gap_xy, max_candidates)
+    # the places lie in the area asked about: the districts of its gaps (a narrowed result's are its own)
+    inside = {str(c) for c in gaps["district_code"].dropna()}
+    if inside and len(cand):
+        c_lon, c_lat = travel.lonlat(cand)
+        cand = cand[np.isin(_areas(result, c_lon, c_lat)[0].astype(str), list(inside))]
+    if len(cand) == 0:
+        empty.attrs["fewer"] = (f"区域内没有可设置{kind_words(kind)[0]}的道路位置",
+                                f"no road position inside the area for a {kind_words(kind)[1]}")
+        return empty
     s, p, t = travel.pairs(cand, gap_xy, float(target_s.max()))
     ok = gcov.within(t, target_s[p])
     cover = sparse.csr_matrix((np.ones(int(ok.sum()), bool), (s[ok], p[ok])), shape=(len(cand), len(gaps)),
@@ -88,7 +100,17 @@ def suggest_resources(result: ReadinessResult, kind: str, k: int, *, method: str
         sol = siting.greedy_mclp(w, cover, k)
     else:
         raise ValueError(f"未知方法 {method!r}，可选 greedy/exact (unknown method {method!r}; use greedy or exact)")
+    fewer = None
+    if len(sol.chosen) < k:
+        n = len(sol.chosen)
+        fewer = ((f"{n} 处已使区域内全部{kind_words(kind)[0]}到达缺口进入时限，无需更多",
+                  f"{n} place(s) close every {kind_words(kind)[1]} reach gap in the area: no more are needed")
+                 if bool(sol.covered.all()) else
+                 (f"只找到 {n} 处：其余候选位置都不能再使更多缺口进入时限",
+                  f"only {n} found: no other candidate brings more gaps within their target"))
     if len(sol.chosen) == 0:
+        if fewer:
+            empty.attrs["fewer"] = fewer
         return empty
     keys = gaps["key"].to_numpy(dtype=object)
     covered = np.zeros(len(gaps), bool)
@@ -120,7 +142,10 @@ def suggest_resources(result: ReadinessResult, kind: str, k: int, *, method: str
                       for c, r in zip(closed, road, strict=True)],
         "reason_en": [f"a {ke} here brings {c} reach gaps within their target" + (f" (near {r})" if r else "")
                       for c, r in zip(closed, road, strict=True)]})
-    return gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs=4326)
+    gdf = gpd.GeoDataFrame(out, geometry=shapely.points(lon, lat), crs=4326)
+    if fewer:
+        gdf.attrs["fewer"] = fewer
+    return gdf
 
 
 def _areas(result: ReadinessResult, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
