@@ -57,9 +57,10 @@ from dashboard.components.mapfig.traces import line_trace, lonlat
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.emergency import duty_panels
 from dashboard.i18n import norm_lang, register, t, with_query
-from layers.analysis import coverage, summary
+from layers.analysis import coverage, readiness, summary
 from layers.emergency.duty import on_duty
 from layers.emergency.flood_season import FloodMode, FloodPicture, flood_mode, flood_picture
+from layers.errors import RiskMapError
 from layers.schema import FLOOD_SEVERITY, GRADE_ORDER, label
 from layers.store import open_store
 
@@ -101,6 +102,10 @@ register({
     "wall.inspections_30d": ("近30日检查", "Inspections, last 30 days"),
     "wall.coverage": ("检查覆盖率", "Inspection coverage"),
     "wall.coverage_note": ("风险加权 · 在规定周期内已检查", "risk-weighted, inspected within interval"),
+    "wall.readiness": ("救援力量未及时可达", "Beyond rescue reach"),
+    "wall.readiness.plans": ("无预案", "no plan"),
+    "wall.readiness.drills": ("演练逾期", "drill overdue"),
+    "wall.readiness.supplies": ("内涝点物资不足", "flood points short"),
     "wall.rank_districts": ("区县风险指数排名", "District risk index"),
     "wall.rank_towns": ("镇街风险指数排名", "Town risk index"),
     "wall.ticker": ("最新重大及逾期隐患", "Newest major and overdue hazards"),
@@ -200,6 +205,23 @@ def coverage_share(store: Any, sel: summary.Selection, settings: Any) -> float |
     return float(rows["risk_weight_in_time"].sum()) / weight if weight > 0 else None
 
 
+def readiness_counts(store: Any, sel: summary.Selection, settings: Any) -> dict | None:
+    """The area's readiness gaps (layers.analysis.readiness, as of the city's date): objects no ready resource
+    of a needed kind reaches in time, plans missing, drills overdue or never held, flood points short of
+    supplies. None when it cannot be computed (the tile shows —, the wall carries on)."""
+    as_of = sel.city.as_of.date() if sel.city.as_of is not None else None
+    try:
+        res = readiness.compute_cached(store, as_of=as_of, settings=settings)
+    except RiskMapError:
+        log.exception("readiness for the wall failed")
+        return None
+    if sel.level == "town":
+        res = res.for_towns([sel.filters.town])
+    elif sel.filters.districts is not None:
+        res = res.for_districts(sel.filters.districts)
+    return dict(res.summary)
+
+
 def ticker_rows(sel: summary.Selection, *, limit: int = TICKER_ITEMS) -> pd.DataFrame:
     """The newest open hazards that are major or overdue (found date descending)."""
     h = sel.hazards
@@ -260,6 +282,7 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
         "area": area_name(sel, lang),
         "figures": figs,
         "coverage": coverage_share(store, sel, settings),
+        "readiness": readiness_counts(store, sel, settings),
         "rank": rank.sort_values(["index", "code"], ascending=[False, True]).to_dict("records"),
         "rank_level": "district" if whole.level == "city" else "town",
         "ticker": ticker_rows(sel).assign(district_name=lambda f: f["district_code"].map(dnames)),
@@ -370,6 +393,7 @@ def kpi_tiles(pic: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
     ent = figs.get("enterprises") or {}
     hz = figs.get("hazards") or {}
     cov = (pic or {}).get("coverage")
+    rd = (pic or {}).get("readiness") or {}
     enf = figs.get("enforcement") or {}
     grades = html.Div(className="wall-grades", children=[
         html.Div(className=f"wall-grade grade-{g}", children=[
@@ -393,6 +417,11 @@ def kpi_tiles(pic: Mapping[str, Any] | None, lang: str) -> list[html.Div]:
              if figs else "—"),
         tile("coverage", t("wall.coverage", lang), "—" if cov is None else f"{100 * cov:.1f}%",
              html.Div(t("wall.coverage_note", lang), className="wall-tile-note")),
+        tile("readiness", t("wall.readiness", lang), _fmt_int(rd.get("objects_reach_gap")) if rd else "—",
+             html.Div(className="wall-tile-note", children=" · ".join(
+                 f"{t(k, lang)} {_fmt_int(rd.get(c))}" for k, c in (
+                     ("wall.readiness.plans", "plan_gaps"), ("wall.readiness.drills", "drill_gaps"),
+                     ("wall.readiness.supplies", "flood_points_short")))) if rd else None, "warn"),
         tile("enforcement", t("wall.enforcement", lang), _fmt_int(enf.get("suspended")) if enf else "—",
              html.Div(className="wall-tile-note", children=" · ".join(
                  f"{t(k, lang)} {_fmt_int(v)}" for k, v in (
