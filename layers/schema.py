@@ -359,6 +359,8 @@ _add(Layer("enterprises", "企业", "Enterprises", Geom.POINT, (
        "人數"),
     _c("contact", T.TEXT, "安全负责人", "Safety contact", "安全负责人", "联系人", "contact", "安全負責人", "聯繫人",
        "聯絡人"),
+    _c("contact_phone", T.TEXT, "安全负责人电话", "Safety contact's phone", "安全负责人电话", "联系电话", "联系人电话",
+       "contact_phone", "聯繫電話", "聯絡電話"),
 ), style={"size": 7}))
 
 _add(Layer("gas_pipelines", "燃气管线", "Gas pipelines", Geom.LINESTRING, (
@@ -476,6 +478,7 @@ _add(Layer("departments", "监管部门", "Departments", None, (
     _ID, _NAME,
     _c("name_en", T.TEXT, "英文名", "English name", "name_en"),
     _c("kind", T.TEXT, "部门类别", "Kind", "类别", "kind"),
+    _c("phone", T.TEXT, "值班电话", "Duty phone", "值班电话", "电话", "联系电话", "phone", "值班電話", "電話"),
     _DISTRICT,
 )))
 
@@ -484,6 +487,8 @@ _add(Layer("responsibilities", "监管责任", "Supervision links", None, (
     _c("department_id", T.TEXT, "监管部门", "Department", "监管部门", "部门编号", "department_id", required=True),
     _c("lead", T.BOOL, "牵头部门", "Lead", "牵头", "是否牵头", "lead"),
     _c("officer", T.TEXT, "包保责任人", "Officer", "包保责任人", "责任人", "officer"),
+    _c("officer_phone", T.TEXT, "责任人电话", "Officer's phone", "责任人电话", "包保责任人电话", "联系电话",
+       "officer_phone", "責任人電話"),
 )))
 
 _add(Layer("accidents", "事故", "Accidents", Geom.POINT, (

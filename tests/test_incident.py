@@ -73,7 +73,7 @@ def _city(path, *, oneway_main: bool = False):
     store = open_store(path)
     ents = _points([
         {"id": "T", "name": "事发危化有限公司", "industry": "hazchem", "grade": "major", "xy": PLACE,
-         "contact": "李四 13800000000"},
+         "contact": "李四", "contact_phone": "13800000000"},
         {"id": "H_AT", "name": "正好一千米危化有限公司", "industry": "hazchem", "grade": "high", "xy": (6000, 20)},
         {"id": "H_OUT", "name": "一千零一米危化有限公司", "industry": "hazchem", "grade": "high", "xy": (5000, 1021)},
         {"id": "PLAIN", "name": "旁边的工贸有限公司", "industry": "industry_trade", "grade": "low", "xy": (5100, 20)},
@@ -117,9 +117,11 @@ def _city(path, *, oneway_main: bool = False):
                            "deadline": pd.to_datetime(["2025-07-01", "2025-12-01", "2025-02-01", "2025-07-01"]),
                            "version": 0}, geometry=[None] * 4, crs=4326)
     depts = pd.DataFrame({"id": ["DEPT1", "DEPT2"], "name": ["乙区应急管理局", "乙区消防救援大队"],
-                          "name_en": ["B Emergency Bureau", "B Fire Brigade"], "kind": "emergency"})
+                          "name_en": ["B Emergency Bureau", "B Fire Brigade"], "kind": "emergency",
+                          "phone": ["0700-1110001", "0700-1190002"]})
     resp = pd.DataFrame({"id": ["RS1", "RS2"], "target_layer": "enterprises", "target_id": "T",
-                         "department_id": ["DEPT2", "DEPT1"], "lead": [False, True], "officer": ["赵六", "王五"]})
+                         "department_id": ["DEPT2", "DEPT1"], "lead": [False, True], "officer": ["赵六", "王五"],
+                         "officer_phone": ["13900000006", None]})
     with store.transaction() as tx:
         tx.append("districts", districts())
         tx.append("roads", _roads(oneway_main))
@@ -273,7 +275,14 @@ def test_the_objects_newest_plan_last_drill_open_hazards_and_supervision(city):
     assert fh.hazards["overdue"].tolist() == [True, False]
     assert fh.supervision["department"].tolist() == ["乙区应急管理局", "乙区消防救援大队"]   # the lead first
     assert fh.supervision["officer"].tolist() == ["王五", "赵六"] and fh.supervision["lead"].tolist() == [True, False]
-    assert fh.contact == "李四 13800000000"
+    # whom to call: the departments' duty phones, the officers' phones (where known), the contact on site
+    assert fh.supervision["department_phone"].tolist() == ["0700-1110001", "0700-1190002"]
+    assert [v if isinstance(v, str) else None for v in fh.supervision["officer_phone"]] == [None, "13900000006"]
+    assert fh.contact == "李四" and fh.contact_phone == "13800000000"
+    shown = fh.shown()
+    assert shown["contact_phone"] == "13800000000"
+    assert [r["officer_phone"] for r in shown["supervision"]] == [None, "13900000006"]
+    assert [r["department_phone"] for r in shown["supervision"]] == ["0700-1110001", "0700-1190002"]
     assert fh.needs == ["hazchem_team", "fire_station", "medical"] and fh.missing == ["hazchem_team", "medical"]
 
 
@@ -392,6 +401,11 @@ def test_the_sheet_prints_what_was_shown_and_its_xlsx_keeps_a_formula_as_text(ci
     assert summary["Contingency plan"].startswith("危化泄漏专项预案 · v2")
     res = sheet.tables["resources"]
     assert res["Name"].iloc[0] == '=HYPERLINK("http://evil.example","x")'
+    # whom to call is on the sheet: the contact's phone, the departments' duty phones and the officers' phones
+    assert summary["Safety contact on site"] == "李四 13800000000"
+    sup = sheet.tables["supervision"]
+    assert sup["Department duty phone"].tolist() == ["0700-1110001", "0700-1190002"]
+    assert "13900000006" in sup["Officer's phone"].tolist()
     data = incident_sheet_xlsx(sheet)
     import io
 

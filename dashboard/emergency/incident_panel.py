@@ -140,12 +140,14 @@ def first_hour_panel(fh: FirstHour, lang: str, *, access_kmh: float, district_na
                 _table([t(f"inc.col.{k}", lang) for k in ("level", "type", "status", "deadline")], hz,
                        "inc-hazards", lang)]
         sup = [[(r["department_en"] if lang == "en" and isinstance(r.get("department_en"), str) else
-                 _txt(r.get("department"))), t("inc.lead", lang) if r["lead"] else "", _txt(r.get("officer"))]
+                 _txt(r.get("department"))), _txt(r.get("department_phone")), t("inc.lead", lang) if r["lead"]
+                else "", _txt(r.get("officer")), _txt(r.get("officer_phone"))]
                for r in fh.supervision.to_dict("records")]
+        contact = " ".join(c for c in (fh.contact, fh.contact_phone) if c)
         obj += [html.H3(t("inc.supervision", lang)),
-                _table([t("inc.col.department", lang), "", t("inc.col.officer", lang)], sup, "inc-supervision",
-                       lang),
-                html.Div(t("inc.contact", lang).format(c=fh.contact), id="inc-contact") if fh.contact else None]
+                _table([t("inc.col.department", lang), t("inc.col.duty_phone", lang), "", t("inc.col.officer", lang),
+                        t("inc.col.officer_phone", lang)], sup, "inc-supervision", lang),
+                html.Div(t("inc.contact", lang).format(c=contact), id="inc-contact") if contact else None]
     else:
         obj.append(html.Div(t("inc.no_object", lang), className="muted"))
     return [html.Div(where, className="inc-where"),

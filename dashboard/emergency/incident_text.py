@@ -37,6 +37,8 @@ register({
     "inc.col.deadline": ("整改期限", "Deadline"),
     "inc.col.department": ("监管部门", "Department"),
     "inc.col.officer": ("包保责任人", "Officer"),
+    "inc.col.officer_phone": ("责任人电话", "Officer's phone"),
+    "inc.col.duty_phone": ("部门值班电话", "Department duty phone"),
     "inc.col.opened": ("接报时间(UTC)", "Opened (UTC)"),
     "inc.col.by": ("接报人", "Opened by"),
     "inc.col.sheet": ("处置单", "Sheet"),

@@ -31,6 +31,7 @@ from layers.demo.activity import (
     build_inspections,
     build_responsibilities,
 )
+from layers.demo.contacts import CONTACTS_STREAM, add_phones
 from layers.demo.geography import M_PER_DEG_LAT, M_PER_DEG_LON, build_geography, to_lonlat, xy_to_lonlat
 from layers.demo.ledger import LEDGER_STREAM, build_ledger
 from layers.demo.names import concat, make_ids
@@ -235,7 +236,7 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
     teams["name"] = np.where(teams["district_scope"].isna(), "市应急局" + teams["name_suffix"],
                              dname + teams["name_suffix"])
     out["teams"] = _gdf(teams, "teams", _points(teams["x"].to_numpy(), teams["y"].to_numpy()))
-    out["departments"] = build_departments(geo)[list(LAYERS["departments"].names)]
+    out["departments"] = build_departments(geo)[[c for c in LAYERS["departments"].names if c != "phone"]]
     res = build_resources(rng, geo)
     res_pts = _points(res["x"].to_numpy(), res["y"].to_numpy())
     res["id"] = make_ids("ER", len(res), 4)
@@ -296,6 +297,8 @@ def generate_city(*, enterprises: int = 5000, seed: int = 7) -> dict[str, gpd.Ge
     rd = build_readiness(np.random.default_rng([seed, READINESS_STREAM]), geo=geo, parks=parks, city=out)
     for name in ("resources", "flood_points", "emergency_plans", "drills", "flood_events", "duty_roster"):
         out[name] = getattr(rd, name)
+    # phones of offices, officers and safety contacts (their own random stream)
+    add_phones(np.random.default_rng([seed, CONTACTS_STREAM]), out)
 
     # ---- users: one per role, a leader per district and per town (towns: t<town code>)
     users = [("admin", "admin", None, None, "市指挥中心管理员"), ("command", "command", None, None, "指挥中心值班"),

@@ -174,7 +174,8 @@ def _build(store: Store, settings: Settings) -> _Index:
     res_exits = paths.exits(graph, res_xy) if graph is not None and len(res_xy) else None
 
     ent = cached_read(store, "enterprises", columns=["id", "name", "industry", "grade", "district_code",
-                                                     "town_code", "status", "contact", "address", "geometry"])
+                                                     "town_code", "status", "contact", "contact_phone", "address",
+                                                     "geometry"])
     hz_f, hz_xy = _points(ent, fwd, (ent["industry"] == HAZCHEM_INDUSTRY).to_numpy())
     ven = cached_read(store, "venues", columns=["id", "name", "kind", "capacity", "district_code", "town_code",
                                                 "address", "open_hours", "geometry"])
@@ -206,7 +207,7 @@ def _build(store: Store, settings: Settings) -> _Index:
                 rep[~pt] = shapely.line_interpolate_point(gg[~pt], 0.5, normalized=True)
             pts[okg] = rep
         keep = [c for c in ("id", "name", "district_code", "town_code", "grade", "industry", "kind", "contact",
-                            "address", "capacity") if c in f.columns]
+                            "contact_phone", "address", "capacity") if c in f.columns]
         rows = pd.DataFrame(f[keep]).reset_index(drop=True)
         rows["lon"] = shapely.get_x(pts.astype(object)) if len(pts) else np.empty(0)
         rows["lat"] = shapely.get_y(pts.astype(object)) if len(pts) else np.empty(0)
@@ -222,7 +223,8 @@ def _build(store: Store, settings: Settings) -> _Index:
     resp = cached_read(store, "responsibilities")
     depts = cached_read(store, "departments")
     resp = pd.DataFrame(resp).merge(
-        pd.DataFrame(depts[["id", "name", "name_en", "kind"]]).rename(columns={"id": "department_id"}),
+        pd.DataFrame(depts[["id", "name", "name_en", "kind", "phone"]]).rename(
+            columns={"id": "department_id", "phone": "department_phone"}),
         on="department_id", how="left").reset_index(drop=True)
     tables = {"hazards": hazards, "plans": plans, "drills": drills, "responsibilities": resp}
     return _Index(epsg=epsg, graph=graph, rev=paths.reversed_csr(graph) if graph is not None else None,
@@ -262,8 +264,9 @@ class FirstHour:
     plan: dict | None               # the object's (else the district's) newest plan on file
     drill: dict | None              # its last drill
     hazards: pd.DataFrame           # id, level, type, description, status, found_date, deadline, overdue
-    supervision: pd.DataFrame       # department, department_en, lead, officer
+    supervision: pd.DataFrame       # department, department_en, department_phone, lead, officer, officer_phone
     contact: str | None             # the object's own safety contact (enterprises)
+    contact_phone: str | None       # and that contact's phone
     radius_m: float
     warn_radius_m: float
     as_of: date
@@ -285,9 +288,18 @@ class FirstHour:
             "plan": {k: _plain(v) for k, v in self.plan.items()} if self.plan else None,
             "drill": {k: _plain(v) for k, v in self.drill.items()} if self.drill else None,
             "hazards": rows(self.hazards, ["id", "level", "type", "description", "status", "deadline", "overdue"]),
-            "supervision": rows(self.supervision, ["department", "department_en", "lead", "officer"]),
-            "contact": self.contact,
+            "supervision": rows(self.supervision, ["department", "department_en", "department_phone", "lead",
+                                                   "officer", "officer_phone"]),
+            "contact": self.contact, "contact_phone": self.contact_phone,
         }
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as objects, None where empty (all None when a store from before it lacks the column)."""
+    if name not in frame.columns:
+        return np.full(len(frame), None, object)
+    return np.array([v if isinstance(v, str) and v.strip() else None for v in frame[name].to_numpy(dtype=object)],
+                    dtype=object)
 
 
 def _plain(v: Any) -> Any:
@@ -510,7 +522,7 @@ def first_hour(store: Store, *, lon: object = None, lat: object = None, kind: st
     pipes = pipes[[c for c in ("id", "pressure", "material", "diameter_mm", "year_laid", "district_code",
                                "distance_m") if c in pipes.columns]]
     plan, drill = _on_file(ix, place, as_of)
-    contact = None
+    contact = contact_phone = None
     if place["target"]:
         hz = _rows_of(ix, "hazards", place["target"]).copy()
         hz["overdue"] = (hz["deadline"].notna() & (hz["deadline"] < pd.Timestamp(as_of))).to_numpy(dtype=bool)
@@ -521,20 +533,26 @@ def first_hour(store: Store, *, lon: object = None, lat: object = None, kind: st
         supervision = pd.DataFrame({"department": r["name"].astype(object).to_numpy(),
                                     "department_en": r["name_en"].astype(object).to_numpy(),
                                     "department_id": r["department_id"].astype(object).to_numpy(),
+                                    "department_phone": _col(r, "department_phone"),
                                     "lead": r["lead"].astype("boolean").fillna(False).to_numpy(dtype=bool),
-                                    "officer": r["officer"].astype(object).to_numpy()})
+                                    "officer": r["officer"].astype(object).to_numpy(),
+                                    "officer_phone": _col(r, "officer_phone")})
         supervision = supervision.sort_values("lead", ascending=False, kind="stable").reset_index(drop=True)
         layer, _, oid = place["target"].partition(":")
         row = ix.object_rows[layer].iloc[ix.objects[layer][oid]]
         c = row.get("contact") if "contact" in row.index else None
         contact = str(c) if isinstance(c, str) and c.strip() else None
+        c = row.get("contact_phone") if "contact_phone" in row.index else None
+        contact_phone = str(c) if isinstance(c, str) and c.strip() else None
     else:
         hazards = pd.DataFrame(columns=["id", "level", "type", "description", "status", "found_date", "deadline",
                                         "overdue", "responsible_person"])
-        supervision = pd.DataFrame(columns=["department", "department_en", "department_id", "lead", "officer"])
+        supervision = pd.DataFrame(columns=["department", "department_en", "department_id", "department_phone",
+                                            "lead", "officer", "officer_phone"])
     return FirstHour(kind=kind, place=place, needs=needs, resources=resources, routes=routes, missing=missing,
                      hazchem=hazchem, pipelines=pipes, pipeline_lines=lines, venues=venues, plan=plan, drill=drill,
-                     hazards=hazards, supervision=supervision, contact=contact, radius_m=radius,
+                     hazards=hazards, supervision=supervision, contact=contact, contact_phone=contact_phone,
+                     radius_m=radius,
                      warn_radius_m=warn, as_of=as_of)
 
 

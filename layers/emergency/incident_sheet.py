@@ -52,7 +52,8 @@ _COLS = {
     "capacity": ("容纳人数", "Capacity"), "venue_kind": ("场所类型", "Kind"), "level": ("级别", "Level"),
     "type": ("类型", "Type"), "description": ("描述", "Description"), "status": ("状态", "Status"),
     "deadline": ("整改期限", "Deadline"), "overdue": ("逾期", "Overdue"), "department": ("部门", "Department"),
-    "lead": ("牵头", "Lead"), "officer": ("包保责任人", "Officer"), "field": ("项目", "Field"), "value": ("内容", "Value"),
+    "lead": ("牵头", "Lead"), "officer": ("包保责任人", "Officer"), "officer_phone": ("责任人电话", "Officer's phone"),
+    "department_phone": ("部门值班电话", "Department duty phone"), "field": ("项目", "Field"), "value": ("内容", "Value"),
 }
 _FIELDS = {
     "id": ("事件编号", "Incident"), "kind": ("事件类型", "Kind"), "status": ("状态", "Status"),
@@ -148,7 +149,8 @@ def incident_sheet(store: Store, who: Principal | Access | None, incident_id: ob
         (_t(_FIELDS["warn"], lang), text(shown.get("warn_radius_m"))),
         (_t(_FIELDS["plan"], lang), plan_txt),
         (_t(_FIELDS["drill"], lang), drill_txt),
-        (_t(_FIELDS["contact"], lang), text(shown.get("contact"))),
+        (_t(_FIELDS["contact"], lang), " ".join(str(c) for c in (shown.get("contact"), shown.get("contact_phone"))
+                                                 if c) or text(None)),
     ]
     hz_levels = {**HAZARD_LEVELS}
     tables = {
@@ -164,7 +166,7 @@ def incident_sheet(store: Store, who: Principal | Access | None, incident_id: ob
                          {"level": hz_levels, "status": HAZARD_STATUS}),
         "supervision": _table([{**r, "department": (r.get("department_en") or r.get("department"))
                                 if lang == "en" else r.get("department")} for r in shown.get("supervision") or []],
-                              ["department", "lead", "officer"], lang),
+                              ["department", "department_phone", "lead", "officer", "officer_phone"], lang),
     }
     title = _t(("突发事件处置单", "Incident sheet"), lang) + f" · {row['id']}"
     return IncidentSheet(id=str(row["id"]), lang=lang, title=title, summary=summary, tables=tables)
