@@ -22,6 +22,7 @@ from pathlib import Path
 import dash
 import numpy as np
 import pandas as pd
+import shapely
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import context
@@ -69,6 +70,7 @@ register({
     "cov.reach_road": ("到达时间按道路计算", "Travel time over the road network"),
     "cov.reach_straight": ("到达时间按直线距离×绕行系数估算", "Travel time estimated: straight line x detour factor"),
     "cov.map.dead": ("死角", "Dead corners"),
+    "cov.map.dead_outside": ("登记在所选区县、位于区外的死角", "Dead corners registered here but lying outside"),
     "cov.map.blind": ("盲区（按风险着色）", "Blind spots (by risk)"),
     "cov.map.bases": ("检查组驻地", "Team bases"),
     "cov.map.suggested": ("建议驻地", "Suggested bases"),
@@ -215,6 +217,22 @@ def coverage_map(result: cov.CoverageResult, suggested: pd.DataFrame | None, *, 
                            "legendgroup": "blind", "text": [esc(r) for r in reason],
                            "hovertemplate": "%{text}<extra></extra>", "name": "blind"})
     dead = result.dead_corners
+    if len(dead) and districts is not None and len(d):
+        # an object registered to the district but lying outside it (a supervision gap too) is the district's
+        # dead corner: drawn apart, in grey and named so, not among the district's own
+        area = shapely.union_all(d.geometry.to_numpy())
+        inside = shapely.covers(area, dead.geometry.to_numpy())
+        out = dead[~inside]
+        dead = dead[inside]
+        if len(out):
+            reason = out["reason_en" if lang == "en" else "reason_zh"]
+            traces.append({"type": "scattergl", "mode": "markers", "x": typed(out.geometry.x),
+                           "y": typed(out.geometry.y), "name": t("cov.map.dead_outside", lang),
+                           "marker": {"size": 8, "color": "#8A94A6"},
+                           "customdata": (out["layer"] + ":" + out["id"]).tolist(),
+                           "text": [f"{esc(n)}<br>{esc(r)}" for n, r in zip(out["name"].astype(str), reason,
+                                                                           strict=True)],
+                           "hovertemplate": "%{text}<extra></extra>"})
     if len(dead):
         for g in GRADES:
             sel = dead[dead["grade"] == g]
@@ -468,7 +486,7 @@ def export(_n, as_of, districts, lang, k=0, method="greedy"):
 
     lang = norm_lang(lang)
     result = result_for_user(as_of, districts)
-    sheets = result.sheets(lang)
+    sheets = result.sheets(lang)   # every header in the user's language, geometry as WKT text
     k = max(0, min(int(k or 0), 20))
     if k:
         suggested = _suggest(result, k, method)

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--suggest", type=int, default=0, metavar="K",
                    help="also suggest K new team bases for the blind spots beyond reach")
     p.add_argument("--exact", action="store_true", help="solve the base siting exactly (maximal covering, by HiGHS)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="sheet names (zh default)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="sheet names and column headers (zh default)")
     p.set_defaults(func=run)
 
 
@@ -71,15 +71,15 @@ def run(args: argparse.Namespace) -> int:
         store = open_store(args.store, create=False)
         settings = Settings.from_env(store=args.store)
         result = coverage.compute(store, as_of=args.as_of, settings=settings, progress=bar)
-        sheets = result.sheets(args.lang)
+        sb = None
         if args.suggest > 0:
             bar(1.0, "选址建议 (suggesting bases)")
             roads = store.read("roads", columns=["name", "geometry"])
             sb = coverage.suggest_bases(result, args.suggest, method="exact" if args.exact else "greedy", roads=roads)
             if "fewer" in sb.attrs:
                 print(sb.attrs["fewer"][0 if args.lang == "zh" else 1], file=sys.stderr)
-            sheets["建议驻地" if args.lang == "zh" else "suggested_bases"] = sb
-        write_any(sheets, out)
+        # a spreadsheet headed in --lang, or GeoPackage layers (field names as identifiers, geometry columns)
+        write_any(result.sheets(args.lang, bases=sb, gis=out.suffix.lower() == ".gpkg"), out)
     except RiskMapError as exc:
         print(str(exc), file=sys.stderr)
         return 1

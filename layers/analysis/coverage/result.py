@@ -30,6 +30,57 @@ IGNORED_KINDS: dict[str, tuple[str, str]] = {
     "closed_enterprise": ("检查对象为已关闭企业，不计入覆盖统计", "target is a closed enterprise, left out of coverage"),
 }
 
+#: the words (zh, en) heading each column of an export (:meth:`CoverageResult.sheets`), by column name
+COLUMNS: dict[str, tuple[str, str]] = {
+    "layer": ("图层", "Layer"), "id": ("编号", "ID"), "name": ("名称", "Name"), "name_en": ("英文名称", "English name"),
+    "district_code": ("区县代码", "District code"), "town_code": ("镇街代码", "Town code"),
+    "located_district": ("所在位置区县代码", "District code by location"), "grade": ("风险等级", "Risk grade"),
+    "interval_days": ("检查间隔（天）", "Inspection interval (days)"), "weight": ("风险权重", "Risk weight"),
+    "open_major_hazards": ("未销号重大隐患", "Open major hazards"),
+    "open_general_hazards": ("未销号一般隐患", "Open general hazards"),
+    "last_inspection": ("最近检查日期", "Last inspection"), "days_since": ("距最近检查（天）", "Days since inspection"),
+    "days_overdue": ("超期（天）", "Days overdue"), "score": ("优先分值", "Priority score"),
+    "reason_zh": ("原因", "Reason (Chinese)"), "reason_en": ("原因（英文）", "Reason"),
+    "cell": ("H3 网格", "H3 cell"), "lon": ("经度", "Longitude"), "lat": ("纬度", "Latitude"),
+    "x": ("平面坐标 X（米）", "Projected X (m)"), "y": ("平面坐标 Y（米）", "Projected Y (m)"),
+    "risk": ("风险值", "Risk"), "n_objects": ("对象数", "Objects"), "inspected": ("期内已检查", "Inspected in the window"),
+    "travel_min": ("最近检查组行程（分钟）", "Travel from the nearest team (min)"),
+    "off_road_m": ("距道路（米）", "Distance to a road (m)"), "in_reach": ("在到达范围内", "Within reach"),
+    "kind": ("类型代码", "Kind code"), "kind_zh": ("类型", "Kind (Chinese)"), "kind_en": ("类型（英文）", "Kind"),
+    "objects": ("对象数", "Objects"), "risk_weight": ("风险权重合计", "Total risk weight"),
+    "risk_weight_in_time": ("按时检查的风险权重", "Risk weight inspected in time"),
+    "share_in_time": ("检查覆盖率", "Inspection coverage"), "dead_corners": ("死角", "Dead corners"),
+    "never_inspected": ("从未检查", "Never inspected"),
+    **{f"gap_{k}": (f"监管空白：{zh}", f"Supervision gap: {en}") for k, (zh, en) in GAP_KINDS.items()},
+    "risk_cells": ("有风险网格", "Risk cells"), "risk_cells_covered": ("已覆盖风险网格", "Risk cells covered"),
+    "share_cells_covered": ("网格覆盖率", "Share of cells covered"), "blind_spots": ("盲区", "Blind spots"),
+    **{f"blind_{k}": (f"盲区：{zh}", f"Blind spot: {en}") for k, (zh, en) in BLIND_KINDS.items()},
+    "count": ("条数", "Count"),
+    # suggested bases (``suggest_bases``)
+    "rank": ("序号", "Rank"), "method": ("选址方法", "Method"), "road": ("最近道路", "Nearest road"),
+    "road_m": ("距最近道路（米）", "Distance to that road (m)"), "risk_gained": ("新增覆盖风险", "Risk newly reached"),
+    "cells_gained": ("新增覆盖网格", "Cells newly reached"), "cumulative_risk": ("累计新增覆盖风险", "Cumulative risk reached"),
+    "share_of_unreached": ("占未覆盖风险", "Share of the unreached risk"),
+    # the geometry as text in a spreadsheet
+    "wkt": ("几何（WKT）", "Geometry (WKT)"),
+}
+
+#: the sheets of an export: (zh name, en name = attribute of :class:`CoverageResult`)
+SHEETS = (("死角", "dead_corners"), ("盲区", "blind_spots"), ("监管空白", "supervision_gaps"),
+          ("分区县", "by_district"), ("分镇街", "by_town"), ("未计入的检查", "ignored_inspections"))
+BASES_SHEET = ("建议驻地", "suggested_bases")
+
+
+def headed(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """``frame`` as a spreadsheet table: columns headed in ``lang`` (:data:`COLUMNS`; a column it lacks keeps its
+    name), a GeoDataFrame's geometry as WKT text."""
+    i = 1 if lang == "en" else 0
+    if isinstance(frame, gpd.GeoDataFrame):
+        geom = frame.geometry
+        frame = pd.DataFrame(frame.drop(columns=geom.name))
+        frame["wkt"] = geom.to_wkt()
+    return frame.rename(columns={c: COLUMNS[c][i] for c in frame.columns if c in COLUMNS})
+
 
 @dataclass(frozen=True, eq=False)
 class CoverageResult:
@@ -114,16 +165,24 @@ class CoverageResult:
         weight = float(rows["risk_weight"].sum()) if len(rows) else 0.0
         return float(rows["risk_weight_in_time"].sum()) / weight if weight > 0 else None
 
-    def sheets(self, lang: str = "zh") -> dict[str, pd.DataFrame]:
-        """Frames for an export (sheet name -> frame), reasons in ``lang`` first."""
+    def sheets(self, lang: str = "zh", *, bases: pd.DataFrame | None = None,
+               gis: bool = False) -> dict[str, pd.DataFrame]:
+        """Frames for an export (sheet name -> frame), sheet names in ``lang`` (:data:`SHEETS`); ``bases`` (from
+        ``suggest_bases``) as one more sheet.
+
+        By default a spreadsheet's: column headers in ``lang`` (:data:`COLUMNS`), geometries as WKT text. With
+        ``gis`` a GeoPackage's: field names kept as the stable identifiers GIS queries and styles refer to,
+        geometries as geometry columns."""
         zh = lang != "en"
-        names = (("死角", "dead_corners"), ("盲区", "blind_spots"), ("监管空白", "supervision_gaps"),
-                 ("分区县", "by_district"), ("分镇街", "by_town"), ("未计入的检查", "ignored_inspections"))
-        out = {(n_zh if zh else n_en): getattr(self, n_en) for n_zh, n_en in names}
+        frames = {n_en: getattr(self, n_en) for _, n_en in SHEETS}
         g = self.supervision_gaps
-        out["监管空白" if zh else "supervision_gaps"] = gpd.GeoDataFrame(
+        frames["supervision_gaps"] = gpd.GeoDataFrame(
             g, geometry=gpd.points_from_xy(g["lon"].astype(float), g["lat"].astype(float)), crs=4326)
-        return out
+        names = [*SHEETS, *([BASES_SHEET] if bases is not None else [])]
+        if bases is not None:
+            frames[BASES_SHEET[1]] = bases
+        return {(n_zh if zh else n_en): frames[n_en] if gis else headed(frames[n_en], lang)
+                for n_zh, n_en in names}
 
 
 def city_summary(by_district: pd.DataFrame, cells: pd.DataFrame) -> dict:
