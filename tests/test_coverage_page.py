@@ -157,3 +157,42 @@ def test_bases_for_one_district_are_inside_it_as_many_as_asked_or_says_why_and_n
         assert area.buffer(0.01).contains(__import__("shapely").Point(cell_centre[1], cell_centre[0]))
         assert row["district"] == dname and row["town"] in town_names
         assert row["road"] and not row["road"].startswith(r["cell"])      # named in words, not by an H3 code
+
+
+def test_dead_corners_lying_outside_the_selected_district_are_drawn_apart_and_named(live_app, request_ctx):
+    import shapely
+
+    from layers.store import cached_read, open_store
+
+    store = open_store(live_app.store_path, create=False)
+    d = cached_read(store, "districts")
+    seen_outside = 0
+    for code in sorted(d["code"]):
+        area = d[d["code"] == code].geometry.iloc[0]
+        with request_ctx(user=CITY_USER, path="/coverage"):
+            fig = _update(districts=[code], k=0, lang="zh")[2]
+        for tr in fig["data"]:
+            name = str(tr.get("name", ""))
+            if not (name.startswith("死角") or name == "登记在所选区县、位于区外的死角"):
+                continue
+            lon = tr.get("lon") if "lon" in tr else tr.get("x")
+            lat = tr.get("lat") if "lat" in tr else tr.get("y")
+            pts = shapely.points(_values(lon), _values(lat))
+            inside = shapely.covers(area, pts)
+            if name.startswith("死角"):
+                assert inside.all(), (code, name)
+            else:
+                assert not inside.any(), code
+                seen_outside += len(pts)
+    assert seen_outside > 0          # the demo city registers some objects to the wrong district
+
+
+def _values(arr):
+    """A figure's coordinates as floats, whether plain lists or Plotly typed arrays (base64)."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(arr, dict) and "bdata" in arr:
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype="<" + arr["dtype"]).astype(float)
+    return np.asarray(arr, dtype=float)
