@@ -53,11 +53,11 @@ def test_xlsx_keeps_formula_like_names_as_text(small_store: Path, tmp_path: Path
     assert {"死角", "盲区", "监管空白", "分区县", "分镇街", "未计入的检查", "建议驻地"} <= set(wb.sheetnames)
     ws = wb["死角"]
     header = [c.value for c in ws[1]]
-    col = header.index("name") + 1
+    col = header.index("名称") + 1            # headers in the user's language (zh by default)
     cells = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
     evil = [c for c in cells if c.value == EVIL]
     assert evil and evil[0].data_type == "s"  # a string cell, not a formula
-    reasons = [ws.cell(row=r, column=header.index("reason_zh") + 1).value for r in range(2, ws.max_row + 1)]
+    reasons = [ws.cell(row=r, column=header.index("原因") + 1).value for r in range(2, ws.max_row + 1)]
     assert "从未检查；红色（重大）风险要求 30 天" in reasons
 
 
@@ -66,11 +66,11 @@ def test_csv_neutralises_formula_like_text(small_store: Path, tmp_path: Path):
     assert main(["coverage", "--store", str(small_store), "--out", str(out), "--lang", "en"]) == 0
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    names = {r["name"] for r in rows if r.get("sheet") == "dead_corners"}
+    names = {r["Name"] for r in rows if r.get("sheet") == "dead_corners"}     # --lang en: English headers
     assert "'" + EVIL in names and EVIL not in names
     gaps = [r for r in rows if r.get("sheet") == "supervision_gaps"]
-    assert {"'+SUM(A1)"} <= {r["name"] for r in gaps}
-    assert any(r["kind"] == "district_mismatch" for r in gaps)
+    assert {"'+SUM(A1)"} <= {r["Name"] for r in gaps}
+    assert any(r["Kind code"] == "district_mismatch" for r in gaps)
 
 
 def test_gpkg_has_points_and_hexagons(small_store: Path, tmp_path: Path):
