@@ -37,9 +37,7 @@ register({
     "panel.inspected_share": ("近30日检查过的企业", "Enterprises inspected in the last 30 days"),
     "panel.coverage_rw": ("检查覆盖率（风险加权）", "Inspection coverage (risk-weighted)"),
     "panel.coverage_as_of": ("截至 {d}，在规定周期内已检查", "as of {d}, inspected within interval"),
-    "panel.structures_45": ("4-5类桥隧", "Bridges/tunnels class 4-5"),
-    "panel.bridges": ("桥梁", "Bridges"),
-    "panel.tunnels": ("隧道", "Tunnels"),
+    "panel.structures_45": ("4-5类桥梁 / 隧道", "Class 4-5 bridges / tunnels"),
     "panel.pipelines": ("燃气管线长度（公里）", "Gas pipelines (km)"),
     "panel.venues": ("人员密集场所", "Crowded venues"),
     "panel.venues_n": ("处", "sites"),
@@ -99,7 +97,7 @@ def figure_panel(figs: Mapping, risk: pd.DataFrame | None, *, lang: str, search:
             "kpi-coverage")] if "coverage" in figs else []),
         _kpi("—" if share is None else f"{share:.0%}", t("panel.inspected_share", lang), "kpi-inspected-share"),
         _kpi(f"{figs['structures_45']['bridges']} / {figs['structures_45']['tunnels']}",
-             f"{t('panel.structures_45', lang)} ({t('panel.bridges', lang)}/{t('panel.tunnels', lang)})",
+             t("panel.structures_45", lang),   # one label, its two counts in the value's order
              "kpi-structures"),
     ])
     grade_bars = bars([label(GRADES, g, lang) for g in GRADE_ORDER], [ent[g] for g in GRADE_ORDER],

@@ -115,6 +115,18 @@ def team_name(plan: Plan, team_id: str) -> str:
     return team_id
 
 
+#: how travel times were computed (``plan.summary["travel_mode"]``), in words (zh, en)
+TRAVEL_MODES = {"roads": ("按道路网最短路径计算", "road network shortest paths"),
+                "straight": ("按直线距离 × 绕行系数估算", "straight line x detour factor")}
+
+
+def travel_mode_text(mode: str | None, lang: str = "zh") -> str:
+    """The words for a travel mode (an unknown one as it is, none as empty)."""
+    if mode in TRAVEL_MODES:
+        return TRAVEL_MODES[mode][1 if lang == "en" else 0]
+    return "" if mode is None else str(mode)
+
+
 def write_route_sheet_xlsx(plan: Plan, team_id: str, path: str | Path, *, lang: str = "zh") -> Path:
     """One team's route sheet as an XLSX workbook (a sheet of stops and a sheet of plan facts)."""
     info = pd.DataFrame({
@@ -123,7 +135,7 @@ def write_route_sheet_xlsx(plan: Plan, team_id: str, path: str | Path, *, lang: 
             "行程时间" if lang != "en" else "Travel times"],
         ("内容" if lang != "en" else "Value"): [
             f"{plan.name or ''} {plan.id or ''}".strip(), f"{team_id} {team_name(plan, team_id)}",
-            ", ".join(plan.params.get("dates", [])), str(plan.summary.get("travel_mode", ""))],
+            ", ".join(plan.params.get("dates", [])), travel_mode_text(plan.summary.get("travel_mode"), lang)],
     })
     sheet = route_sheet(plan, team_id, lang=lang)
     return write_xlsx({"路线单" if lang != "en" else "Route": sheet,

@@ -21,6 +21,7 @@ from dashboard.components.mapfig.cache import cached
 from dashboard.components.mapfig.coords import chain_lines, geojson_of, ring_coords, simplify, view_of
 from dashboard.components.mapfig.hover import area_names, esc, hazard_hover, object_hover
 from dashboard.components.mapfig.options import ALWAYS, DEFAULT_VISIBLE, MapFigure, MapOptions
+from dashboard.components.mapfig.rail import line_name, station_lines
 from dashboard.components.mapfig.style import basemap_for, below_labels
 from dashboard.components.mapfig.traces import (
     area_trace,
@@ -179,7 +180,7 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         x, y = ring_coords(np.array([r.geometry], dtype=object))
         color = r.get("color") if isinstance(r.get("color"), str) and str(r.get("color")).startswith("#") \
             else "#6b5bd6"
-        name = esc(r.get("name") or r.get("line_no") or r["id"])
+        name = esc(line_name(r, lang))
         add("rail", line_trace(x, y, name=name, color=color, width=3 * fs, crs=crs))
         if i == 0:   # one key for the lines (each has its own colour), one for the stations
             key_entry("rail", legend_key(t("map.toggle.rail", lang), "rail", color=color,
@@ -261,7 +262,8 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     rs = sel.objects["rail_stations"]
     rs = rs[rs["x"].notna()]
     if len(rs):
-        text = [f"<b>{esc(n)}</b><br>{esc(ln or '')}<br>{t('map.hover.daily', lang)}: {'' if pd.isna(d) else d}"
+        text = [f"<b>{esc(n)}</b><br>{esc(station_lines(ln, lang))}<br>{t('map.hover.daily', lang)}: "
+                f"{'' if pd.isna(d) else d}"
                 for n, ln, d in zip(rs["name"], rs["lines"], rs["daily_passengers"], strict=True)]
         rx, ry = rs["x"].to_numpy(), rs["y"].to_numpy()
         add("rail", rings(rx, ry, name="rail_stations", color="#6b5bd6", size=10 * fs))
