@@ -210,3 +210,80 @@ def test_routing_helpers():
     assert not reachable_alone(mat, v, evening)
     assert reachable_alone(mat, v, late_morning)
     assert not reachable_alone(mat, v, too_long)
+
+
+def _locked_seqs(plan, keys):
+    stops = plan.stops.set_index("key")
+    return [(stops.loc[k, "team_id"], str(stops.loc[k, "day"]), int(stops.loc[k, "seq"])) if k in stops.index
+            else None for k in keys]
+
+
+def test_replanning_keeps_locked_stops_with_their_team_and_in_their_order(tmp_path, settings):
+    """Lock stops 2-4 of a day, take the other stops out of the list and plan again: the three stay with the
+    team, on the day, in the same order (left free, VROOM serves them in reverse here)."""
+    store, teams = _week_city(tmp_path / "lock.gpkg")
+    cands = P.candidates(store, as_of=AS_OF, settings=settings)
+    first = _plan(store, settings, teams=teams, cands=cands)
+    ordered = first.stops.sort_values("seq")
+    locked = ordered[ordered["seq"].isin([2, 3, 4])]["key"].tolist()
+    assert len(locked) == 3
+    locks = {k: "T1" for k in locked}
+    anchors = P.lock_anchors(first, locks)
+    assert set(anchors) == set(locked) and all(d == 0 for d, _ in anchors.values())
+    rest = cands[~cands["key"].isin(set(ordered["key"]) - set(locked))]
+    again = _plan(store, settings, teams=teams, cands=rest, locks=locks, anchors=anchors)
+    got = _locked_seqs(again, locked)
+    assert all(g is not None and g[0] == "T1" and g[1] == AS_OF.isoformat() for g in got), got
+    seqs = [g[2] for g in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3, got
+    assert set(again.params["lock_order"]) == set(locked) and again.params["order_released"] == []
+    assert all(again.stops.set_index("key").loc[locked, "locked"])
+
+    # the shift now starts an hour later: stops 1-3 locked are all still served, still in order
+    locked = ordered[ordered["seq"].isin([1, 2, 3])]["key"].tolist()
+    locks = {k: "T1" for k in locked}
+    later = [replace(teams[0], shift_start="09:30")]
+    again = _plan(store, settings, teams=later, cands=cands, locks=locks, anchors=P.lock_anchors(first, locks))
+    got = _locked_seqs(again, locked)
+    assert all(g is not None and g[0] == "T1" for g in got), got
+    assert [g[2] for g in got] == sorted(g[2] for g in got)
+
+
+def test_a_week_replanned_keeps_each_locked_stop_on_its_day_in_order(tmp_path, settings):
+    store, teams = _week_city(tmp_path / "lockweek.gpkg")
+    dates = P.week_dates(date(2026, 11, 30), 3)
+    cands = P.candidates(store, as_of=AS_OF, settings=settings)
+    first = _plan(store, settings, teams=teams, cands=cands, dates=dates)
+    s = first.stops.sort_values(["day", "seq"])
+    locked = [*s[s["day"] == dates[0]]["key"].iloc[[-1, 0]], *s[s["day"] == dates[1]]["key"].iloc[[0, 2]]]
+    locks = {k: "T1" for k in locked}
+    before = _locked_seqs(first, locked)
+    # fewer candidates: the other stops of the first two days are gone
+    keep = set(s[s["day"] == dates[2]]["key"]) | set(locked)
+    again = _plan(store, settings, teams=teams, cands=cands[cands["key"].isin(keep)], dates=dates, locks=locks,
+                  anchors=P.lock_anchors(first, locks))
+    after = _locked_seqs(again, locked)
+    assert [a[:2] for a in after] == [b[:2] for b in before]       # same team, same day
+    for day in dates[:2]:
+        b = [x[2] for x in before if x[1] == day.isoformat()]
+        a = [x[2] for x in after if x[1] == day.isoformat()]
+        assert sorted(range(len(b)), key=b.__getitem__) == sorted(range(len(a)), key=a.__getitem__)
+
+
+def test_a_stop_moved_to_another_team_has_no_place_to_keep(city, settings):
+    first = _plan(city, settings)
+    owner = first.stops.set_index("key").loc["enterprises:F1", "team_id"]
+    other = "T1" if owner == "T2" else "T2"
+    assert P.lock_anchors(first, {"enterprises:F1": other}) == {}
+    assert set(P.lock_anchors(first, {"enterprises:F1": owner})) == {"enterprises:F1"}
+
+
+def test_chain_windows_cut_the_shift_in_order():
+    # three stops that started at 100, 200, 300: slices meet half-way
+    assert P.chain_windows([100, 200, 300], [0, 0, 0], [1000] * 3, lo=0, hi=1000) == [
+        (0, 150), (151, 250), (251, 1000)]
+    # the chain alone cannot start before 500 and 800 now (a later shift): the places move along
+    assert P.chain_windows([100, 110], [500, 800], [900, 950], lo=0, hi=1000) == [(0, 650), (651, 1000)]
+    # the same start twice still gives two ordered slices
+    w = P.chain_windows([300, 300], [0, 0], [1000, 1000], lo=0, hi=1000)
+    assert w[0][1] < w[1][0]

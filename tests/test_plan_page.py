@@ -281,3 +281,101 @@ def test_opening_a_plan_in_chromium_restores_the_form(browser, app_and_path, as_
     finally:
         ctx.close()
         srv.stop()
+
+
+def test_lock_keeps_team_day_and_order_and_says_so(as_user):
+    from dashboard.i18n import t
+    from layers.planning import routes as P
+
+    # what lock keeps, in both languages: on the column, its tooltip and beside the buttons
+    for lang, words in (("zh", ("检查组", "日期", "顺序")), ("en", ("team", "day", "order"))):
+        header = next(c for c in tables.stop_columns(lang) if c["field"] == "locked")
+        assert all(w in header["headerName"] for w in words), header
+        assert header["headerTooltip"] == t("plan.lock_hint", lang)
+        assert all(w in t("plan.lock_hint", lang) for w in words)
+    with as_user(CITY):
+        teams = actions.team_table(["T1", "T2", "T3"], [])
+        rows, state, _ = _edit(Ids.LOAD, team_data=teams)
+        plan_json, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state)
+        stops = tables.stop_rows(plan_store.plan_from_json(plan_json), "en")
+        team = max({r["team_id"] for r in stops}, key=lambda tm: sum(r["team_id"] == tm for r in stops))
+        mine = [i for i, r in enumerate(stops) if r["team_id"] == team]
+        assert len(mine) >= 2
+        rows, state, msg = _edit(Ids.LOCK, team_data=teams, cand_data=rows, state=state, stop_data=stops,
+                                 selected=mine)
+        assert "order" in msg.children
+        again, _, _ = _run(Ids.RUN, team_data=teams, cand_data=rows, state=state, plan_data=plan_json)
+    plan = plan_store.plan_from_json(again)
+    locked = [stops[i]["key"] for i in mine]
+    # the page planned again from where the stops were: each keeps its place among the locked ones
+    assert set(plan.params["lock_order"]) == set(locked)
+    s = plan.stops.set_index("key")
+    assert all(s.loc[k, "team_id"] == team for k in locked)
+    seqs = [int(s.loc[k, "seq"]) for k in locked]
+    assert seqs == sorted(seqs)
+    assert P.lock_anchors(plan, state["locks"]).keys() == set(locked)
+
+
+def _week_plan(tmp_path):
+    from test_plan_helpers import _gdf, random_enterprises
+
+    from layers.planning import routes as P
+    from layers.settings import Settings
+
+    store = build_plan_city(tmp_path / "weekfig.gpkg")
+    with store.transaction() as tx:
+        tx.append("enterprises", _gdf(random_enterprises(25)))
+    settings = Settings()
+    teams = [tm for tm in P.teams_from_store(store) if tm.id in ("T1", "T2")]
+    dates = P.week_dates(date(2026, 12, 4), 3)        # Friday, Monday, Tuesday
+    cands = P.candidates(store, as_of=AS_OF, settings=settings)
+    return P.plan_routes(store, cands, teams, dates=dates, settings=settings), teams, dates
+
+
+def test_week_timeline_has_a_row_per_team_and_day_on_each_days_hours(tmp_path):
+    import pandas as pd
+
+    from layers.planning import routes as P
+
+    plan, teams, dates = _week_plan(tmp_path)
+    assert plan.stops["day"].nunique() >= 2
+    g = figures.gantt(plan, "zh")
+    rows = g["layout"]["yaxis"]["categoryarray"]
+    assert g["layout"]["yaxis"]["categoryorder"] == "array"
+    assert rows == [f"{d.isoformat()[5:]} {wd} {tm.id}" for d, wd in zip(dates, ("周五", "周一", "周二"), strict=True)
+                    for tm in teams]
+    assert g["layout"]["height"] >= 24 * len(rows)     # rows of their own height, not squeezed into the teams'
+    assert g["layout"]["yaxis"]["range"] == [len(rows) - 0.5, -0.5]   # all drawn, the last day's empty rows too
+    shift = {tm.id: (P.hhmm_to_s(tm.shift_start), P.hhmm_to_s(tm.shift_end)) for tm in teams}
+    seen = set()
+    for tr in g["data"]:
+        for y, base, ms in zip(tr["y"], tr["base"], tr["x"], strict=True):
+            assert y in rows
+            seen.add(y)
+            start = pd.Timestamp(base)
+            assert start.date() == date(2000, 1, 1)    # every day on the same clock: the hours of its own day
+            s0, s1 = shift[y.split()[-1]]
+            secs = (start - pd.Timestamp("2000-01-01")).total_seconds()
+            assert s0 <= secs and secs + ms / 1000 <= s1, (y, base, ms)
+    # each day's bars are on that day's rows: the stops of a day and the bars of its rows agree
+    for d in dates:
+        label_day = d.isoformat()[5:]
+        has_stops = {tid for tid in plan.stops.loc[plan.stops["day"] == d, "team_id"]}
+        has_bars = {y.split()[-1] for y in seen if y.startswith(label_day)}
+        assert has_stops <= has_bars
+    lo, hi = (pd.Timestamp(x) for x in g["layout"]["xaxis"]["range"])
+    assert lo.date() == hi.date() == date(2000, 1, 1)
+
+
+def test_timeline_before_a_plan_has_no_bars_and_no_time_axis(as_user):
+    from dashboard.i18n import t
+
+    for lang in ("zh", "en"):
+        g = figures.gantt(None, lang)
+        assert g["data"] == []
+        assert g["layout"]["xaxis"] == {"visible": False} and g["layout"]["yaxis"] == {"visible": False}
+        assert [a["text"] for a in g["layout"]["annotations"]] == [t("plan.gantt.empty", lang)]
+        assert "00:00" not in str(g)
+    with as_user(CITY):
+        shown = actions.render_plan(None, None, [], None, "zh")[2]   # the page before anything is planned
+    assert shown["data"] == [] and shown["layout"]["xaxis"] == {"visible": False}

@@ -205,8 +205,12 @@ def plan_action(trig, day, days, districts, team_data, cand_data, state, plan_da
         extra = {"as_of": start.isoformat()}
         if state.get("random"):
             extra["random"] = state["random"]
+        locks = {str(k): str(v) for k, v in (state.get("locks") or {}).items()}
+        # a locked stop keeps its day and its order among its team's locked stops: where it is in the plan shown
+        previous = trusted_plan(store, plan_store.plan_from_json(plan_data)) if plan_data else None
         plan = P.plan_routes(store, cands, teams_from_rows(team_data), dates=dates, settings=settings,
-                             locks=state.get("locks") or {}, districts=scope, extra_params=extra)
+                             locks=locks, anchors=P.lock_anchors(previous, locks), districts=scope,
+                             extra_params=extra)
         return plan_store.plan_to_json(plan), None, no_update
     if trig == Ids.OPEN:
         if not open_id:

@@ -97,19 +97,50 @@ def plan_map(store, plan: P.Plan | None, cands: pd.DataFrame, objects: pd.DataFr
     return fig
 
 
+#: the clock every day's bars are drawn on (hours of the day; the day itself is the row)
+_CLOCK = pd.Timestamp("2000-01-01")
+
+
+def gantt_rows(plan: P.Plan, lang: str) -> list[tuple[str, str, str]]:
+    """The timeline's rows, top to bottom: (team id, day ISO, label). A one-day plan has a row per team; a
+    longer one a row per day and team, day by day (``12-01 周二 T1``)."""
+    dates = [str(d)[:10] for d in plan.params.get("dates") or []]
+    if not dates and len(plan.timeline):
+        dates = sorted({str(d)[:10] for d in plan.timeline["day"]})
+    teams = [tm.id for tm in plan.teams] or sorted({str(x) for x in plan.timeline["team_id"]})
+    if len(dates) <= 1:
+        return [(tid, dates[0] if dates else "", tid) for tid in teams]
+    out = []
+    for d in dates:
+        wd = t(f"plan.wd.{pd.Timestamp(d).weekday()}", lang)
+        out += [(tid, d, f"{d[5:]} {wd} {tid}") for tid in teams]
+    return out
+
+
 def gantt(plan: P.Plan | None, lang: str) -> dict:
-    """Timeline per team (and day): travel, service, idle and break as horizontal bars."""
-    layout = {"template": template_dict("light"), "barmode": "overlay", "margin": {"l": 90, "r": 10, "t": 10, "b": 30},
-              "xaxis": {"type": "date", "tickformat": "%H:%M"}, "yaxis": {"autorange": "reversed"},
-              "legend": {"orientation": "h", "y": 1.12}, "height": 120 + 36 * max(1, len(plan.teams) if plan else 1)}
+    """Timeline of a plan: one row per team and day (a one-day plan: per team), its travel, inspection, idle and
+    break time as bars on the hours of that day. Before a plan exists (or with nothing planned): no bars, no
+    axes, a line saying what will appear."""
+    layout = {"template": template_dict("light"), "barmode": "overlay", "margin": {"l": 110, "r": 10, "t": 10, "b": 30},
+              "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}, "showlegend": True}
     if plan is None or len(plan.timeline) == 0:
+        layout |= {"height": 110, "showlegend": False, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+                   "xaxis": {"visible": False}, "yaxis": {"visible": False},
+                   "annotations": [{"text": t("plan.gantt.empty" if plan is None else "plan.gantt.nothing", lang),
+                                    "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+                                    "font": {"size": 13, "color": "#6b7685"}}]}
         return {"data": [], "layout": layout}
+    rows = gantt_rows(plan, lang)
+    row_of = {(tid, d): lab for tid, d, lab in rows}
+    multi = len({d for _, d, _ in rows}) > 1
     tl = plan.timeline.copy()
-    multi = len(plan.params.get("dates", [])) > 1
-    tl["row"] = tl["team_id"] + ((" " + tl["day"].astype(str).str[5:]) if multi else "")
-    if multi:  # one row per team and day: show hours of the day on a common axis
-        tl["end"] = pd.to_datetime(tl["day"].astype(str)).dt.normalize().rsub(tl["end"]) + pd.Timestamp("2000-01-01")
-        tl["start"] = pd.to_datetime(tl["day"].astype(str)).dt.normalize().rsub(tl["start"]) + pd.Timestamp("2000-01-01")
+    tl["day_iso"] = tl["day"].astype(str).str[:10]
+    day0 = pd.to_datetime(tl["day_iso"])
+    tl["row"] = [row_of.get((str(a), b), str(a)) if multi else str(a)
+                 for a, b in zip(tl["team_id"], tl["day_iso"], strict=True)]
+    # each day's own hours: the time since that day's midnight, drawn on one clock
+    tl["start"] = _CLOCK + (pd.to_datetime(tl["start"]) - day0)
+    tl["end"] = _CLOCK + (pd.to_datetime(tl["end"]) - day0)
     traces = []
     for kind in ("travel", "service", "idle", "break"):
         g = tl[tl["kind"] == kind]
@@ -120,6 +151,20 @@ def gantt(plan: P.Plan | None, lang: str) -> dict:
                        "base": [pd.Timestamp(v).isoformat() for v in g["start"]],
                        "marker": {"color": SEGMENT_COLOURS[kind]}, "name": t(f"plan.seg.{kind}", lang),
                        "text": [esc(x) if isinstance(x, str) else "" for x in g["label"]],
-                       "hovertemplate": "%{text} %{base|%H:%M}<extra>" + t(f"plan.seg.{kind}", lang) + "</extra>",
-                       "textposition": "inside", "insidetextanchor": "start"})
+                       "hovertemplate": "%{y} · %{text} %{base|%H:%M}<extra>" + t(f"plan.seg.{kind}", lang)
+                                        + "</extra>",
+                       "textposition": "inside", "insidetextanchor": "start", "width": 0.8})
+    labels = [lab for _, _, lab in rows]
+    lo, hi = tl["start"].min().floor("h"), tl["end"].max().ceil("h")
+    shapes = []
+    if multi:   # a thin line between days
+        n_teams = len({tid for tid, _, _ in rows})
+        shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": i - 0.5, "y1": i - 0.5,
+                   "line": {"color": "#8A96A8", "width": 1}} for i in range(n_teams, len(rows), n_teams)]
+    layout |= {"height": 90 + 24 * len(rows),
+               "xaxis": {"type": "date", "tickformat": "%H:%M", "range": [lo.isoformat(), hi.isoformat()],
+                         "dtick": 3_600_000, "side": "bottom"},
+               "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": labels,
+                         "range": [len(labels) - 0.5, -0.5], "autorange": False},   # every row, the first on top
+               "uniformtext": {"mode": "hide", "minsize": 9}, "shapes": shapes}
     return {"data": traces, "layout": layout}

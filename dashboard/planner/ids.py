@@ -38,6 +38,7 @@ class Ids(StrEnum):
     UNASSIGNED = "plan-unassigned"
     LOCK = "plan-lock"
     UNLOCK = "plan-unlock"
+    LOCK_HINT = "plan-lock-hint"
     MOVE_TEAM = "plan-move-team"
     MOVE = "plan-move"
     REMOVE = "plan-remove"

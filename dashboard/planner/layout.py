@@ -119,6 +119,7 @@ def plan_layout(lang: str | None = None, **query: str) -> html.Div:
                 html.Button(t("plan.move", lang), id=Ids.MOVE, n_clicks=0),
                 html.Button(t("plan.remove", lang), id=Ids.REMOVE, n_clicks=0),
             ]),
+            html.Div(t("plan.lock_hint", lang), id=Ids.LOCK_HINT, className="muted"),
             grid(Ids.STOPS, [], stop_columns(lang), lang, height=TABLE_HEIGHT, selection="multi", selectedRows=[]),
             html.Div(style=row, children=[
                 html.Span(t("plan.done_date", lang)),
@@ -185,6 +186,11 @@ def plan_summary(plan: P.Plan, lang: str) -> list[html.Div]:
     head.append(html.Div(t("plan.sum.line", lang).format(stops=sm.get("stops", 0), served=sm.get("priority_served", 0),
                                                           total=sm.get("priority_total", 0), mode=mode)))
     head.append(summary_table(plan, lang))
+    released = plan.params.get("order_released") or []
+    if released:
+        names = dict(zip(plan.stops["key"], plan.stops["name"], strict=True)) if len(plan.stops) else {}
+        head.append(html.Div(t("plan.sum.order_released", lang) + "、".join(str(names.get(k, k)) for k in released),
+                             className="muted"))
     if sm.get("unassigned"):
         head.append(html.Div(t("plan.sum.unassigned", lang).format(n=sm["unassigned"]) + "；".join(
             f"{label(P.REASONS, r, lang)} {n}" for r, n in sm.get("unassigned_by_reason", {}).items()),

@@ -110,7 +110,8 @@ def stop_columns(lang: str) -> list[dict]:
             col("plan.col.seq", "seq", lang, type="numericColumn"), col("plan.col.name", "name", lang),
             col("plan.col.kind", "kind", lang), col("plan.col.grade", "grade", lang),
             col("plan.col.arrival", "arrival", lang), col("plan.col.departure", "departure", lang),
-            col("plan.col.locked", "locked", lang), col("plan.col.status", "status", lang)]
+            col("plan.col.locked", "locked", lang, headerTooltip=t("plan.lock_hint", lang)),
+            col("plan.col.status", "status", lang)]
 
 
 def unassigned_columns(lang: str) -> list[dict]:

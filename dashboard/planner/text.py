@@ -55,7 +55,25 @@ register({
     "plan.col.seq": ("顺序", "No."),
     "plan.col.arrival": ("到达", "Arrive"),
     "plan.col.departure": ("离开", "Leave"),
-    "plan.col.locked": ("锁定", "Locked"),
+    "plan.col.locked": ("锁定（保留检查组、日期、先后顺序）", "Locked (keeps team, day, order)"),
+    "plan.lock_hint": ("锁定 = 重新规划时该站点留在原检查组和原日期（计划的同一天），并与该组当天其他锁定站点保持原来的先后顺序"
+                       "（其间可插入其他站点）。“移动”到另一组的站点只保留新检查组，顺序由规划决定。",
+                       "Lock = on re-planning the stop stays with its team, on the same day of the plan, and in the same "
+                       "order among that team's other locked stops of the day (other stops may come between them). "
+                       "A stop moved to another team keeps only the new team; the plan chooses its place."),
+    "plan.sum.order_released": ("营业时间或班次已变，这些锁定站点无法保持顺序，只保留了检查组：",
+                                "Opening hours or the shift changed: these locked stops could not keep their order, "
+                                "only their team: "),
+    "plan.gantt.empty": ("制定路线后，这里按检查组和日期显示行车、检查、等待和休息时间", "Once routes are planned, "
+                         "travel, inspection, idle and break time show here per team and day"),
+    "plan.gantt.nothing": ("本计划没有安排任何站点", "This plan has no stops"),
+    "plan.wd.0": ("周一", "Mon"),
+    "plan.wd.1": ("周二", "Tue"),
+    "plan.wd.2": ("周三", "Wed"),
+    "plan.wd.3": ("周四", "Thu"),
+    "plan.wd.4": ("周五", "Fri"),
+    "plan.wd.5": ("周六", "Sat"),
+    "plan.wd.6": ("周日", "Sun"),
     "plan.col.status": ("状态", "Status"),
     "plan.col.reason": ("未分配原因", "Why unassigned"),
     "plan.col.lockto": ("锁定到", "Locked to"),
@@ -87,9 +105,9 @@ register({
     "plan.msg.loaded": ("已载入候选对象", "Candidates loaded"),
     "plan.msg.added": ("已添加", "Added"),
     "plan.msg.drawn": ("已抽取并分派", "Drawn and paired"),
-    "plan.msg.locked": ("已锁定，请重新规划", "Locked; plan again"),
+    "plan.msg.locked": ("已锁定（保留检查组、日期和先后顺序），请重新规划", "Locked (team, day and order kept); plan again"),
     "plan.msg.unlocked": ("已解锁，请重新规划", "Unlocked; plan again"),
-    "plan.msg.moved": ("已移动，请重新规划", "Moved; plan again"),
+    "plan.msg.moved": ("已移动（只保留新检查组），请重新规划", "Moved (only the new team is kept); plan again"),
     "plan.msg.removed": ("已移除，请重新规划", "Removed; plan again"),
     "plan.msg.select": ("请先在站点表中勾选站点", "Select stops in the table first"),
     "plan.msg.no_skill": ("该检查组不具备所需专业技能", "That team lacks the skill needed"),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -505,6 +505,8 @@ class Problem:
     jobs: list[RouteJob]
     reasons: dict[int, str]
     locks: dict[str, str]
+    anchors: dict[str, tuple[int, int]] = field(default_factory=dict)
+    order_released: list[str] = field(default_factory=list)
 
 
 def plan_routes(
@@ -515,6 +517,7 @@ def plan_routes(
     dates: Sequence[date],
     settings: Settings,
     locks: dict[str, str] | None = None,
+    anchors: dict[str, tuple[int, int]] | None = None,
     districts: Sequence[str] | None = None,
     extra_params: dict | None = None,
     use_roads: bool = True,
@@ -525,17 +528,22 @@ def plan_routes(
     """Plan routes for ``teams`` over ``cands`` (rows as from :func:`candidates`) on ``dates``.
 
     ``locks`` maps a candidate key to the team that must visit it (a locked or moved stop); such stops get the
-    top priority and stay with that team (on any of the plan's days, in the best order). Candidates with
-    ``source == "random"`` (the double-random draw) are also served first. ``timeout_s`` caps the search.
+    top priority and stay with that team. ``anchors`` (from :func:`lock_anchors`: where a locked stop was in the
+    plan being re-planned) also keep a locked stop on its day of the plan and in its order among that team's
+    locked stops of the day (see :func:`order_windows`); a locked stop without an anchor (one just moved to
+    another team) keeps only its team. Candidates with ``source == "random"`` (the double-random draw) are also
+    served first. ``timeout_s`` caps the search.
     """
-    problem = build_problem(store, cands, teams, dates=dates, settings=settings, locks=locks, use_roads=use_roads)
+    problem = build_problem(store, cands, teams, dates=dates, settings=settings, locks=locks, anchors=anchors,
+                            use_roads=use_roads)
     result = solve(problem.matrix, problem.vehicles, problem.jobs, exploration_level=exploration_level,
                    nb_threads=nb_threads, timeout_s=timeout_s)
     return assemble(problem, result, settings=settings, districts=districts, extra_params=extra_params)
 
 
 def build_problem(store: Store, cands: pd.DataFrame, teams: Sequence[TeamSpec], *, dates: Sequence[date],
-                  settings: Settings, locks: dict[str, str] | None = None, use_roads: bool = True) -> Problem:
+                  settings: Settings, locks: dict[str, str] | None = None,
+                  anchors: dict[str, tuple[int, int]] | None = None, use_roads: bool = True) -> Problem:
     """The routing problem for ``teams`` over ``cands`` on ``dates`` (see :func:`plan_routes`)."""
     if not teams:
         raise RiskMapError("请至少选择一个检查组 (choose at least one team)")
@@ -586,6 +594,16 @@ def build_problem(store: Store, cands: pd.DataFrame, teams: Sequence[TeamSpec], 
                                          skills=frozenset(sk), breaks=brk))
             vehicle_meta.append((ti, di))
 
+    shifts = {}
+    for t in teams:
+        s0 = hhmm_to_s(t.shift_start, field_name=f"{t.id}.shift_start")
+        s1 = hhmm_to_s(t.shift_end, field_name=f"{t.id}.shift_end")
+        shifts[t.id] = (s0, s1 + DAY_S if s1 <= s0 else s1)
+    cand_keys = set(cands["key"])
+    anchors = {k: (int(a[0]), int(a[1])) for k, a in (anchors or {}).items() if k in locks and k in cand_keys}
+    windows = _lock_windows(anchors, locks, cands, teams, shifts, matrix, n_days=len(dates), settings=settings)
+    released: list[str] = [k for k in anchors if k not in windows]
+
     levels = priority_levels(cands["priority"].fillna(0).to_numpy(dtype=float), top=99)
     reasons: dict[int, str] = {}
     jobs: list[RouteJob] = []
@@ -624,14 +642,123 @@ def build_problem(store: Store, cands: pd.DataFrame, teams: Sequence[TeamSpec], 
         pr = 100 if (locked_to is not None or row.source == "random") else int(levels[ci])
         job = RouteJob(id=ci + 1, location=n_t + ci, service=service, skills=frozenset(job_sk), priority=pr,
                        time_windows=tuple(tws))
-        if not any(reachable_alone(matrix, v, job) for v, (ti, _) in zip(vehicles, vehicle_meta, strict=True)
-                   if ti in in_scope):
+
+        def reachable(j: RouteJob, in_scope=in_scope) -> bool:
+            return any(reachable_alone(matrix, v, j) for v, (ti, _) in zip(vehicles, vehicle_meta, strict=True)
+                       if ti in in_scope)
+
+        if row.key in windows:
+            # keep the day and the order: start inside its slice of the day (within its opening hours)
+            lo, hi = windows[row.key]
+            kept = _intersect(tws or [(lo, hi)], lo, hi)
+            ordered = replace(job, time_windows=tuple(kept)) if kept else None
+            if ordered is not None and reachable(ordered):
+                job = ordered
+            else:   # its hours or the team's shift changed: only the team is kept
+                released.append(str(row.key))
+        if not reachable(job):
             reasons[ci] = "outside_hours"
             continue
         jobs.append(job)
 
     return Problem(cands=cands, teams=list(teams), dates=list(dates), matrix=matrix, mode=mode, epsg=epsg,
-                   vehicles=vehicles, vehicle_meta=vehicle_meta, jobs=jobs, reasons=reasons, locks=locks)
+                   vehicles=vehicles, vehicle_meta=vehicle_meta, jobs=jobs, reasons=reasons, locks=locks,
+                   anchors={k: a for k, a in anchors.items() if k in windows and k not in released},
+                   order_released=sorted(released))
+
+
+def _intersect(windows: Iterable[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    out = []
+    for a, b in windows:
+        a, b = max(int(a), lo), min(int(b), hi)
+        if a <= b:
+            out.append((a, b))
+    return out
+
+
+def lock_anchors(previous: Plan | None, locks: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """Where each locked stop is in ``previous`` (the plan being re-planned): its day of the plan (0 = the first)
+    and the second of that day its service starts. Only stops that ``previous`` gives to the team they are locked
+    to count: a stop just moved to another team has no place there yet."""
+    if previous is None or len(previous.stops) == 0 or not locks:
+        return {}
+    days = sorted({str(d)[:10] for d in previous.params.get("dates") or []} |
+                  {str(d)[:10] for d in previous.stops["day"]})
+    out: dict[str, tuple[int, int]] = {}
+    for r in previous.stops.itertuples(index=False):
+        when = r.start if r.start is not None and not pd.isna(r.start) else r.arrival
+        if locks.get(str(r.key)) != str(r.team_id) or when is None or pd.isna(when):
+            continue
+        day = str(r.day)[:10]
+        start = pd.Timestamp(when)
+        secs = int((start - pd.Timestamp(day)).total_seconds())
+        out[str(r.key)] = (days.index(day), secs)
+    return out
+
+
+def _lock_windows(anchors: dict[str, tuple[int, int]], locks: dict[str, str], cands: pd.DataFrame,
+                  teams: Sequence[TeamSpec], shifts: dict[str, tuple[int, int]], matrix: np.ndarray, *, n_days: int,
+                  settings: Settings) -> dict[str, tuple[int, int]]:
+    """Per anchored locked stop, the window (seconds on the plan's clock, day ``d`` from ``d x 86400``) its service
+    must start in to stay on its day and in its order among its team's locked stops of that day
+    (:func:`chain_windows`). A day past the new plan's last (a week re-planned as one day) becomes its last day,
+    the order kept across the merged days."""
+    n_t = len(teams)
+    team_index = {t.id: ti for ti, t in enumerate(teams)}
+    key_index = {k: ci for ci, k in enumerate(cands["key"])}
+    groups: dict[tuple[str, int], list[tuple[int, int, str]]] = {}
+    for key, (day, secs) in anchors.items():
+        team = locks.get(key)
+        if team in team_index and key in key_index:
+            groups.setdefault((team, min(max(day, 0), n_days - 1)), []).append((day, secs, key))
+    out: dict[str, tuple[int, int]] = {}
+    for (team, d), members in groups.items():
+        members.sort()
+        ti, (s0, s1) = team_index[team], shifts[team]
+        rows = [cands.iloc[key_index[k]] for _, _, k in members]
+        locs = [n_t + key_index[k] for _, _, k in members]
+        serv = [service_seconds(r["target_layer"], r["grade"], settings) for r in rows]
+        hours = [[(a, b - sv) for a, b in (object_hours(r["target_layer"], r["kind"], r["open_hours"], settings)
+                                           or [(0, 2 * DAY_S)]) if b - sv >= a] for r, sv in zip(rows, serv, strict=True)]
+        early, t, prev = [], s0, ti   # the chain alone, as early as it can go ...
+        for loc, sv, hw in zip(locs, serv, hours, strict=True):
+            t += int(matrix[prev, loc])
+            t = next((max(t, a) for a, b in hw if b >= t), t)
+            early.append(t)
+            t, prev = t + sv, loc
+        late, t, nxt = [], s1, ti     # ... and as late
+        for loc, sv, hw in zip(locs[::-1], serv[::-1], hours[::-1], strict=True):
+            t -= int(matrix[loc, nxt]) + sv
+            t = next((min(t, b) for a, b in hw[::-1] if a <= t), t)
+            late.append(t)
+            nxt = loc
+        for (_, _, key), (lo, hi) in zip(members, chain_windows([sc for _, sc, _ in members], early, late[::-1],
+                                                                lo=s0, hi=s1), strict=True):
+            out[key] = (d * DAY_S + lo, d * DAY_S + hi)
+    return out
+
+
+def chain_windows(previous: Sequence[int], early: Sequence[int], late: Sequence[int], *, lo: int, hi: int
+                  ) -> list[tuple[int, int]]:
+    """Consecutive start windows that keep a chain of locked stops in order (seconds of the day).
+
+    VROOM has no precedence between jobs other than a shipment's pickup before its delivery (a pair, not a
+    chain), and a vehicle's ``steps`` are only a starting point in its solving mode (VROOM docs/API.md,
+    "Vehicle steps"); its time windows are hard. So the shift ``lo``..``hi`` is cut into slices, one per stop in
+    the chain's order: stop k may start only inside slice k, hence before stop k+1, and other stops may go
+    anywhere around them. Each stop's place is its ``previous`` start moved inside its ``early``..``late``
+    (when the chain alone could start it, coming from the base and going back: a shift that now starts later
+    pushes the chain along), and each boundary lies half-way between two neighbours' places."""
+    places: list[int] = []
+    for p, e, la in zip(previous, early, late, strict=True):
+        x = min(max(int(p), int(e)), max(int(la), int(e)))
+        places.append(max(x, places[-1] + 1) if places else x)
+    out, a = [], int(lo)
+    for i, x in enumerate(places):
+        b = int(hi) if i == len(places) - 1 else (x + places[i + 1]) // 2
+        out.append((a, max(a, b)))
+        a = max(a, b) + 1
+    return out
 
 
 def assemble(problem: Problem, result, *, settings: Settings, districts: Sequence[str] | None = None,
@@ -702,6 +829,8 @@ def assemble(problem: Problem, result, *, settings: Settings, districts: Sequenc
         "priorities": {k: [_num(p), _num(o)] for k, p, o in zip(cands["key"], cands["priority"],
                                                                 cands["days_overdue"], strict=True)},
         "locks": locks,
+        "lock_order": {k: list(a) for k, a in problem.anchors.items()},
+        "order_released": list(problem.order_released),
         "travel_mode": mode,
         "epsg": epsg,
         "settings": {"detour_factor": settings.detour_factor, "travel_speed_kmh": settings.travel_speed_kmh,
