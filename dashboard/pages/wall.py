@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -205,13 +207,23 @@ def coverage_share(store: Any, sel: summary.Selection, settings: Any) -> float |
     return float(rows["risk_weight_in_time"].sum()) / weight if weight > 0 else None
 
 
+#: how long the wall's refresh waits for the readiness result before drawing without it (s)
+READINESS_WAIT_S = 0.5
+_READINESS_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-wall-readiness")
+
+
 def readiness_counts(store: Any, sel: summary.Selection, settings: Any) -> dict | None:
     """The area's readiness gaps (layers.analysis.readiness, as of the city's date): objects no ready resource
     of a needed kind reaches in time, plans missing, drills overdue or never held, flood points short of
     supplies. None when it cannot be computed (the tile shows —, the wall carries on)."""
     as_of = sel.city.as_of.date() if sel.city.as_of is not None else None
+    # computed beside the wall's refresh, not in it: a cold result (after a start or an import) would hold up the
+    # whole picture; until it is ready the tile shows — and the next refresh fills it (the cache is single-flight)
+    job = _READINESS_POOL.submit(readiness.compute_cached, store, as_of=as_of, settings=settings)
     try:
-        res = readiness.compute_cached(store, as_of=as_of, settings=settings)
+        res = job.result(timeout=READINESS_WAIT_S)
+    except FutureTimeout:
+        return None
     except RiskMapError:
         log.exception("readiness for the wall failed")
         return None
