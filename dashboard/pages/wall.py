@@ -456,7 +456,7 @@ def ranking(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang
         out.append(html.Div(className="wall-rank-row" + (" current" if r.get("code") == current else ""),
                             **{"data-code": str(r.get("code"))}, children=[
             html.Span(str(i), className="wall-rank-no"),
-            html.Span(str(name), className="wall-rank-name"),
+            html.Span(str(name), className="wall-rank-name" + _name_size(str(name))),
             html.Span(className="wall-rank-bar",
                       children=html.Span(style={"width": f"{max(idx, 1.5):.1f}%"})),
             html.Span(f"{idx:.0f}", className="wall-rank-value"),
@@ -621,6 +621,12 @@ def duty_tile(pic: Mapping[str, Any] | None, lang: str) -> list[Any]:
 # --------------------------------------------------------------------------------------------------
 # Layout
 # --------------------------------------------------------------------------------------------------
+
+def _name_size(name: str) -> str:
+    """A smaller font for a long area name (English ones run to 20+ letters), two lines for a very long one, so
+    the ranking shows whole names rather than cutting them (assets/wall.css)."""
+    return " longer" if len(name) > 24 else " long" if len(name) > 17 else ""
+
 
 def _tour_seconds(tour: str | None, default: int) -> int:
     try:
