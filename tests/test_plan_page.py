@@ -314,6 +314,8 @@ def test_lock_keeps_team_day_and_order_and_says_so(as_user):
     seqs = [int(s.loc[k, "seq"]) for k in locked]
     assert seqs == sorted(seqs)
     assert P.lock_anchors(plan, state["locks"]).keys() == set(locked)
+    marks = {r["key"]: r["locked"] for r in tables.stop_rows(plan, "zh")}
+    assert all(marks[k] == "已锁定" for k in locked)     # in words: a kiosk without an emoji font showed a box
 
 
 def _week_plan(tmp_path):

@@ -63,7 +63,7 @@ def stop_rows(plan: P.Plan | None, lang: str) -> list[dict]:
         rows.append({"key": r.key, "team_id": r.team_id, "day": str(r.day), "seq": int(r.seq),
                      "name": r.name, "kind": plan_export.kind_label(r.target_layer, r.kind, lang),
                      "grade": label(GRADES, r.grade or "", lang), "arrival": fmt_time(r.arrival),
-                     "departure": fmt_time(r.departure), "locked": "🔒" if r.locked else "",
+                     "departure": fmt_time(r.departure), "locked": t("plan.locked_mark", lang) if r.locked else "",
                      "status": t(f"plan.status.{r.status}", lang) if r.status in ("planned", "done") else r.status,
                      "skill": r.skill})
     return rows

@@ -56,6 +56,7 @@ register({
     "plan.col.arrival": ("到达", "Arrive"),
     "plan.col.departure": ("离开", "Leave"),
     "plan.col.locked": ("锁定（保留检查组、日期、先后顺序）", "Locked (keeps team, day, order)"),
+    "plan.locked_mark": ("已锁定", "locked"),   # words, not an emoji: the machines may have no emoji font
     "plan.lock_hint": ("锁定 = 重新规划时该站点留在原检查组和原日期（计划的同一天），并与该组当天其他锁定站点保持原来的先后顺序"
                        "（其间可插入其他站点）。“移动”到另一组的站点只保留新检查组，顺序由规划决定。",
                        "Lock = on re-planning the stop stays with its team, on the same day of the plan, and in the same "
