@@ -1,6 +1,7 @@
 """Warm the shared caches in the background after a start and after each import, so the first visitor does not pay
 for them: the city (``load_city``), the coverage result every map page, the wall and ``/coverage`` share, and
-the readiness result of ``/readiness``, as of the data's date. The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
+the readiness result of ``/readiness``, as of the data's date, and what every incident shares (road graph,
+snapped resources, search trees). The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
 warm-up runs waits for that computation instead of starting another.
 
 Started by ``python -m dashboard`` (a served app), not by :func:`dashboard.app.create_app`, so tests and tools
@@ -16,6 +17,7 @@ import time
 
 from layers.analysis import coverage, readiness
 from layers.analysis.summary import load_city
+from layers.emergency import incident
 from layers.errors import RiskMapError
 from layers.settings import Settings
 from layers.store import open_store
@@ -36,6 +38,7 @@ def warm_once(settings: Settings) -> object | None:
         as_of = city.as_of.date() if city.as_of is not None else None
         coverage.compute_cached(store, as_of=as_of, settings=settings)
         readiness.compute_cached(store, as_of=as_of, settings=settings)
+        incident.prepare(store, settings)
         return version
     except RiskMapError as exc:   # busy or missing: say so, try at the next check
         log.info("warm-up skipped: %s", exc)

@@ -28,6 +28,10 @@ def test_warm_once_builds_the_city_and_its_coverage_then_a_visit_finds_them(demo
     store = open_store(path, create=False)
     assert version == store.data_version()
     assert _entries(summary._CITIES, path.resolve()) == 1 and _entries(cov_cache._RESULTS, path.resolve()) == 1
+    from layers.analysis.readiness import cache as rd_cache
+    from layers.emergency import incident
+
+    assert _entries(rd_cache._RESULTS, path.resolve()) == 1 and _entries(incident._INDEX, path.resolve()) == 1
     hits = summary._CITIES.stats().hits
     load_city(store)                                  # what the first visitor's page asks for
     assert summary._CITIES.stats().hits == hits + 1
