@@ -19,9 +19,24 @@
     return msg.focus || "";
   }
 
-  /* The screen size, so the server draws the map's text to match (a 4K wall gets larger labels). */
+  /* The screen size, so the server draws the map's text to match (a 4K wall gets larger labels), and the
+   * map's and its key's pixel sizes (mw, mh; lw, lh measured from the map's top right corner), so the server
+   * fits the focused area inside the map and clear of the key (fitBounds with the key as padding). */
   function viewport() {
-    return {h: window.innerHeight, w: window.innerWidth};
+    var v = {h: window.innerHeight, w: window.innerWidth};
+    var m = document.getElementById("wall-map");
+    var key = document.getElementById("wall-legend-box");
+    if (m && m.clientWidth > 0 && m.clientHeight > 0) {
+      var mr = m.getBoundingClientRect();
+      v.mw = Math.round(mr.width); v.mh = Math.round(mr.height); v.lw = 0; v.lh = 0;
+      if (key) {
+        var kr = key.getBoundingClientRect();
+        if (kr.width > 0) {
+          v.lw = Math.round(Math.max(0, mr.right - kr.left)); v.lh = Math.round(Math.max(0, kr.bottom - mr.top));
+        }
+      }
+    }
+    return v;
   }
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {

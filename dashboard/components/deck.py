@@ -36,6 +36,7 @@ register({
     "deck.title": ("三维风险视图", "3D risk view"),
     "deck.no_webgl": ("此浏览器不支持 WebGL，三维视图无法显示", "This browser has no WebGL; the 3D view cannot be shown"),
     "deck.no_data": ("三维视图暂无数据", "No data for the 3D view yet"),
+    "deck.loading": ("三维视图加载中…", "Loading the 3D view…"),
     "deck.cell_risk": ("风险值", "Risk"),
     "deck.cell_objects": ("企业数", "Enterprises"),
     "deck.cell_major": ("重大风险企业", "Major-risk enterprises"),
@@ -110,7 +111,7 @@ def path_records(lines: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
         label = style["en"] if lang == "en" else style["zh"]
         color = _hex_rgb(style["color"])
         for chain in chains:
-            coords = np.round(np.asarray(chain.coords)[:, :2], 5).tolist()
+            coords = np.round(np.asarray(chain.coords)[:, :2], 4).tolist()   # about 10 m: plenty in 3D
             out.append({"path": coords, "color": color, "width": style["width"], "label": label})
     return out
 
@@ -129,7 +130,7 @@ def deck_spec(*, cells: pd.DataFrame, pipelines: pd.DataFrame, view: Mapping[str
     layers = [
         pdk.Layer("PathLayer", id="gas", data=[], get_path="path", get_color="color",
                   get_width="width", width_units=pdk.types.String("pixels"), width_min_pixels=1, width_scale=1,
-                  pickable=False, cap_rounded=True, joint_rounded=True, parameters={"depthTest": False}),
+                  pickable=False, parameters={"depthTest": False}),
         pdk.Layer("H3HexagonLayer", id="risk-hex", data=[], get_hexagon="hex", get_fill_color="color",
                   get_elevation="risk", elevation_scale=cell_height_m / top if top > 0 else 1.0, extruded=True,
                   coverage=0.88, pickable=True, auto_highlight=True, high_precision=False,
@@ -143,6 +144,18 @@ def deck_spec(*, cells: pd.DataFrame, pipelines: pd.DataFrame, view: Mapping[str
     for layer in spec["layers"]:
         layer["data"] = rows[layer["id"]]
     return spec
+
+
+def preview_points(cells: pd.DataFrame) -> list[list[float]]:
+    """The hexagons as flat dots for the page's 2D picture, drawn at once while deck.gl starts:
+    ``[lon, lat, r, g, b]`` per cell (centre rounded to 4 decimals)."""
+    if len(cells) == 0:
+        return []
+    from geo.grid import cell_centers, str_to_cells
+
+    lat, lon = cell_centers(str_to_cells(cells["cell"].to_numpy()))
+    rgb = ramp_colors(cells["risk"].to_numpy(dtype=float))[:, :3]
+    return np.column_stack([np.round(lon, 4), np.round(lat, 4), rgb]).tolist()
 
 
 def tooltip(lang: str) -> dict[str, Any]:
@@ -159,8 +172,8 @@ def page_html(lang: str) -> str:
     """The HTML of the deck page: only our own URLs (the bundle and the data route), system fonts."""
     lang = norm_lang(lang)
     e = html.escape
-    texts = json.dumps({"noWebgl": t("deck.no_webgl", lang), "noData": t("deck.no_data", lang)},
-                       ensure_ascii=False)
+    texts = json.dumps({"noWebgl": t("deck.no_webgl", lang), "noData": t("deck.no_data", lang),
+                        "loading": t("deck.loading", lang)}, ensure_ascii=False)
     tip = json.dumps(tooltip(lang), ensure_ascii=False)
     return f"""<!doctype html>
 <html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
@@ -170,9 +183,12 @@ html, body {{ margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden
   font-family: "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
   color: #9fb3cc; }}
 #deck-container {{ position: absolute; inset: 0; }}
+#deck-preview {{ position: absolute; inset: 0; width: 100%; height: 100%; }}
+body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
 #deck-note {{ position: absolute; left: 0; right: 0; top: 45%; text-align: center; font-size: 2.2vh; }}
 </style></head>
-<body data-deck-state="loading"><div id="deck-container"></div><div id="deck-note"></div>
+<body data-deck-state="loading"><canvas id="deck-preview"></canvas><div id="deck-container"></div>
+<div id="deck-note"></div>
 <script src="{BUNDLE_ROUTE}"></script>
 <script>
 (function () {{
@@ -214,11 +230,42 @@ html, body {{ margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden
     out.initialViewState = view;
     return out;
   }}
+  /* The 2D picture at once (a plain canvas: area outlines, gas lines, hexagons as dots), so the panel is never
+   * black while deck.gl compiles its shaders; hidden once the deck has drawn its first frame. */
+  function preview() {{
+    var cv = document.getElementById("deck-preview");
+    var w = Math.max(container.clientWidth, 50), h = Math.max(container.clientHeight, 50);
+    cv.width = w; cv.height = h;
+    var g = cv.getContext("2d"), d = state.focus && state.areas[state.focus], b = d ? d.bounds : state.city;
+    if (!g || !b) return;
+    function my(lat) {{ return Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360)); }}
+    var sx = (w * 0.92) / Math.max(b[2] - b[0], 1e-6) * 180 / Math.PI, y0 = my(b[1]), y1 = my(b[3]);
+    var k = Math.min(sx, (h * 0.92) / Math.max(y1 - y0, 1e-9));
+    var cx = (b[0] + b[2]) / 2, cy = (y0 + y1) / 2;
+    function px(p) {{ return [w / 2 + (p[0] - cx) * Math.PI / 180 * k, h / 2 - (my(p[1]) - cy) * k]; }}
+    function line(path) {{ g.beginPath(); path.forEach(function (p, i) {{ var q = px(p);
+      if (i) {{ g.lineTo(q[0], q[1]); }} else {{ g.moveTo(q[0], q[1]); }} }}); g.stroke(); }}
+    g.lineWidth = 1; g.strokeStyle = "rgba(120,150,190,0.6)";
+    Object.keys(state.areas).forEach(function (c) {{ state.areas[c].paths.forEach(line); }});
+    var gas = (state.spec.layers.filter(function (l) {{ return l.id === "gas"; }})[0] || {{}}).data || [];
+    g.globalAlpha = 0.7;
+    gas.forEach(function (r) {{ g.strokeStyle = "rgb(" + r.color.slice(0, 3).join(",") + ")"; line(r.path); }});
+    g.globalAlpha = 0.85;
+    var rad = Math.max(1.5, Math.min(w, h) / 160);
+    (state.preview || []).forEach(function (p) {{ var q = px(p);
+      g.fillStyle = "rgb(" + p[2] + "," + p[3] + "," + p[4] + ")"; g.beginPath();
+      g.arc(q[0], q[1], rad, 0, 2 * Math.PI); g.fill(); }});
+    if (d) {{ g.globalAlpha = 1; g.lineWidth = 3; g.strokeStyle = "rgb(0,229,255)"; d.paths.forEach(line); }}
+    body.setAttribute("data-deck-preview", "1");
+  }}
+  function drawn() {{ body.setAttribute("data-deck-drawn", "1"); }}
   function draw() {{
     if (!state.spec) return;
     var json = withFocus(state.spec);
     if (!state.deck) {{
+      preview();
       state.deck = createDeck({{container: container, jsonInput: json, tooltip: TIP}});
+      try {{ state.deck.setProps({{onAfterRender: drawn}}); }} catch (err) {{ drawn(); }}
     }} else {{
       updateDeck(json, state.deck);
     }}
@@ -232,11 +279,15 @@ html, body {{ margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden
       .then(function (d) {{
         if (!d.ok) throw new Error(d.error || "no data");
         state.spec = d.deck; state.areas = d.areas; state.city = d.bounds; state.version = d.version;
+        state.preview = d.preview;
         try {{  // the wall may have moved on before this frame was ready
           var p = window.parent && window.parent.__riskmapWallFocus;
           if (p && p.kind === "{MESSAGE_KIND}") {{ state.focus = p.focus || null; }}
         }} catch (err) {{ /* not framed by the wall */ }}
-        say(d.empty ? TEXT.noData : ""); draw();
+        if (d.empty) {{ say(TEXT.noData); draw(); return; }}
+        if (!state.deck) {{  // the 2D picture first, then deck.gl in the next task (the picture gets painted)
+          preview(); say(""); setTimeout(draw, 30);
+        }} else {{ draw(); }}
       }})
       .catch(function () {{
         body.setAttribute("data-deck-state", state.spec ? "stale" : "error");
@@ -255,6 +306,7 @@ html, body {{ margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden
   if (!hasWebgl() || typeof createDeck !== "function") {{
     say(TEXT.noWebgl); body.setAttribute("data-deck-state", "no-webgl"); return;
   }}
+  say(TEXT.loading);
   load();
 }})();
 </script></body></html>"""

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -53,8 +55,9 @@ from dash import (
 from dashboard import context
 from dashboard.components import deck
 from dashboard.components.errors import denied_page
-from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords, view_of
+from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords
 from dashboard.components.mapfig.flood import flood_traces
+from dashboard.components.mapfig.legend import legend_box
 from dashboard.components.mapfig.traces import line_trace, lonlat
 from dashboard.components.theme import MAP_COLOURS
 from dashboard.emergency import duty_panels
@@ -93,6 +96,7 @@ class Ids(StrEnum):
     FLOOD = "wall-flood"
     FLOOD_TITLE = "wall-flood-title"
     DUTY = "wall-duty"
+    LEGEND = "wall-legend"
 
 
 register({
@@ -136,6 +140,7 @@ register({
     "wall.grade.moderate": ("一般", "Moderate"),
     "wall.grade.low": ("低", "Low"),
     "wall.badge_flood": ("内涝", "FLOOD"),
+    "wall.rank_more": ("另有 {n} 个", "+{n} more"),
 })
 
 TICKER_ITEMS = 20
@@ -146,6 +151,8 @@ WALL_LAYERS = frozenset({"risk", "enterprises", "hazards", "gas_pipelines", "rai
 FLOOD_LAYERS: frozenset[str] = frozenset()
 #: above this many enterprises in the area the wall's map draws them as H3 hexagons (city zoom)
 WALL_POINT_LIMIT = 2000
+#: rows of the ranking at most (more areas: the last row says how many are not shown)
+RANK_ROWS = 12
 
 
 # --------------------------------------------------------------------------------------------------
@@ -273,7 +280,8 @@ def flood_state(store: Any, settings: Any) -> FloodMode:
 
 
 def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[str, Any] | None,
-            lang: str, *, font_scale: float = 1.5, with_map: bool = True) -> dict[str, Any]:
+            lang: str, *, font_scale: float = 1.5, with_map: bool = True,
+            box: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Everything the wall draws for one area: figures, ranking, ticker, the map figure (a dict; None
     unless ``with_map``), the flood mode, its flood picture (None when the mode is off) and who is on duty."""
     city = summary.load_city(store)
@@ -288,6 +296,8 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
               for c, zh, en in zip(city.districts["code"], city.districts["name"],
                                    city.districts["name_en"] if "name_en" in city.districts else
                                    [None] * len(city.districts), strict=True)}
+    fig = map_figure(whole, sel, rank, lang, font_scale=font_scale, flood=flood, alert=mode.alert, box=box) \
+        if with_map else None
     return {
         "version": city.version,
         "as_of": figs["as_of"],
@@ -299,8 +309,8 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
         "rank_level": "district" if whole.level == "city" else "town",
         "ticker": ticker_rows(sel).assign(district_name=lambda f: f["district_code"].map(dnames)),
         "as_of_ts": city.as_of,
-        "map": map_figure(whole, sel, rank, lang, font_scale=font_scale, flood=flood, alert=mode.alert)
-        if with_map else None,
+        "map": fig,
+        "legend": fig.pop("_legend") if fig is not None else None,
         "selection": sel,
         "mode": mode,
         "flood": flood,
@@ -328,26 +338,100 @@ def _uirevision(sel: summary.Selection) -> str:
     return f"wall:{sel.level}:{','.join(sel.filters.districts or ())}:{sel.filters.town or ''}"
 
 
-#: the wall's map box at 1080 px of screen height (the view fits the focus into it; larger screens scale it)
+#: the wall's map box at 1080 px of screen height, and the key's box in its top right corner (the browser
+#: reports the real ones: ``viewport`` in assets/wall.js; these are for the first picture)
 WALL_MAP_PX = (1000, 840)
+WALL_LEGEND_PX = (150, 440)
+#: space kept free around the focus inside the map (px at 1080 p; fitBounds' padding)
+WALL_FIT_PAD_PX = 24
 
 
-def _view(sel: summary.Selection, font_scale: float) -> tuple[dict, float]:
-    """Centre and zoom that fit the focused area into the wall's map, clear of the legend on the right."""
-    k = font_scale / BASE_FONT_SCALE
-    w, h = WALL_MAP_PX
-    minx, miny, maxx, maxy = sel.bounds
-    # the legend covers about a third of the map's width on the right: fit the focus into the rest, left of it
-    dx = (maxx - minx) or 0.01
-    return view_of((minx, miny, maxx + dx * 0.45, maxy), width_px=w * k, height_px=h * k, pad=0.05)
+def map_box(view: Mapping[str, Any] | None, font_scale: float | None = None) -> dict[str, float]:
+    """The map's and the key's pixel size (``mw``, ``mh``, ``lw``, ``lh``) from the browser's report, else
+    the sizes at 1080 p scaled to the screen."""
+    v = view or {}
+    try:
+        box = {k: float(v[k]) for k in ("mw", "mh", "lw", "lh")}
+        if box["mw"] >= 50 and box["mh"] >= 50 and 0 <= box["lw"] < box["mw"] and 0 <= box["lh"] <= box["mh"]:
+            return {k: round(x) for k, x in box.items()}
+    except (KeyError, TypeError, ValueError):
+        pass
+    h = v.get("h")
+    k = float(h) / 1080 if isinstance(h, int | float) and h > 0 else (font_scale or BASE_FONT_SCALE) / BASE_FONT_SCALE
+    return {"mw": WALL_MAP_PX[0] * k, "mh": WALL_MAP_PX[1] * k, "lw": WALL_LEGEND_PX[0] * k,
+            "lh": WALL_LEGEND_PX[1] * k}
+
+
+def _merc(lat: float) -> float:
+    r = math.radians(max(min(lat, 85.0), -85.0))
+    return math.log(math.tan(math.pi / 4 + r / 2))
+
+
+def fit_view(bounds: tuple[float, float, float, float], box: Mapping[str, float], *,
+             pad_px: float = WALL_FIT_PAD_PX, max_zoom: float = 16.0) -> tuple[dict, float]:
+    """MapLibre ``fitBounds`` with the key as padding: centre and zoom that show ``bounds`` (lon/lat) whole
+    inside the map (``box["mw"]`` x ``box["mh"]`` px) and clear of the key (``lw`` x ``lh`` px in its top right
+    corner), ``pad_px`` from every edge. The focus goes left of the key or below it, whichever lets it be
+    larger. Web Mercator, 512 px tiles (MapLibre's zoom)."""
+    minx, miny, maxx, maxy = bounds
+    mw, mh, lw, lh = (float(box[k]) for k in ("mw", "mh", "lw", "lh"))
+    pad = pad_px * mh / WALL_MAP_PX[1]   # grows with the screen
+    dx = max(maxx - minx, 1e-6) / 360.0                     # world fractions
+    dy = max(_merc(maxy) - _merc(miny), 1e-9) / (2 * math.pi)
+    # (left, top, width, height) of the free rectangles: left of the key, below it
+    free = [(0.0, 0.0, mw - lw, mh), (0.0, lh, mw, mh - lh)]
+    best = None
+    for x0, y0, w, h in free:
+        w, h = w - 2 * pad, h - 2 * pad
+        if w <= 10 or h <= 10:
+            continue
+        z = math.log2(min(w / (dx * 512), h / (dy * 512)))
+        if best is None or z > best[0]:
+            best = (z, x0 + pad + w / 2, y0 + pad + h / 2)
+    if best is None:
+        best = (math.log2(min(mw / (dx * 512), mh / (dy * 512))), mw / 2, mh / 2)
+    zoom = max(0.0, min(best[0], max_zoom))
+    world = 512 * 2 ** zoom
+    # the focus' centre sits at (cx, cy) px; the map's centre is (mw/2, mh/2) px
+    fx, fy = (minx + maxx) / 2 / 360 + 0.5, 0.5 - (_merc(maxy) + _merc(miny)) / 2 / (2 * math.pi)
+    cx, cy = fx + (mw / 2 - best[1]) / world, fy + (mh / 2 - best[2]) / world
+    lon = (cx - 0.5) * 360
+    lat = math.degrees(2 * math.atan(math.exp((0.5 - cy) * 2 * math.pi)) - math.pi / 2)
+    return {"lon": round(lon, 6), "lat": round(lat, 6)}, round(zoom, 3)
+
+
+def _view(sel: summary.Selection, font_scale: float, box: Mapping[str, float] | None = None) -> tuple[dict, float]:
+    """Centre and zoom that fit the focused area into the wall's map, clear of the key in its top right."""
+    return fit_view(tuple(sel.bounds), box or map_box(None, font_scale))
+
+
+def map_legend(fig_legend: list[dict], lang: str, *, flood: FloodPicture | None = None) -> list[dict]:
+    """The wall's key (entries for :func:`legend.legend_box`) from mapfig's entries: what its map shows (the
+    layers in :data:`WALL_LAYERS`, rail lines and stations among them; in flood mode the flood layers)."""
+    visible = WALL_LAYERS if flood is None else FLOOD_LAYERS
+    entries = [e for e in fig_legend if e["key"] in visible]
+    if flood is not None:
+        for tr in flood_traces(flood, lang=lang, paper=MAP_COLOURS["dark"]["paper"]):
+            if tr.get("showlegend") and list(tr.get("lon") or []) == [None]:
+                entries.append({"key": "flood", "title": (tr.get("legendgrouptitle") or {}).get("text"),
+                                "name": tr["name"], "color": tr["marker"]["color"],
+                                "size": tr["marker"].get("size", 10)})
+    order = {k: i for i, k in reversed(list(enumerate(e["key"] for e in entries)))}
+    return sorted(entries, key=lambda e: order[e["key"]])   # a layer's entries together (rail stations too)
+
+
+def legend_panel(entries: list[dict] | None) -> Any:
+    return legend_box(entries or [], theme="dark", box_id="wall-legend-box", relative=True) if entries else None
 
 
 def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFrame, lang: str, *,
-               font_scale: float = 1.5, flood: FloodPicture | None = None, alert: bool = False) -> dict:
+               font_scale: float = 1.5, flood: FloodPicture | None = None, alert: bool = False,
+               box: Mapping[str, float] | None = None) -> dict:
     """The dark map of ``whole`` (every layer; enterprises as H3 hexagons when many) zoomed to ``sel``, the
     focused area outlined by the last trace. Not draggable: a wall is watched, not handled. With ``flood`` (flood
     mode) the flood layers are drawn alone over the areas (:data:`FLOOD_LAYERS`)."""
-    mf = build_map(whole, MapOptions(lang=lang, theme="dark", legend=True, font_scale=font_scale,
+    # the key is HTML beside the map (:func:`map_legend`): sized with the screen, no legend traces on the map
+    mf = build_map(whole, MapOptions(lang=lang, theme="dark", legend="html", font_scale=font_scale,
                                      visible=WALL_LAYERS if flood is None else FLOOD_LAYERS,
                                      point_limit=WALL_POINT_LIMIT,
                                      uirevision=_uirevision(sel)), risk=rank)
@@ -364,23 +448,25 @@ def map_figure(whole: summary.Selection, sel: summary.Selection, rank: pd.DataFr
     fig["data"] = data
     crs = fig["layout"]["meta"].get("crs", "wgs84")
     if flood is not None:
-        fig["data"].extend(flood_traces(flood, lang=lang, font_scale=font_scale, crs=crs,
+        fig["data"].extend(flood_traces(flood, lang=lang, font_scale=font_scale, crs=crs, legend=False,
                                         paper=MAP_COLOURS["dark"]["paper"]))
     x, y = _focus_outline(sel)
     fig["data"].append({**line_trace(x, y, name="focus", color=MAP_COLOURS["dark"]["selected"],
                                      width=3 * font_scale, crs=crs), "showlegend": False})
-    center, zoom = _view(sel, font_scale)
+    center, zoom = _view(sel, font_scale, box)
     fig["layout"]["map"]["center"], fig["layout"]["map"]["zoom"] = center, zoom
+    fig["layout"]["showlegend"] = False
     fig["layout"]["dragmode"] = False
     fig["layout"]["meta"] = {**fig["layout"].get("meta", {}), "wall_focus_trace": len(fig["data"]) - 1}
+    fig["_legend"] = map_legend(mf.extra["legend"], lang, flood=flood)   # picture() takes it out
     return fig
 
 
 def focus_patch(sel: summary.Selection, trace_index: int, *, font_scale: float = 1.5,
-                crs: str = "wgs84") -> Patch:
+                crs: str = "wgs84", box: Mapping[str, float] | None = None) -> Patch:
     """Move the drawn map to ``sel`` without sending the map again: a new centre and zoom, the focus outline."""
     patch = Patch()
-    center, zoom = _view(sel, font_scale)
+    center, zoom = _view(sel, font_scale, box)
     patch["layout"]["map"]["center"] = center
     patch["layout"]["map"]["zoom"] = zoom
     patch["layout"]["map"]["uirevision"] = _uirevision(sel)
@@ -449,7 +535,12 @@ def ranking(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang
     focus = focus or {}
     current = focus.get("town") if level == "town" else focus.get("district")
     out = []
-    for i, r in enumerate(rows[:12], start=1):
+    shown = list(enumerate(rows, start=1))
+    if len(shown) > RANK_ROWS:   # the last row says how many more; the focused area stays in view
+        keep = shown[:RANK_ROWS - 1]
+        here = next((x for x in shown[RANK_ROWS - 1:] if x[1].get("code") == current), None)
+        shown = keep[:-1] + [here] if here is not None else keep
+    for i, r in shown:
         name = r.get("name_en") if lang == "en" and isinstance(r.get("name_en"), str) and r.get("name_en") \
             else r.get("name")
         idx = float(r.get("index") or 0.0)
@@ -461,6 +552,9 @@ def ranking(pic: Mapping[str, Any] | None, focus: Mapping[str, Any] | None, lang
                       children=html.Span(style={"width": f"{max(idx, 1.5):.1f}%"})),
             html.Span(f"{idx:.0f}", className="wall-rank-value"),
         ]))
+    if len(rows) > len(out):
+        out.append(html.Div(t("wall.rank_more", lang).format(n=len(rows) - len(out)),
+                            className="wall-rank-row wall-rank-more"))
     return out
 
 
@@ -658,7 +752,8 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         focus = {"district": scope[0] if scope and len(scope) == 1 else None, "town": None}
         state.update(stale=True)
     if pic is not None:
-        state.update(flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]))
+        state.update(flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]), box=map_box(None))
+        warm_deck(lang)
     banner_children, banner_class, banner_style, flood_panel, flood_title, duty, root_class = \
         flood_outputs(pic, focus, lang)
     status_children, status_class = status_line(state, lang)
@@ -686,6 +781,7 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         html.Section(className="wall-map-box", children=[
             dcc.Graph(id=Ids.MAP, figure=fig, className="wall-map", responsive=True,
                       config=graph_config(displayModeBar=False, scrollZoom=False, staticPlot=False)),
+            html.Div(legend_panel((pic or {}).get("legend")), id=Ids.LEGEND, className="wall-legend"),
         ]),
         html.Section(className="wall-rank-box", children=[
             html.H2(t("wall.rank_districts" if (pic or {}).get("rank_level", "district") == "district"
@@ -733,7 +829,7 @@ _OUTPUTS = [Output(Ids.MAP, "figure"), Output(Ids.KPIS, "children"), Output(Ids.
             Output(Ids.STATUS, "children"), Output(Ids.STATUS, "className"), Output(Ids.UPDATED, "children"),
             Output(Ids.BANNER, "children"), Output(Ids.BANNER, "className"), Output(Ids.BANNER, "style"),
             Output(Ids.FLOOD, "children"), Output(Ids.FLOOD_TITLE, "children"), Output(Ids.DUTY, "children"),
-            Output(Ids.ROOT, "className"), Output(Ids.STATE, "data")]
+            Output(Ids.ROOT, "className"), Output(Ids.LEGEND, "children"), Output(Ids.STATE, "data")]
 _FLOOD_KEEP = (no_update,) * 7
 
 
@@ -743,8 +839,8 @@ _FLOOD_KEEP = (no_update,) * 7
 def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict | None, conf: dict | None
             ) -> tuple:
     """Redraw when the data version, the flood mode or the warning changed; move the map (a Patch) and redo the
-    figures when only the focus changed; only the on-duty panel when only the people on duty changed; send
-    nothing when none did. When the store cannot be read, keep the picture and say "stale"."""
+    figures when only the focus or the map's size changed; only the on-duty panel when only the people on duty
+    changed; send nothing when none did. When the store cannot be read, keep the picture and say "stale"."""
     lang = norm_lang((conf or {}).get("lang"))
     state = dict(state or {})
     state["checked_at"] = _now()
@@ -758,42 +854,45 @@ def refresh(_n: int | None, focus: dict | None, view: dict | None, state: dict |
     except Exception:  # noqa: BLE001 - unreadable store: keep the last good picture
         log.warning("wall: store unreadable, keeping the last picture", exc_info=True)
         state["stale"] = True
-        return (*keep, *status_line(state, lang), updated_line(state, lang), *_FLOOD_KEEP, state)
+        return (*keep, *status_line(state, lang), updated_line(state, lang), *_FLOOD_KEEP, no_update, state)
     want, scale = _focus_key(focus), font_scale(view)
+    box = map_box(view)
     same_data = version == state.get("version") and not state.get("stale") and scale == state.get("scale") \
         and state.get("flood_key", fkey) == fkey
-    if same_data and want == state.get("drawn"):
+    if same_data and want == state.get("drawn") and box == state.get("box", box):
         if state.get("duty_key", dkey) == dkey:
-            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, state)
+            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, no_update, state)
         try:   # a handover: only the on-duty panel
             rows, room = duty_now(store, context.scope())
             names = {str(c): str(n) for c, n in zip(*_district_names(store, lang), strict=True)}
             tile = duty_tile({"duty": (rows, room), "district_names": names}, lang)
         except Exception:  # noqa: BLE001 - keep the panel as it is; the next refresh tries again
             log.exception("wall: duty panel failed, keeping it")
-            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, state)
+            return (*keep, no_update, no_update, updated_line(state, lang), *_FLOOD_KEEP, no_update, state)
         state["duty_key"] = duty_key(rows)
-        return (*keep, no_update, no_update, updated_line(state, lang), *(no_update,) * 5, tile, no_update, state)
+        return (*keep, no_update, no_update, updated_line(state, lang), *(no_update,) * 5, tile, no_update, no_update,
+                state)
     move_only = same_data and state.get("focus_trace") is not None
     try:
         pic = picture(store, context.settings(), context.scope(), focus, lang, font_scale=scale,
-                      with_map=not move_only)
+                      with_map=not move_only, box=box)
     except Exception:  # noqa: BLE001 - e.g. the file changed under us: keep the last good picture
         log.exception("wall: redraw failed, keeping the last picture")
         state["stale"] = True
-        return (*keep, *status_line(state, lang), updated_line(state, lang), state)
+        return (*keep, *status_line(state, lang), updated_line(state, lang), *_FLOOD_KEEP, no_update, state)
     if move_only:
         fig = focus_patch(pic["selection"], int(state["focus_trace"]), font_scale=scale,
-                          crs=state.get("crs") or "wgs84")
+                          crs=state.get("crs") or "wgs84", box=box)
     else:
         fig = pic["map"]
         state["focus_trace"] = fig["layout"]["meta"]["wall_focus_trace"]
         state["crs"] = fig["layout"]["meta"].get("crs", "wgs84")
     state.update(version=pic["version"], stale=False, good_at=_now(), as_of=pic["as_of"], written=written,
-                 drawn=want, scale=scale, flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]))
+                 drawn=want, scale=scale, box=box, flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]))
     title = t("wall.rank_districts" if pic["rank_level"] == "district" else "wall.rank_towns", lang)
     return (fig, kpi_tiles(pic, lang), ranking(pic, focus, lang), title, ticker(pic, lang), pic["area"],
-            *status_line(state, lang), updated_line(state, lang), *flood_outputs(pic, focus, lang), state)
+            *status_line(state, lang), updated_line(state, lang), *flood_outputs(pic, focus, lang),
+            no_update if move_only else legend_panel(pic["legend"]), state)
 
 
 clientside_callback(ClientsideFunction(namespace="riskmapWall", function_name="viewport"),
@@ -840,14 +939,47 @@ def risk_cells(sel: summary.Selection, weights: Mapping[str, float], res: int) -
     return agg[agg["risk"] > 0].reset_index(drop=True)
 
 
-@context.checked("wall.read")
-def deck_payload(lang: str) -> dict[str, Any]:
-    """The 3D view's JSON for the session's user: risk hexagons, gas network, and the tour's areas."""
+def _deck_args(lang: str) -> tuple:
+    """What the 3D view's data depends on, for the session's user: (store, data version, scope, language,
+    weights and H3 resolution)."""
     settings = context.settings()
     scope = context.scope()
     store = context.store()
     key = json.dumps({"w": settings.risk_index_weights, "res": int(settings.h3_resolution)}, sort_keys=True)
-    return _deck_payload(store.url, store.data_version(), None if scope is None else tuple(scope), lang, key)
+    return store.url, store.data_version(), None if scope is None else tuple(scope), lang, key
+
+
+_DECK_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-wall-deck")
+_DECK_JOBS: dict[tuple, Future] = {}
+_DECK_LOCK = threading.Lock()
+
+
+def _deck_job(args: tuple) -> Future:
+    """The 3D view's data being made (or made) for ``args``: one job per data version, scope and language,
+    shared by every wall and request (a failed job is dropped, so the next request tries again)."""
+    with _DECK_LOCK:
+        job = _DECK_JOBS.get(args)
+        if job is None or (job.done() and job.exception() is not None):
+            while len(_DECK_JOBS) >= 16:
+                _DECK_JOBS.pop(next(iter(_DECK_JOBS)))
+            job = _DECK_JOBS[args] = _DECK_POOL.submit(_deck_payload, *args)
+    return job
+
+
+def warm_deck(lang: str) -> None:
+    """Start making the 3D view's data while the wall's page is sent (the 3D frame asks for it once the map is
+    drawn, and then finds it ready). Never fails the page."""
+    try:
+        _deck_job(_deck_args(lang))
+    except Exception:  # noqa: BLE001 - the data route tries again and reports
+        log.warning("wall: could not start the 3D view's data", exc_info=True)
+
+
+@context.checked("wall.read")
+def deck_payload(lang: str) -> dict[str, Any]:
+    """The 3D view's JSON for the session's user: risk hexagons, gas network, the tour's areas and the 2D
+    picture's dots. Made once per data version (:func:`_deck_job`), started by the wall's page itself."""
+    return _deck_job(_deck_args(lang)).result()
 
 
 @lru_cache(maxsize=16)
@@ -865,5 +997,6 @@ def _deck_payload(url: str, version: int, scope: tuple[str, ...] | None, lang: s
     pipes = whole.lines.get("gas_pipelines")
     spec = deck.deck_spec(cells=cells, pipelines=pipes if pipes is not None else pd.DataFrame(),
                           view=deck.fit_view(bounds), lang=lang)
-    return {"deck": spec, "areas": areas, "bounds": bounds, "version": city.version, "empty": len(cells) == 0}
+    return {"deck": spec, "areas": areas, "bounds": bounds, "version": city.version, "empty": len(cells) == 0,
+            "preview": deck.preview_points(cells)}
 
