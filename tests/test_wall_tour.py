@@ -230,3 +230,34 @@ def test_key_grows_with_the_screen_and_the_ranking_fits(new_watched_page, tour_w
             assert b["y"] >= box["y"] - 1 and b["y"] + b["height"] <= box["y"] + box["height"] + 1
         assert w.errors == []
     assert sizes[2160][0] >= 1.8 * sizes[1080][0] and sizes[2160][1] >= 1.8 * sizes[1080][1], sizes
+
+
+# ---------------------------------------------------------------------------------------------------
+# the 3D panel: its 2D picture at once, deck.gl after it
+# ---------------------------------------------------------------------------------------------------
+
+def test_deck_payload_carries_the_2d_pictures_dots(city_app):
+    _app, wall, _path = city_app
+    ctx = _in_request(city_app[0], CITY_USER)
+    try:
+        p = wall.deck_payload("zh")
+    finally:
+        ctx.pop()
+    assert p["preview"] and all(len(d) == 5 for d in p["preview"])
+    lon, lat = zip(*[(d[0], d[1]) for d in p["preview"]], strict=True)
+    b = p["bounds"]
+    assert b[0] - 0.05 <= min(lon) and max(lon) <= b[2] + 0.05 and b[1] - 0.05 <= min(lat) <= max(lat) <= b[3] + 0.05
+
+
+@pytest.mark.browser
+def test_3d_panel_shows_its_2d_picture_then_the_deck(new_watched_page, tour_wall):
+    from test_wall_browser import _open_wall
+
+    url, _path = tour_wall
+    w = _open_wall(new_watched_page, url)
+    page = w.page
+    frame = "document.getElementById('wall-deck').contentDocument.body"
+    page.wait_for_function(f"() => {{ try {{ return {frame}.getAttribute('data-deck-preview') === '1'; }}"
+                           " catch (e) { return false; } }", timeout=60_000)
+    page.wait_for_function(f"() => {frame}.getAttribute('data-deck-drawn') === '1'", timeout=60_000)
+    assert w.errors == []
