@@ -46,10 +46,11 @@ from layers.analysis.summary import (
     find_object,
     load_city,
     risk_index,
+    search_objects,
     select,
 )
 from layers.errors import AccessDenied, RiskMapError
-from layers.schema import GRADE_ORDER, GRADES, HAZARD_STATUS, INDUSTRIES, OBJECT_LAYERS, label
+from layers.schema import GRADE_ORDER, GRADES, HAZARD_STATUS, INDUSTRIES, LAYERS, OBJECT_LAYERS, label
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ register({
                                "Flood season layers: flood points, emergency resources (pumps, sandbags, boats, "
                                "generators), tunnels, over the risk index"),
     "map.own_area": ("返回本辖区", "Back to my area"),
+    "map.search": ("搜索企业名称或统一社会信用代码", "Search a name or credit code"),
+    "map.search.none": ("没有找到：{q}", "Nothing found: {q}"),
+    "map.search.more": ("只列出前 {n} 条，请输入更完整的名称", "Only the first {n} are listed: type more of the name"),
     "map.follow": ("数字随视野", "Figures follow the view"),
     "map.in_view": ("视野内", "in view"),
     "map.export": ("下载视野内数据（Excel）", "Download what is in view (Excel)"),
@@ -107,6 +111,8 @@ class Ids(StrEnum):
     EXPORT = "map-export"
     DOWNLOAD = "map-download"
     FLOOD_PRESET = "map-preset-flood"
+    SEARCH = "map-search"
+    SEARCH_RESULTS = "map-search-results"
 
 
 QUERY_KEYS = ("district", "town", "industry", "grade", "hazard")
@@ -326,7 +332,12 @@ def layout(lang: str | None = None, **query: str) -> html.Div:
         head,
         dcc.Store(id=Ids.TRACES, data=v["traces"]),
         dcc.Store(id=Ids.STATE, data={"search": search, "level": v["level"]}),
-        html.Div(className="map-toolbar", children=[_breadcrumb(v["crumbs"], v["names"], search, lang), filters]),
+        html.Div(className="map-toolbar", children=[
+            _breadcrumb(v["crumbs"], v["names"], search, lang), filters,
+            html.Div(className="map-search no-print", children=[
+                dcc.Input(id=Ids.SEARCH, type="search", debounce=True, placeholder=t("map.search", lang),
+                          autoComplete="off", className="map-search-input"),
+                html.Div(id=Ids.SEARCH_RESULTS, className="map-search-results")])]),
         html.Div(className="map-body", children=[
             html.Div(className="map-left", children=[toggles, html.Div(
                 [graph, legend_box(v["legend"]), note,
@@ -395,6 +406,43 @@ def same_search(a: str | None, b: str | None) -> bool:
             d.pop("lang")
         return d
     return norm(a) == norm(b)
+
+
+@callback(Output(Ids.SEARCH_RESULTS, "children"), Input(Ids.SEARCH, "value"), State("url", "search"),
+          prevent_initial_call=True)
+@context.checked("read")
+def on_search(text, search):
+    """Objects by name or credit code, within the user's area (narrowed on the server), as links to their page."""
+    return search_results(text, lang_from_search(search))
+
+
+#: results the search box lists
+SEARCH_LIMIT = 10
+
+
+def search_results(text: str | None, lang: str) -> list:
+    q = (text or "").strip()[:60]
+    if not q:
+        return []
+    context.authorize(context.action())
+    city = load_city(context.store())
+    found = search_objects(city, q, districts=context.scope(None), towns=context.allowed_towns(),
+                           limit=SEARCH_LIMIT + 1)
+    if len(found) == 0:
+        return [html.Div(t("map.search.none", lang).format(q=q), className="muted")]
+    names = _names(city, lang)
+    lq = {"lang": lang} if lang != "zh" else {}
+    rows = [dcc.Link(className="map-search-hit", href=with_query("/object", None, layer=r["layer"], id=r["id"], **lq),
+                     children=[html.Span(str(r["name"]), className="hit-name"),
+                               html.Span(" · ".join(x for x in (LAYERS[r["layer"]].en if lang == "en" else
+                                                                 LAYERS[r["layer"]].zh,
+                                                                 names.get(str(r["district_code"]), ""),
+                                                                 r["credit_code"] or "") if x),
+                                         className="hit-meta")])
+            for r in found.head(SEARCH_LIMIT).to_dict("records")]
+    if len(found) > SEARCH_LIMIT:
+        rows.append(html.Div(t("map.search.more", lang).format(n=SEARCH_LIMIT), className="muted"))
+    return rows
 
 
 @callback(Output("url", "search", allow_duplicate=True), Output(Ids.CARD, "children"),

@@ -574,6 +574,54 @@ def risk_index(sel: Selection, *, weights: Mapping[str, float], level: str | Non
 # One object
 # --------------------------------------------------------------------------------------------------
 
+#: the object layers the map's search box looks in, in the order results are listed
+SEARCH_LAYERS = ("enterprises", "venues", "gas_stations", "bridges", "tunnels")
+
+
+def search_objects(city: City, text: str, *, districts: Iterable[str] | None = None,
+                   towns: Iterable[str] | None = None, limit: int = 10) -> pd.DataFrame:
+    """Objects whose name holds ``text`` (case-insensitive) or whose 统一社会信用代码 starts with it, within
+    ``districts`` / ``towns`` (None: no narrowing; the caller passes the user's scope). Exact credit codes and
+    names first, then names that start with the text, then the rest; at most ``limit`` rows (layer, id, name,
+    credit_code, district_code, town_code, x, y)."""
+    q = (text or "").strip()
+    cols = ["layer", "id", "name", "credit_code", "district_code", "town_code", "x", "y"]
+    if not q:
+        return pd.DataFrame(columns=cols)
+    qc = q.upper()
+    dset = None if districts is None else set(districts)
+    tset = None if towns is None else set(towns)
+    parts = []
+    for layer in SEARCH_LAYERS:
+        f = city.objects.get(layer)
+        if f is None or len(f) == 0:
+            continue
+        if dset is not None:
+            f = f[f["district_code"].isin(dset)]
+        if tset is not None and "town_code" in f.columns:
+            f = f[f["town_code"].isin(tset)]
+        name = f["name"].astype(str)
+        hit = name.str.contains(q, case=False, regex=False)
+        code = f["credit_code"].astype(object).where(f["credit_code"].notna(), "").astype(str).str.upper() \
+            if "credit_code" in f.columns else pd.Series("", index=f.index)
+        hit |= (code != "") & code.str.startswith(qc)
+        g = f[hit]
+        if len(g) == 0:
+            continue
+        rank = np.where((code[hit] == qc) | (name[hit] == q), 0, np.where(name[hit].str.startswith(q), 1, 2))
+        out = pd.DataFrame({"layer": layer, "id": g["id"].astype(str).to_numpy(), "name": name[hit].to_numpy(),
+                            "credit_code": code[hit].where(code[hit] != "", None).to_numpy(),
+                            "district_code": g["district_code"].to_numpy(dtype=object),
+                            "town_code": g["town_code"].to_numpy(dtype=object) if "town_code" in g.columns
+                            else None, "x": g["x"].to_numpy(dtype=float), "y": g["y"].to_numpy(dtype=float),
+                            "_rank": rank, "_order": SEARCH_LAYERS.index(layer)})
+        parts.append(out)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    res = pd.concat(parts, ignore_index=True).sort_values(["_rank", "_order", "name"], kind="stable")
+    return res.head(int(limit))[cols].reset_index(drop=True)
+
+
 def find_object(city: City, layer: str, object_id: str) -> pd.Series:
     """The row of one object (with x, y and the joins); RiskMapError when there is none."""
     if layer not in city.objects:
@@ -672,6 +720,7 @@ def with_filters(filters: Filters, **changes) -> Filters:
 
 
 __all__ = ["Filters", "City", "Selection", "load_city", "select", "area_figures", "risk_index", "object_detail",
+           "search_objects", "SEARCH_LAYERS",
            "find_object", "find_hazard", "nearby", "utm_epsg", "HAZARD_FILTERS", "DEFAULT_HAZARD_STATUS", "CONDITION_CLASSES",
            "as_date"]
 
