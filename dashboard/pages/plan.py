@@ -105,7 +105,10 @@ def _plan(_run, _open, _save, _done, day, days, districts, team_data, cand_data,
                       no_update))
 @context.checked("read")
 def _render(plan_data, cand_data, districts, lang):
-    return actions.render_plan(ctx.triggered_id, plan_data, cand_data, districts, lang)
+    # opening a plan changes the plan and the candidates in one go: when the plan is among what changed it is
+    # drawn whole (ctx.triggered_id names only the first, and "candidates only" kept the old summary)
+    plan_changed = any(k.split(".")[0] == Ids.PLAN for k in (ctx.triggered_prop_ids or {}))
+    return actions.render_plan(Ids.PLAN if plan_changed else ctx.triggered_id, plan_data, cand_data, districts, lang)
 
 
 @callback(Output(Ids.SHEET_LINK, "href"), Input(Ids.PLAN, "data"), Input(Ids.EXPORT_TEAM, "value"),
