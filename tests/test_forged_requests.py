@@ -344,7 +344,9 @@ def test_every_server_callback_replayed_with_other_districts_values_leaks_nothin
                 {"lon": other_xy[0], "lat": other_xy[1], "kind": "fire", "target": f"enterprises:{other_ent}",
                  "points": [{"lon": other_xy[0], "lat": other_xy[1], "customdata": f"enterprises:{other_ent}"}]},
                 {"level": "red", "kind": "rainstorm", "note": "forged", "district": OTHER},
-                "fire_station"]
+                "fire_station",
+                # the other district's enterprise by name (the map's search box)
+                str(store.read("enterprises", ids=[other_ent])["name"].iloc[0])]
     pages = ["/", "/object", "/coverage", "/wall", "/plan/sheet", "/hazard", "/hazards", "/briefing", "/incident",
              "/duty", "/readiness"]
     searches = [f"?district={OTHER}", f"?layer=enterprises&id={other_ent}", f"?district={OTHER}",

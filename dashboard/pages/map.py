@@ -74,7 +74,7 @@ register({
                                "generators), tunnels, over the risk index"),
     "map.own_area": ("返回本辖区", "Back to my area"),
     "map.search": ("搜索企业名称或统一社会信用代码", "Search a name or credit code"),
-    "map.search.none": ("没有找到：{q}", "Nothing found: {q}"),
+    "map.search.none": ("在您的辖区内没有找到匹配的对象", "Nothing in your area matches"),
     "map.search.more": ("只列出前 {n} 条，请输入更完整的名称", "Only the first {n} are listed: type more of the name"),
     "map.follow": ("数字随视野", "Figures follow the view"),
     "map.in_view": ("视野内", "in view"),
@@ -429,7 +429,7 @@ def search_results(text: str | None, lang: str) -> list:
     found = search_objects(city, q, districts=context.scope(None), towns=context.allowed_towns(),
                            limit=SEARCH_LIMIT + 1)
     if len(found) == 0:
-        return [html.Div(t("map.search.none", lang).format(q=q), className="muted")]
+        return [html.Div(t("map.search.none", lang), className="muted")]   # not echoed: a reply carries data only
     names = _names(city, lang)
     lq = {"lang": lang} if lang != "zh" else {}
     rows = [dcc.Link(className="map-search-hit", href=with_query("/object", None, layer=r["layer"], id=r["id"], **lq),
