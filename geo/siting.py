@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-__all__ = ["SitingResult", "cover_matrix_radius", "cover_matrix_from_times", "greedy_mclp", "exact_mclp"]
+__all__ = ["SitingResult", "cover_matrix_radius", "cover_matrix_from_times", "greedy_mclp", "exact_mclp", "solve_mclp"]
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,13 @@ def exact_mclp(weights: np.ndarray, cover: sparse.csr_matrix, k: int, *, time_li
         gained.append(float(w[r[~covered[r]]].sum()))
         covered[r] = True
     return SitingResult(np.array(order, dtype=np.int64), np.array(gained), float(w[covered].sum()), covered, label)
+
+
+def solve_mclp(weights: np.ndarray, cover: sparse.csr_matrix, k: int, *, method: str = "greedy",
+               time_limit_s: float = 20.0) -> SitingResult:
+    """:func:`greedy_mclp` (``method="greedy"``) or :func:`exact_mclp` (``"exact"``); another method is refused."""
+    if method == "exact":
+        return exact_mclp(weights, cover, k, time_limit_s=time_limit_s)
+    if method == "greedy":
+        return greedy_mclp(weights, cover, k)
+    raise ValueError(f"未知方法 {method!r}，可选 greedy/exact (unknown method {method!r}; use greedy or exact)")

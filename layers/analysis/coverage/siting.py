@@ -56,12 +56,7 @@ def suggest_bases(result: CoverageResult, k: int, *, method: str = "greedy", max
         cxy = cand[["x", "y"]].to_numpy()
         radius = result.reach["reach_m"]
         cover = siting.cover_matrix_radius(dxy, cxy, radius * (1 + 1e-12) + 1e-6)
-    if method == "exact":
-        sol = siting.exact_mclp(w, cover, k, time_limit_s=time_limit_s)
-    elif method == "greedy":
-        sol = siting.greedy_mclp(w, cover, k)
-    else:
-        raise ValueError(f"未知方法 {method!r}，可选 greedy/exact (unknown method {method!r}; use greedy or exact)")
+    sol = siting.solve_mclp(w, cover, k, method=method, time_limit_s=time_limit_s)
     fewer = None
     if len(sol.chosen) < k:
         n = len(sol.chosen)

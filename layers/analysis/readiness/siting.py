@@ -94,12 +94,7 @@ def suggest_resources(result: ReadinessResult, kind: str, k: int, *, method: str
     cover = sparse.csr_matrix((np.ones(int(ok.sum()), bool), (s[ok], p[ok])), shape=(len(cand), len(gaps)),
                               dtype=bool)
     w = np.ones(len(gaps))
-    if method == "exact":
-        sol = siting.exact_mclp(w, cover, k, time_limit_s=time_limit_s)
-    elif method == "greedy":
-        sol = siting.greedy_mclp(w, cover, k)
-    else:
-        raise ValueError(f"未知方法 {method!r}，可选 greedy/exact (unknown method {method!r}; use greedy or exact)")
+    sol = siting.solve_mclp(w, cover, k, method=method, time_limit_s=time_limit_s)
     fewer = None
     if len(sol.chosen) < k:
         n = len(sol.chosen)
