@@ -18,11 +18,27 @@ from layers.errors import StoreError
 from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.gpkg import SCHEMA_VERSION, GeoPackageStore, from_gpkg_blobs, to_gpkg_blobs
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(url: str | Path) -> bool:
+    """True when ``url`` names a database (PostGIS) rather than a GeoPackage file."""
+    return str(url).startswith(DATABASE_SCHEMES)
+
+
+def store_exists(url: str | Path) -> bool:
+    """Whether a store is already at ``url`` (a GeoPackage file there; a database holding our tables)."""
+    if is_database_url(url):
+        from layers.store.postgis import PostGISStore
+
+        return PostGISStore.exists(str(url))
+    return Path(url).exists()
+
 
 def open_store(url: str | Path, *, create: bool = True) -> Store:
     """Open the store at ``url`` (a GeoPackage path); create an empty one when missing and ``create``."""
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://")):
+    if is_database_url(text):
         raise StoreError("PostGIS 存储尚未实现 (a PostGIS store is not implemented yet; use a .gpkg path)")
     return GeoPackageStore(Path(text), create=create)
 
@@ -50,5 +66,5 @@ def clear_read_cache() -> None:
     _READS.clear()
 
 
-__all__ = ["Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
+__all__ = ["is_database_url", "store_exists", "Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
            "to_gpkg_blobs", "from_gpkg_blobs"]
