@@ -47,6 +47,27 @@ WGS_TO_BD = {
 }
 TOL_M = 1e-4
 
+# Control points across China, north, south, west and east of the formula's origin (105 E, 35 N): every point above
+# lies east of 105 E and between 22 and 40 N, where a bug in the western half (x = lon - 105 < 0, e.g. sqrt(x) for
+# sqrt(|x|)) or in the latitude terms far north or south does not show. The values are those of
+# github.com/wandergis/coordtransform, index.js (commit 606c6f3b57b6, the npm package "coordtransform"), wgs84togcj02
+# and gcj02tobd09, run under Node 20 on the inputs below and printed to full double precision (its own test lists
+# only Beijing); they were not computed with our code. Harbin's neighbour at 45 N is also in hutool's test
+# (github.com/dromara/hutool, hutool-core/src/test/java/cn/hutool/core/util/CoordinateUtilTest.java,
+# wgs84toBd09Test2, asserted with delta 0). All with a = 6378245 m and ee = 0.00669342162296594323.
+# (googollee/eviltransform's python/eviltransform/__init__.py now uses a = 6378137 m and sin(y * pi) in gcj2bd, and
+# so is not a reference for 1 mm; its test vectors above were made with 6378245 m and agree with coordtransform.)
+ACROSS_CHINA = {  # name: (WGS-84, GCJ-02, BD-09 of that GCJ-02)
+    "Beijing": ((116.3975, 39.9087), (116.40374357265176, 39.91010349934476), (116.4101165864734, 39.91644274963076)),
+    "Guangzhou": ((113.2644, 23.1291), (113.26972959210308, 23.126423339922844),
+                  (113.27615075157122, 23.13271125723948)),
+    "Sanya": ((109.5119, 18.2528), (109.51598429482667, 18.25109479173564), (109.52253179173881, 18.25687655375912)),
+    "Urumqi": ((87.6168, 43.8256), (87.61964994946926, 43.82680539311119), (87.62609977081571, 43.83294979479329)),
+    "Kashgar": ((75.9897, 39.4704), (75.99265466005465, 39.47062672639562), (75.99916270081556, 39.47659079500847)),
+    "Lhasa": ((91.1409, 29.6456), (91.14242933648593, 29.642863987365978), (91.14902038765206, 29.64859369309066)),
+    "Harbin": ((126.5349, 45.8038), (126.54094071740515, 45.80578177471768), (126.54755961849878, 45.81139597011796)),
+}
+
 
 def _pairs(table: dict) -> list:
     return [pytest.param(a, b, id=name) for name, (a, b) in table.items()]
@@ -71,6 +92,25 @@ def test_gcj02_to_bd09_matches_the_published_control_points(gcj, bd):
 def test_wgs84_to_bd09_matches_the_published_control_points(wgs, bd):
     assert haversine_m(*wgs84_to_bd09(*wgs), *bd) < TOL_M
     assert haversine_m(*bd09_to_wgs84(*bd), *wgs) < TOL_M
+
+
+@pytest.mark.parametrize("name", list(ACROSS_CHINA))
+def test_gcj02_and_bd09_match_coordtransform_across_china(name):
+    wgs, gcj, bd = ACROSS_CHINA[name]
+    assert haversine_m(*wgs84_to_gcj02(*wgs), *gcj) < TOL_M
+    assert haversine_m(*gcj02_to_wgs84(*gcj), *wgs) < TOL_M
+    assert haversine_m(*gcj02_to_bd09(*gcj), *bd) < TOL_M
+    assert haversine_m(*bd09_to_gcj02(*bd), *gcj) < TOL_M
+    assert haversine_m(*wgs84_to_bd09(*wgs), *bd) < TOL_M
+    assert haversine_m(*bd09_to_wgs84(*bd), *wgs) < TOL_M
+    assert 200 < haversine_m(*wgs, *gcj) < 700  # the offset: a few hundred metres, least in the far west
+
+
+def test_wgs84_to_bd09_matches_hutool_at_45_north():
+    # hutool CoordinateUtilTest.wgs84toBd09Test2 (see ACROSS_CHINA): (122.99395597, 44.99804071) in WGS-84
+    bd = (123.00636516028885, 45.0063690918959)
+    assert haversine_m(*wgs84_to_bd09(122.99395597, 44.99804071), *bd) < TOL_M
+    assert haversine_m(*bd09_to_wgs84(*bd), 122.99395597, 44.99804071) < TOL_M
 
 
 def test_control_points_as_arrays_give_the_same_answers():
