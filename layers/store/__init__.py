@@ -1,4 +1,4 @@
-"""The store wing: one interface (:mod:`.base`), one implementation per backend (:mod:`.gpkg`; PostGIS next).
+"""The store wing: one interface (:mod:`.base`), one implementation per backend (:mod:`.gpkg`, :mod:`.postgis`).
 
 ``open_store(url)`` picks the implementation from the URL; ``cached_read`` caches a read per store identity and
 data version (:mod:`layers.cache`), so a new import is seen by every worker.
@@ -14,7 +14,6 @@ import geopandas as gpd
 import pandas as pd
 
 from layers.cache import StoreCache
-from layers.errors import StoreError
 from layers.store.base import Store, StoreBusy, Transaction
 from layers.store.gpkg import SCHEMA_VERSION, GeoPackageStore, from_gpkg_blobs, to_gpkg_blobs
 
@@ -36,12 +35,14 @@ def store_exists(url: str | Path) -> bool:
 
 
 def open_store(url: str | Path, *, create: bool = True) -> Store:
-    """Open the store at ``url`` (a GeoPackage path); create an empty one when missing and ``create``."""
+    """Open the store at ``url``: a GeoPackage path, or a ``postgresql://`` URL (:mod:`layers.store.postgis`,
+    imported only then); create an empty one when missing and ``create``."""
     text = str(url)
     if is_database_url(text):
-        raise StoreError("PostGIS 存储尚未实现 (a PostGIS store is not implemented yet; use a .gpkg path)")
-    return GeoPackageStore(Path(text), create=create)
+        from layers.store.postgis import PostGISStore
 
+        return PostGISStore(text, create=create)
+    return GeoPackageStore(Path(text), create=create)
 
 
 #: one entry per (layer, columns, filter) read; the city, the ledger and the access checks read about 40
