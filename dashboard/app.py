@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from dash import Dash, dcc, html
 from dashboard import auth, basemap_routes, compression, context
 from dashboard.i18n import t
 from dashboard.ledger import routes as ledger_routes
+from dashboard.secret import session_secret
 from layers.access.users import SESSION_HOURS
 from layers.errors import AccessDenied, RiskMapError
 from layers.settings import Settings
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     compression.install(server)  # first: its after_request hook then runs last, on what the others wrote
     server.config["RISKMAP_SETTINGS"] = settings
     server.config["RISKMAP_DASH"] = app
-    server.secret_key = settings.secret_key or _key_file(settings)
+    server.secret_key = session_secret(settings)
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                          PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS))
     if settings.behind_proxy:
@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     basemap_routes.install(server)  # /tiles/… and /basemap/style.json; builds the basemap in the background
     ledger_routes.install(server)
     _install_html_lang(server)
+    if settings.worker_header:
+        _install_worker_header(server)
 
     @server.errorhandler(AccessDenied)
     def _denied(exc: AccessDenied):  # noqa: ANN202 - a forged request to a callback it may not run
@@ -105,6 +107,15 @@ def create_app(settings: Settings | None = None) -> Dash:
     return app
 
 
+def _install_worker_header(server: flask.Flask) -> None:
+    """``X-RiskMap-Worker: <process id>`` on every response (``RISKMAP_WORKER_HEADER=1``): which worker answered."""
+
+    @server.after_request
+    def _worker(resp: flask.Response) -> flask.Response:
+        resp.headers["X-RiskMap-Worker"] = str(os.getpid())
+        return resp
+
+
 def _install_html_lang(server: flask.Flask) -> None:
     """``<html lang="zh-CN">`` (or ``en``, from ``?lang=`` or the setting) on every HTML page, so that the browser
     and MapLibre pick Chinese glyph forms; a client-side language switch updates it (assets/wall.js). Only the
@@ -123,21 +134,3 @@ def _install_html_lang(server: flask.Flask) -> None:
         resp.set_data(body.replace("<html>", f'<html lang="{lang}" data-default-lang="{default}">', 1))
         return resp
 
-
-def _key_file(settings: Settings) -> str:
-    """The session secret from a key file beside the store (made once, mode 0600), so every worker on the store
-    signs cookies alike and sessions survive a restart."""
-    path = Path(settings.store).resolve().parent / ".riskmap-secret"
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker was first
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key)
-    return key

@@ -13,17 +13,20 @@
 Every route asks the access function (``wall.read``: every role has it, the wall kiosk too; the basemap is the
 city's base geography, the same for every user). The file is built in a background thread when the app starts
 and it is missing or stale, and again when a request finds the store changed (checked at most every
-:data:`CHECK_EVERY_S`); meanwhile the old file is served. :func:`style_for` gives the map code the same style.
+:data:`CHECK_EVERY_S`); meanwhile the old file is served. Of several worker processes on one store one builds at a
+time (a ``flock`` on ``<file>.lock``); the others serve the file it moves in. :func:`style_for` gives the map code the same style.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import mmap
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,12 +155,15 @@ class Basemap:
         try:
             if not Path(self.store_path).exists():
                 return
-            store = open_store(self.store_path, create=False)
-            status = basemap_status(store, self.path)
-            if status == "fresh":
-                return
-            log.info("basemap %s: building %s", status, self.path)
-            info = build_basemap(store, self.path)
+            with _build_lock(self.path) as mine:
+                if not mine:   # another worker on this store is building it: its file is picked up when moved in
+                    return
+                store = open_store(self.store_path, create=False)
+                status = basemap_status(store, self.path)
+                if status == "fresh":
+                    return
+                log.info("basemap %s: building %s", status, self.path)
+                info = build_basemap(store, self.path)
             self.last_error = None
             log.info("basemap built: %s tiles, %.1f s, data version %s", info.tiles, info.seconds, info.data_version)
         except RiskMapError as exc:
@@ -166,6 +172,29 @@ class Basemap:
         except Exception:  # noqa: BLE001 - a background thread: log it, keep serving the old file
             self.last_error = "build failed"
             log.exception("basemap build failed")
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path) -> Iterator[bool]:
+    """An exclusive lock on ``<basemap>.lock`` for one builder among the worker processes on a store: yields
+    True when this process holds it, False when another one does (it is not waited for). Without ``fcntl``
+    (Windows: one process) it always yields True."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    lock = path.with_name(path.name + ".lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True   # released when the descriptor closes
+    finally:
+        os.close(fd)
 
 
 def _basemap() -> Basemap:

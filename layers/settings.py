@@ -240,7 +240,12 @@ class Settings(BaseSettings):
     tianditu_layer: _one_of("vec", "img") = _default(
         "vec", "Tianditu layer: vec (map: vec_w + cva_w labels) or img (imagery: img_w + cia_w labels)")
     secret_key: str = _default("", "session cookie secret; empty = a key generated once into a file beside the "
-                                   "store (mode 0600), shared by every worker on that store")
+                                   "store (mode 0600; for a database URL in data/ under the working directory), "
+                                   "shared by every worker reading that file")
+    workers: _whole(1, 64) = _default(1, "app worker processes of python -m dashboard (also --workers); above 1 they "
+                                         "need RISKMAP_SECRET_KEY or a key file they can share")
+    worker_header: Flag = _default(False, "add X-RiskMap-Worker: <process id> to every response (to see which worker "
+                                          "answered, in tests and load checks)")
     auth: Flag = _default(True, "require login (per-district access); 0 = a read-only city-wide kiosk without login")
     secure_cookies: Annotated[_one_of("auto", "1", "0", zh_note="（或 true/false 等开关词）",
                                       en_note=" (or an on/off word)"), BeforeValidator(_tristate)] = _default(
