@@ -170,6 +170,10 @@ def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
 
 
+def _text(v: Any) -> str | None:
+    return None if _missing(v) else str(v)
+
+
 def _copy_values(series: pd.Series, t: T) -> list[Any]:
     """Python values for binary COPY from a column (what the GeoPackage store would keep, read back the same)."""
     if t is T.DATE:
@@ -178,13 +182,11 @@ def _copy_values(series: pd.Series, t: T) -> list[Any]:
         else:
             d = pd.to_datetime(pd.Series(_to_sql_values(series, T.DATE), dtype=object), errors="coerce",
                                format="ISO8601")
-        return [None if v is None or v is pd.NaT else v for v in
-                d.dt.date.astype(object).where(d.notna(), None).tolist()]
+        return [None if _missing(v) else v for v in d.dt.date.astype(object).where(d.notna(), None).tolist()]
     if t is T.DATETIME:
         text = pd.Series(_gpkg_datetimes(series), dtype=object)
         d = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True).dt.tz_convert(None)
-        return [None if v is pd.NaT else v.to_pydatetime() for v in d.astype(object).where(d.notna(), None)
-                .tolist()]
+        return [None if _missing(v) else v.to_pydatetime() for v in d.astype(object).tolist()]
     if t is T.BOOL:
         return [None if v is None else bool(v) for v in _to_sql_values(series, t)]
     return _to_sql_values(series, t)
@@ -395,8 +397,8 @@ class _PgTransaction(Transaction):
         recs = []
         for r in rows.to_dict("records"):
             raw = r.get("raw")
-            recs.append((r["layer"], r.get("source"), None if _missing(r.get("row")) else int(r["row"]),
-                         r.get("field"), r["reason_zh"], r["reason_en"],
+            recs.append((r["layer"], _text(r.get("source")), None if _missing(r.get("row")) else int(r["row"]),
+                         _text(r.get("field")), r["reason_zh"], r["reason_en"],
                          raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False,
                                                                                       default=str), at))
         self._copy_rows(QUARANTINE, ["layer", "source", "row", "field", "reason_zh", "reason_en", "raw",
