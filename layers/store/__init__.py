@@ -25,6 +25,20 @@ def is_database_url(url: str | Path) -> bool:
     return str(url).startswith(DATABASE_SCHEMES)
 
 
+def shown_url(url: str | Path) -> str:
+    """``url`` as it may be shown or logged: a database URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    text = str(url)
+    if not is_database_url(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    netloc = f"{parts.username}@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 def store_exists(url: str | Path) -> bool:
     """Whether a store is already at ``url`` (a GeoPackage file there; a database holding our tables)."""
     if is_database_url(url):
@@ -67,5 +81,5 @@ def clear_read_cache() -> None:
     _READS.clear()
 
 
-__all__ = ["is_database_url", "store_exists", "Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
+__all__ = ["is_database_url", "shown_url", "store_exists", "Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
            "to_gpkg_blobs", "from_gpkg_blobs"]

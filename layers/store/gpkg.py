@@ -448,6 +448,38 @@ class _GpkgTransaction(Transaction):
              json.dumps(record.get("report"), ensure_ascii=False, default=str) if record.get("report") else None))
         self.con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_import', ?)", (_now(),))
 
+    # -- what copy-store needs (both stores have these; not part of the interface) --------------------
+    def restore_bookkeeping(self, quarantined: pd.DataFrame, imports: pd.DataFrame,
+                            meta: Mapping[str, str | None]) -> None:
+        """Replace the quarantine and the import log with these rows as they are (their times kept), and set
+        ``last_import`` from ``meta``: a copy of another store's bookkeeping (``layers.store.copy``)."""
+        def plain(v: Any, integer: bool = False) -> Any:
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+                return None
+            return int(v) if integer else v
+
+        q_cols = ["layer", "source", "row", "field", "reason_zh", "reason_en", "raw", "imported_at"]
+        i_cols = ["layer", "source", "mode", "rows_read", "written", "quarantined", "fixed", "at", "report"]
+        ints = {"row", "rows_read", "written", "quarantined", "fixed"}
+        self.con.execute(f"DELETE FROM {QUARANTINE}")
+        self.con.execute(f"DELETE FROM {IMPORTS}")
+        for table, cols, frame in ((QUARANTINE, q_cols, quarantined), (IMPORTS, i_cols, imports)):
+            rows = [tuple(plain(v, c in ints) for c, v in zip(cols, r, strict=True))
+                    for r in frame[cols].itertuples(index=False)]
+            self.con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                                 rows)
+        if meta.get("last_import"):
+            self.con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_import', ?)",
+                             (meta["last_import"],))
+        self.touched.update({QUARANTINE, IMPORTS})
+
+    def advance_data_version(self, at_least: int) -> None:
+        """Make the data version after this transaction greater than ``at_least`` (a copied store moves on)."""
+        self.con.execute(f"INSERT OR IGNORE INTO {META} (key, value) VALUES ('data_version', '0')")
+        self.con.execute(f"UPDATE {META} SET value = MAX(CAST(value AS INTEGER), ?) WHERE key = 'data_version'",
+                         (int(at_least),))
+        self.touched.add(META)
+
 
 def _chunks(seq: list, n: int) -> Iterator[list]:
     for i in range(0, len(seq), n):

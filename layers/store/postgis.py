@@ -42,7 +42,6 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -112,12 +111,9 @@ def _ident(name: str) -> sql.Identifier:
 
 def _safe_url(url: str) -> str:
     """The URL without its password (for identity, messages and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    from layers.store import shown_url
+
+    return shown_url(url)
 
 
 def _connect_error(url: str, exc: BaseException) -> StoreError:
@@ -429,7 +425,7 @@ class _PgTransaction(Transaction):
     def restore_bookkeeping(self, quarantined: pd.DataFrame, imports: pd.DataFrame,
                             meta: Mapping[str, str | None]) -> None:
         """Replace the quarantine and the import log with these rows as they are (their times kept), and set
-        ``last_import`` / ``last_write`` from ``meta``: a copy of another store's bookkeeping."""
+        ``last_import`` from ``meta``: a copy of another store's bookkeeping (``layers.store.copy``)."""
         with self._step() as cur:
             cur.execute(f"DELETE FROM {QUARANTINE}")
             cur.execute(f"DELETE FROM {IMPORTS}")
@@ -444,10 +440,9 @@ class _PgTransaction(Transaction):
                         ([None if _missing(v) else (int(v) if c in ints else v) for c, v in zip(i_cols, r,
                                                                                                  strict=True)]
                          for r in imports[i_cols].itertuples(index=False)))
-        with self._step() as cur:
-            for key in ("last_import", "last_write"):
-                if meta.get(key):
-                    _set_meta(cur, key, meta[key])
+        if meta.get("last_import"):
+            with self._step() as cur:
+                _set_meta(cur, "last_import", meta["last_import"])
         self.touched.update({QUARANTINE, IMPORTS})
 
     def advance_data_version(self, at_least: int) -> None:
@@ -776,6 +771,9 @@ class PostGISStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"写入存储失败，未做任何更改：{exc} (writing the store failed, nothing was changed: {exc})"
                              ) from exc
+
+    def health(self) -> dict[str, Any]:
+        return {**super().health(), "store": _safe_url(self.url)}
 
     def close(self) -> None:
         """Close this process's connections to the store (before dropping its database)."""

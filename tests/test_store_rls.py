@@ -1,0 +1,74 @@
+"""PostGIS row-level security by district (defence in depth under ``layers.access``): the ``riskmap_district``
+role sees only the rows of ``current_setting('riskmap.district')``, whatever SQL it sends."""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+import pytest
+from pg_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+
+from layers.errors import StoreError
+from layers.store import open_store
+from layers.store.postgis import DISTRICT_ROLE, DISTRICT_SETTING
+
+
+def _city(url: str):
+    store = open_store(url)
+    box = MultiPolygon([Polygon([(114, 30), (115, 30), (115, 31), (114, 31)])])
+    with store.transaction() as tx:
+        tx.append("districts", pd.DataFrame({"code": ["A", "B"], "name": ["甲区", "乙区"], "geometry": [box, box]}))
+        tx.append("enterprises", pd.DataFrame({
+            "id": ["EA", "EB"], "name": ["甲企业", "乙企业"], "district_code": ["A", "B"],
+            "geometry": [Point(114.1, 30.1), Point(114.2, 30.2)]}))
+        tx.append("inspections", pd.DataFrame({"id": ["IA", "IB"], "target_layer": "enterprises",
+                                               "target_id": ["EA", "EB"], "date": "2026-01-02"}))
+        tx.append("hazards", pd.DataFrame({"id": ["HA", "HB"], "target_layer": "enterprises",
+                                           "target_id": ["EA", "EB"], "level": "major", "found_date": "2026-01-02",
+                                           "status": "open", "district_code": ["A", "B"]}))
+        tx.append("hazard_files", pd.DataFrame({"id": ["FA", "FB"], "hazard_id": ["HA", "HB"], "filename": "x.jpg",
+                                                "mime": "image/jpeg", "data": [b"a", b"b"]}))
+        tx.append("roads", pd.DataFrame({"id": ["R1"], "name": ["大道"],
+                                         "geometry": [LineString([(114, 30), (115, 31)])]}))
+        tx.append("users", pd.DataFrame({"id": ["admin"], "password_hash": "secret", "role": "admin"}))
+    return store
+
+
+def _as_district(url: str, district: str | None):
+    con = psycopg.connect(url, autocommit=True)
+    con.execute(f"SET ROLE {DISTRICT_ROLE}")
+    if district is not None:
+        con.execute("SELECT set_config(%s, %s, false)", (DISTRICT_SETTING, district))
+    return con
+
+
+def test_a_district_connection_reads_only_its_districts_rows(pg_url):  # noqa: F811
+    _city(pg_url)
+    with _as_district(pg_url, "A") as con:
+        one = lambda q: sorted(r[0] for r in con.execute(q).fetchall())  # noqa: E731
+        assert one("SELECT id FROM enterprises") == ["EA"]
+        assert one("SELECT id FROM enterprises WHERE district_code = 'B'") == []   # asking for B finds nothing
+        assert one("SELECT code FROM districts") == ["A"]
+        assert one("SELECT id FROM inspections") == ["IA"]                          # by the target's district
+        assert one("SELECT id FROM hazards") == ["HA"]
+        assert one("SELECT id FROM hazard_files") == ["FA"]                         # by the hazard's district
+        assert one("SELECT id FROM roads") == ["R1"]                                # shared geography
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            con.execute("SELECT * FROM users")
+    with _as_district(pg_url, "A") as con, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        con.execute("UPDATE enterprises SET name = 'x'")                            # and never writes
+    with _as_district(pg_url, None) as con:                                         # no district said: nothing
+        assert con.execute("SELECT count(*) FROM enterprises").fetchone()[0] == 0
+
+
+def test_for_district_store_reads_through_the_policies(pg_url):  # noqa: F811
+    store = _city(pg_url)
+    b = store.for_district("B")
+    assert b.read("enterprises")["id"].tolist() == ["EB"]
+    assert b.read("inspections", where={"target_id": ["EA", "EB"]})["id"].tolist() == ["IB"]
+    assert b.data_version() == store.data_version()
+    assert store.read("enterprises")["id"].tolist() == ["EA", "EB"]                # the app's own user: all
+    with pytest.raises(StoreError, match="cannot write"):
+        with b.transaction():
+            pass
