@@ -99,9 +99,28 @@ class _Part:
     frame: gpd.GeoDataFrame = field(repr=False)
 
 
-def basemap_path(store_path: str | Path) -> Path:
-    """Where the basemap of the store at ``store_path`` lives: beside it, ``city.gpkg`` -> ``city.basemap.pmtiles``."""
+def basemap_path(store_path: str | Path, *, directory: str | Path | None = None) -> Path:
+    """Where the basemap of the store at ``store_path`` lives: beside it, ``city.gpkg`` -> ``city.basemap.pmtiles``.
+
+    A database URL has no folder: its basemap is ``<database>-<hash of the URL>.basemap.pmtiles`` in ``directory``
+    (default: the default store's folder, ``data/`` under the working directory, where the secret key of a
+    database store is kept too). Every app worker on one host finds the same file; each host builds its own."""
+    from layers.store import is_database_url, shown_url
+
+    text = str(store_path)
+    if is_database_url(text):
+        import hashlib
+        import re
+        from urllib.parse import urlsplit
+
+        from layers.settings import DEFAULT_STORE
+
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", urlsplit(text).path.strip("/") or "postgres")
+        digest = hashlib.sha256(shown_url(text).encode()).hexdigest()[:10]
+        return Path(directory if directory is not None else DEFAULT_STORE.parent) / f"{name}-{digest}.basemap.pmtiles"
     p = Path(store_path)
+    if directory is not None:
+        return Path(directory) / f"{p.stem}.basemap.pmtiles"
     return p.with_name(f"{p.stem}.basemap.pmtiles")
 
 

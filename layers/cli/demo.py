@@ -1,4 +1,4 @@
-"""``python -m layers demo --out city.gpkg [--enterprises N] [--seed S] [--force] [--no-basemap]``: write the demo city (and its basemap)."""
+"""``python -m layers demo --out city.gpkg|postgresql://… [--enterprises N] [--seed S] [--force] [--no-basemap]``: write the demo city (and its basemap)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from layers.errors import RiskMapError
-from layers.store import open_store
+from layers.store import is_database_url, open_store, shown_url, store_exists
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "GeoPackage store: districts, towns, roads, water, networks, enterprises, venues, two years "
                     "of inspections, hazards, teams, departments, accidents, resources, and demo users "
                     "(admin / planner / d<district code>, password 'demo'). The same seed gives the same data.")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage file to write (e.g. city.gpkg)")
+    p.add_argument("--out", required=True,
+                   help="GeoPackage file to write (e.g. city.gpkg), or a PostGIS database URL "
+                        "(postgresql://user@host/db)")
     p.add_argument("--enterprises", type=int, default=5000, help="number of enterprises (default 5000)")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -30,10 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from layers.demo.city import build_demo_store
 
-    out: Path = args.out
     if args.enterprises < 1:
         print(f"企业数必须为正数 (--enterprises must be positive), got {args.enterprises}")
         return 2
+    if is_database_url(args.out):
+        return _demo_database(args)
+    out = Path(args.out)
     if out.exists() and not args.force:
         print(f"文件已存在：{out}；如需覆盖请加 --force (file exists: {out}; add --force to overwrite it)")
         return 1
@@ -58,6 +62,35 @@ def _demo(args: argparse.Namespace) -> int:
         build_basemap(store, basemap_path(out))
     counts = store.counts()
     print(f"已生成示范城市 {out}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {out} in "
+          f"{time.perf_counter() - t0:.1f} s)")
+    for name, n in counts.items():
+        if n:
+            print(f"  {name}: {n}")
+    print("示范用户 (demo users): admin / planner / d<区县代码 district code>，密码 (password) 'demo'")
+    return 0
+
+
+def _demo_database(args: argparse.Namespace) -> int:
+    """The demo city into a PostGIS database: one transaction (a failed run leaves the database as it was)."""
+    from layers.demo.city import build_demo_store
+
+    url, shown = args.out, shown_url(args.out)
+    t0 = time.perf_counter()
+    try:
+        if store_exists(url) and not args.force:
+            print(f"数据库中已有存储：{shown}；如需覆盖请加 --force (a store is already in {shown}; add --force to "
+                  "overwrite it)")
+            return 1
+        store = build_demo_store(url, enterprises=args.enterprises, seed=args.seed)
+        if not args.no_basemap:
+            from layers.basemap import basemap_path, build_basemap
+
+            build_basemap(store, basemap_path(url))
+        counts = store.counts()
+    except RiskMapError as exc:
+        print(exc)
+        return 1
+    print(f"已生成示范城市 {shown}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {shown} in "
           f"{time.perf_counter() - t0:.1f} s)")
     for name, n in counts.items():
         if n:

@@ -338,8 +338,9 @@ def write_city(store: Store, city: dict[str, pd.DataFrame]) -> None:
 
 
 def build_demo_store(path: str | Path, *, enterprises: int = 5000, seed: int = 7) -> Store:
-    """Generate the demo city and write it into the GeoPackage at ``path`` (every layer replaced, one
-    transaction). Returns the open store."""
+    """Generate the demo city and write it into the store at ``path``: a GeoPackage path or a ``postgresql://``
+    URL (every layer replaced, one transaction: a failed write leaves the store as it was). Returns the open
+    store."""
     city = generate_city(enterprises=enterprises, seed=seed)
     store = open_store(path)
     write_city(store, city)
