@@ -19,7 +19,7 @@ from flask_compress import Compress
 #: what is compressed (HTML deliberately not: see the module doc)
 MIMETYPES = ["application/javascript", "text/javascript", "text/css", "application/json", "image/svg+xml"]
 #: static paths: compressed once per encoding and kept (they cannot change while the process runs)
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/wall/deck/deckgl.js")  # the last: deck.BUNDLE_ROUTE
 #: the most compressed static files kept (every suite and asset of the app fits many times over)
 MAX_KEPT = 256
 YEAR_S = 365 * 24 * 3600

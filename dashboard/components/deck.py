@@ -168,9 +168,16 @@ def tooltip(lang: str) -> dict[str, Any]:
     }
 
 
+def bundle_url() -> str:
+    """The bundle's URL, fingerprinted with pydeck's version: the browser keeps it a year
+    (:mod:`dashboard.compression`, which also sends it compressed: 4.3 MB, about 1 MB in Brotli)."""
+    return f"{BUNDLE_ROUTE}?v={pdk.__version__}"
+
+
 def page_html(lang: str) -> str:
     """The HTML of the deck page: only our own URLs (the bundle and the data route), system fonts."""
     lang = norm_lang(lang)
+    BUNDLE_URL = bundle_url()  # noqa: N806 - a constant of the page's text
     e = html.escape
     texts = json.dumps({"noWebgl": t("deck.no_webgl", lang), "noData": t("deck.no_data", lang),
                         "loading": t("deck.loading", lang)}, ensure_ascii=False)
@@ -187,12 +194,16 @@ html, body {{ margin: 0; padding: 0; width: 100%; height: 100%; overflow: hidden
 body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
 #deck-note {{ position: absolute; left: 0; right: 0; top: 45%; text-align: center; font-size: 2.2vh; }}
 </style></head>
+<link rel="preload" href="{BUNDLE_URL}" as="script">
 <body data-deck-state="loading"><canvas id="deck-preview"></canvas><div id="deck-container"></div>
 <div id="deck-note"></div>
-<script src="{BUNDLE_ROUTE}"></script>
 <script>
 (function () {{
   "use strict";
+  /* The data is asked for at once, while the browser downloads and parses deck.gl (4 MB); the 2D picture is
+   * drawn as soon as the data is here, and deck.gl's script is run only then (it holds the page's one thread
+   * for about a second), so neither waits for the other. */
+  var first = fetch("{DATA_ROUTE}" + window.location.search, {{credentials: "same-origin"}});
   var TEXT = {texts};
   var TIP = {tip};
   var body = document.body, note = document.getElementById("deck-note");
@@ -256,9 +267,15 @@ body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
       g.fillStyle = "rgb(" + p[2] + "," + p[3] + "," + p[4] + ")"; g.beginPath();
       g.arc(q[0], q[1], rad, 0, 2 * Math.PI); g.fill(); }});
     if (d) {{ g.globalAlpha = 1; g.lineWidth = 3; g.strokeStyle = "rgb(0,229,255)"; d.paths.forEach(line); }}
-    body.setAttribute("data-deck-preview", "1");
+    body.setAttribute("data-deck-preview", "1"); mark("deck-preview");
   }}
-  function drawn() {{ body.setAttribute("data-deck-drawn", "1"); }}
+  function drawn() {{ mark("deck-drawn"); body.setAttribute("data-deck-drawn", "1"); }}
+  var marked = {{}};
+  function mark(name) {{  // timing marks for benchmarks, each once: deck-data, deck-preview, deck-bundle, deck-drawn
+    if (marked[name]) return;
+    marked[name] = true;
+    try {{ performance.mark(name); }} catch (err) {{ /* no timing API */ }}
+  }}
   function draw() {{
     if (!state.spec) return;
     var json = withFocus(state.spec);
@@ -273,20 +290,39 @@ body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
     body.setAttribute("data-deck-focus", state.focus || "");
     body.setAttribute("data-deck-version", String(state.version));
   }}
+  var bundle = null;
+  function withBundle(then) {{  // deck.gl's script, once (preloaded above), then ``then``
+    if (!bundle) {{
+      bundle = new Promise(function (ok, fail) {{
+        var el = document.createElement("script");
+        el.src = "{BUNDLE_URL}"; el.onload = ok; el.onerror = fail; document.body.appendChild(el);
+      }});
+    }}
+    bundle.then(function () {{
+      mark("deck-bundle");
+      if (!hasWebgl() || typeof createDeck !== "function") {{
+        say(TEXT.noWebgl); body.setAttribute("data-deck-state", "no-webgl"); return;
+      }}
+      then();
+    }}, function () {{ say(TEXT.noWebgl); body.setAttribute("data-deck-state", "error"); }});
+  }}
   function load() {{
-    return fetch("{DATA_ROUTE}" + window.location.search, {{credentials: "same-origin"}})
+    var asked = first || fetch("{DATA_ROUTE}" + window.location.search, {{credentials: "same-origin"}});
+    first = null;
+    return asked
       .then(function (r) {{ if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); }})
       .then(function (d) {{
         if (!d.ok) throw new Error(d.error || "no data");
+        mark("deck-data");
         state.spec = d.deck; state.areas = d.areas; state.city = d.bounds; state.version = d.version;
         state.preview = d.preview;
         try {{  // the wall may have moved on before this frame was ready
           var p = window.parent && window.parent.__riskmapWallFocus;
           if (p && p.kind === "{MESSAGE_KIND}") {{ state.focus = p.focus || null; }}
         }} catch (err) {{ /* not framed by the wall */ }}
-        if (d.empty) {{ say(TEXT.noData); draw(); return; }}
-        if (!state.deck) {{  // the 2D picture first, then deck.gl in the next task (the picture gets painted)
-          preview(); say(""); setTimeout(draw, 30);
+        if (d.empty) {{ say(TEXT.noData); withBundle(draw); return; }}
+        if (!state.deck) {{  // the 2D picture first, then deck.gl in a later task (the picture gets painted)
+          preview(); say(""); setTimeout(function () {{ withBundle(draw); }}, 30);
         }} else {{ draw(); }}
       }})
       .catch(function () {{
@@ -303,9 +339,6 @@ body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
       load();
     }} else if (refocus) {{ draw(); }}
   }});
-  if (!hasWebgl() || typeof createDeck !== "function") {{
-    say(TEXT.noWebgl); body.setAttribute("data-deck-state", "no-webgl"); return;
-  }}
   say(TEXT.loading);
   load();
 }})();
@@ -325,8 +358,9 @@ def install(server: flask.Flask, payload: Callable[[str], dict[str, Any]]) -> No
         return resp
 
     def bundle() -> flask.Response:
-        resp = flask.send_file(BUNDLE, mimetype="text/javascript", conditional=True, max_age=86400)
-        return resp
+        fingerprinted = flask.request.args.get("v") == pdk.__version__
+        return flask.send_file(BUNDLE, mimetype="text/javascript", conditional=True,
+                               max_age=365 * 24 * 3600 if fingerprinted else 3600)
 
     def data() -> flask.Response:
         lang = norm_lang(flask.request.args.get("lang"))
