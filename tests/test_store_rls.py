@@ -3,6 +3,9 @@ role sees only the rows of ``current_setting('riskmap.district')``, whatever SQL
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
 import pandas as pd
 import psycopg
 import pytest
@@ -72,3 +75,27 @@ def test_for_district_store_reads_through_the_policies(pg_url):  # noqa: F811
     with pytest.raises(StoreError, match="cannot write"):
         with b.transaction():
             pass
+
+
+def test_the_store_as_a_non_superuser_owner_sets_up_and_uses_the_district_role(pg_server):  # noqa: F811
+    """The deployment the README describes: the app's own user (LOGIN CREATEROLE, owner of its database)."""
+    user = f"app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as con:
+        con.execute(f"CREATE ROLE {user} LOGIN CREATEROLE")
+    url = pg_server.create_database()
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as con:
+        con.execute(f'ALTER DATABASE "{name}" OWNER TO {user}')
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f"ALTER SCHEMA public OWNER TO {user}")
+    parts = urlsplit(url)
+    app_url = urlunsplit(parts._replace(netloc=f"{user}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")))
+    try:
+        store = _city(app_url)
+        assert store.read("enterprises")["id"].tolist() == ["EA", "EB"]        # the owner is not filtered
+        assert store.for_district("A").read("enterprises")["id"].tolist() == ["EA"]
+    finally:
+        pg_server.drop_database(app_url)
+        with psycopg.connect(pg_server.admin_url, autocommit=True) as con:
+            con.execute(f"DROP OWNED BY {user} CASCADE")
+            con.execute(f"DROP ROLE {user}")

@@ -926,6 +926,16 @@ def _row_security(cur: psycopg.Cursor) -> None:
     EXCEPTION WHEN insufficient_privilege THEN
         RAISE NOTICE 'cannot create role {DISTRICT_ROLE}';
     END $$""")
+    # the store's own user may take the role for a read (PostGISStore.for_district: SET LOCAL ROLE); as the
+    # tables' owner it is not subject to the policies itself
+    cur.execute(f"""DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{DISTRICT_ROLE}')
+                AND NOT pg_has_role(current_user, '{DISTRICT_ROLE}', 'MEMBER') THEN
+            EXECUTE format('GRANT %I TO %I', '{DISTRICT_ROLE}', current_user);
+        END IF;
+    EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN
+        RAISE NOTICE 'cannot grant role {DISTRICT_ROLE} to %', current_user;
+    END $$""")
     if not cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (DISTRICT_ROLE,)).fetchone():
         log.warning("角色 %s 不存在且无法创建，未启用行级安全 (the role %s does not exist and could not be created: "
                     "row-level security is not set up; create it as a superuser, see the README)",
