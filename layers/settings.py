@@ -213,7 +213,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    store: Annotated[str, Field(min_length=1)] = _default(str(DEFAULT_STORE), "GeoPackage path of the store")
+    store: Annotated[str, Field(min_length=1)] = _default(
+        str(DEFAULT_STORE), "the store: a GeoPackage path, or a postgresql:// URL of a PostGIS database (README: PostGIS store)")
     host: _text(r"[^\s/]+", "主机名或 IP 地址", "a host name or IP address") = _default(
         "127.0.0.1", "address the app listens on")
     port: _whole(1, 65535) = _default(8050, "port the app listens on (also PORT)")
