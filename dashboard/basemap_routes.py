@@ -39,7 +39,7 @@ from layers.basemap import TILESET, basemap_path, basemap_status, build_basemap,
 from layers.basemap.build import BasemapInfo
 from layers.basemap.shift import effective_preset
 from layers.errors import RiskMapError
-from layers.store import open_store
+from layers.store import open_store, store_exists
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 10.0
@@ -153,7 +153,7 @@ class Basemap:
         except (AttributeError, OSError):
             pass
         try:
-            if not Path(self.store_path).exists():
+            if not store_exists(self.store_path):   # a GeoPackage file, or a database's tables
                 return
             with _build_lock(self.path) as mine:
                 if not mine:   # another worker on this store is building it: its file is picked up when moved in
@@ -185,6 +185,7 @@ def _build_lock(path: Path) -> Iterator[bool]:
         yield True
         return
     lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

@@ -312,3 +312,26 @@ def test_gunicorn_itself_trusts_no_forwarded_headers(two_workers: Served):
     r = two_workers.call("POST", "/login", body=b"username=admin&password=demo&next=/", cookie="",
                          headers={"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-Proto": "https"})
     assert r.status == 302 and "secure" not in r.headers["set-cookie"].lower()
+
+
+def test_behind_a_trusted_proxy_tile_urls_and_cookies_follow_the_forwarded_scheme_and_host(tmp_path, demo_store_path):
+    """RISKMAP_BEHIND_PROXY=1 (ProxyFix, one hop): what nginx forwards is what the app names; redirects stay
+    relative."""
+    from dashboard.app import create_app
+    from layers.settings import Settings
+
+    store = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_store_path, store)
+    app = create_app(Settings(store=str(store), secret_key="k", behind_proxy=True))
+    c = app.server.test_client()
+    fwd = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "riskmap.example.gov.cn", "X-Forwarded-For": "10.1.2.3"}
+    r = c.post("/login", data={"username": "admin", "password": "demo", "next": "/coverage"}, headers=fwd)
+    assert r.status_code == 302 and r.headers["Location"] == "/coverage"
+    cookie = r.headers["Set-Cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "domain=" not in cookie
+    r = c.get("/basemap/style.json", headers=fwd)
+    assert r.status_code == 200
+    assert "https://riskmap.example.gov.cn/tiles/" in json.dumps(r.get_json())
+    c2 = app.server.test_client()
+    r = c2.get("/coverage", headers=fwd)
+    assert r.status_code == 302 and r.headers["Location"] == "/login?next=/coverage"
