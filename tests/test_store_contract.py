@@ -316,6 +316,20 @@ def test_identity_names_the_store_and_tells_two_apart(store: Store, backend: Bac
     assert other.identity() != ident
 
 
+def test_wait_for_change_answers_the_new_data_version(store: Store):
+    assert store.wait_for_change(0, timeout=0.1) is None       # nothing happened in time
+    with store.transaction() as tx:
+        tx.append("enterprises", _enterprises(["E1"]))
+    assert store.wait_for_change(0, timeout=0.1) == 1          # already newer: at once
+    got: list[int | None] = []
+    waiter = threading.Thread(target=lambda: got.append(store.wait_for_change(1, timeout=60)))
+    waiter.start()
+    with store.transaction() as tx:
+        tx.append("enterprises", _enterprises(["E2"]))
+    waiter.join()
+    assert got == [2]
+
+
 # --------------------------------------------------------------------------------------------------
 # reads
 # --------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ or so), the read raises :class:`StoreBusy` at once instead of tying up the calle
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ import pandas as pd
 from layers.errors import StoreError
 from layers.schema import LAYERS
 
+#: how often the default :meth:`Store.wait_for_change` looks at the data version (seconds)
+CHANGE_POLL_S = 0.5
 BUSY_MESSAGE = "数据正在写入，请稍候重试 (the store is busy with a write; retrying)"
 
 
@@ -69,7 +72,8 @@ class Transaction(ABC):
 
 
 class Store(ABC):
-    """Access to every layer. Implementations: ``layers.store.gpkg.GeoPackageStore`` (embedded default)."""
+    """Access to every layer. Implementations: ``layers.store.gpkg.GeoPackageStore`` (embedded default) and
+    ``layers.store.postgis.PostGISStore`` (a ``postgresql://`` URL)."""
 
     url: str
 
@@ -93,6 +97,20 @@ class Store(ABC):
     @abstractmethod
     def data_version(self) -> int:
         """A number that grows with every committed write (cache key)."""
+
+    def wait_for_change(self, since: int, timeout: float) -> int | None:
+        """Wait at most ``timeout`` seconds for the data version to grow past ``since``: the new data version, or
+        None when nothing changed in time. This default looks at :meth:`data_version` every
+        ``CHANGE_POLL_S``; the PostGIS store is told by the database (LISTEN/NOTIFY) and does not poll."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            now = self.data_version()
+            if now > since:
+                return now
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(CHANGE_POLL_S, left))
 
     @abstractmethod
     def identity(self) -> tuple:
