@@ -487,3 +487,27 @@ def test_postgis_store_is_used_from_many_threads(pg_url):  # noqa: F811
 
 def test_gpkg_store_is_still_the_default(tmp_path):
     assert isinstance(open_store(tmp_path / "x.gpkg"), GeoPackageStore)
+
+
+def _write_in_another_process(url: str, n: int) -> int:
+    store = open_store(url)
+    for i in range(3):
+        with store.transaction() as tx:
+            tx.append("enterprises", _enterprises([f"P{n}-{i}"]))
+    return len(store.read("enterprises"))
+
+
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_postgis_store_is_shared_by_processes(pg_url, start):  # noqa: F811
+    """Several app workers on one database: new processes (spawn) and children forked from a process that had
+    its pool open already (as a server forks its workers) write and read; the parent's pool still works."""
+    import multiprocessing
+
+    store = open_store(pg_url)
+    assert store.data_version() == 0            # the parent's pool is open before the children start
+    ctx = multiprocessing.get_context(start)
+    with ctx.Pool(3) as pool:
+        seen = pool.starmap(_write_in_another_process, [(pg_url, n) for n in range(3)])
+    assert all(s >= 3 for s in seen)
+    assert store.count("enterprises") == 9 and store.data_version() == 9
+    assert sorted(store.read("enterprises")["id"]) == sorted(f"P{n}-{i}" for n in range(3) for i in range(3))
