@@ -1,8 +1,10 @@
 """Date pickers in the page's language: one way to make them (``date_picker``, ``date_range``).
 
-Dash's picker has no locale setting of its own (it follows the browser's languages for the names it renders):
-the texts we control are set here in zh-CN or English — the placeholder, the month heading (``2026年12月``),
-the day format (``YYYY-MM-DD`` in both) — and weeks start on Monday as Chinese calendars do.
+Dash's picker has no locale setting of its own: it takes month and day names from ``window.dateFns.locale``,
+which ``assets/date-picker-lang.js`` answers with the page's locale (``<html lang>``; date-fns's zh-CN and en-US
+locales are vendored in ``assets/date-fns/``), whatever the browser's languages are. The texts set here in zh-CN
+or English: the placeholder, the month in the calendar's heading (``11月`` / ``November``), the day format
+(``YYYY-MM-DD`` in both); weeks start on Monday as Chinese calendars do.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ register({
     "date.end": ("结束日期", "End date"),
 })
 
-_MONTH = {"zh": "YYYY年M月", "en": "MMMM YYYY"}
+# the picker takes the month's pattern (M..MMMM) and the year's from this; zh-CN's MMM is "11月"
+_MONTH = {"zh": "YYYY年MMM", "en": "MMMM YYYY"}
 
 
 def _common(lang: str) -> dict[str, Any]:
