@@ -266,7 +266,9 @@ class _PgTransaction(Transaction):
         self.touched.add(table)
         if table in self.changed and self.changed[table] is None:
             return
-        if ids is None:
+        if ids is not None and not isinstance(ids, (list, tuple, set)):
+            ids = list(ids)
+        if ids is None or len(ids) > CHANGE_LOG_IDS:   # too many to log: "some rows", without making the set
             self.changed[table] = None
             return
         have = self.changed.setdefault(table, set())
