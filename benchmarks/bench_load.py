@@ -130,11 +130,12 @@ def start_server(store: str, workers: int, folder: Path, *, demo_enterprises: in
     log = folder / f"server-{workers}w.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")}
     env.update({"RISKMAP_WORKER_HEADER": "1", "RISKMAP_DEMO_ENTERPRISES": str(demo_enterprises),
-                "RISKMAP_SECRET_KEY": "bench-load-" + os.urandom(8).hex(), "PYTHONUNBUFFERED": "1"})
-    with log.open("wb") as fh:
+                "RISKMAP_SECRET_KEY": "bench-load-" + os.urandom(8).hex(), "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))})
+    with log.open("wb") as fh:   # run in the benchmark's folder: a database store's data/ (basemap) goes there
         proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--store", store, "--host", HOST,
                                  "--port", str(port), "--workers", str(workers)],
-                                cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+                                cwd=folder, env=env, stdout=fh, stderr=subprocess.STDOUT)
     srv = Server(proc, port, log, workers)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
