@@ -21,7 +21,7 @@ from store_sample import IMPORT_RECORD, QUARANTINE_ROWS, every_layer, sample
 
 from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS
-from layers.store import GeoPackageStore, Store, StoreBusy, open_store
+from layers.store import GeoPackageStore, Store, StoreBusy, open_store, store_exists
 from layers.store import gpkg as gpkg_module
 from layers.store import postgis as postgis_module
 
@@ -404,9 +404,24 @@ def test_a_missing_store_is_not_created_when_told_not_to(backend: Backend, tmp_p
     else:
         with pytest.raises(StoreError, match="no store"):
             open_store(backend.url, create=False)
-        assert not postgis_module.PostGISStore.exists(backend.url)
+        assert not postgis_module.PostGISStore.exists(backend.url) and not store_exists(backend.url)
         open_store(backend.url)
-        assert postgis_module.PostGISStore.exists(backend.url)
+        assert postgis_module.PostGISStore.exists(backend.url) and store_exists(backend.url)
+        assert not store_exists(backend.url.rsplit("/", 1)[0] + "/no_such_database")
+
+
+def test_postgis_server_that_cannot_be_reached_is_said_so(pg_server):  # noqa: F811
+    import socket
+
+    with socket.socket() as s:   # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://riskmap:secret@127.0.0.1:{port}/riskmap"
+    with pytest.raises(StoreError, match="cannot connect to the PostGIS store") as err:
+        open_store(url)
+    assert "无法连接" in str(err.value) and "secret" not in str(err.value)
+    with pytest.raises(StoreError, match="cannot connect"):
+        store_exists(url)
 
 
 # --------------------------------------------------------------------------------------------------

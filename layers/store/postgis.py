@@ -543,10 +543,21 @@ class PostGISStore(Store):
                         cur.execute(f"SET LOCAL ROLE {DISTRICT_ROLE}")
                         cur.execute("SELECT set_config(%s, %s, true)", (DISTRICT_SETTING, self.district))
                         yield cur
-        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout) as exc:
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
             raise StoreBusy() from exc
+        except PoolTimeout as exc:
+            raise self._pool_timeout(exc) from exc
         except psycopg.OperationalError as exc:
             raise _connect_error(self.url, exc) from exc
+
+    def _pool_timeout(self, exc: PoolTimeout) -> StoreError:
+        """No pooled connection in time: busy when the server answers a new connection, else unreachable."""
+        try:
+            psycopg.connect(self.url, connect_timeout=2).close()
+        except psycopg.Error as down:
+            close_pools(self.url)   # its background reconnecting ends; the next open makes a new pool
+            return _connect_error(self.url, down)
+        return StoreBusy()
 
     def for_district(self, district: str) -> PostGISStore:
         """This store read as the role ``riskmap_district`` for one district: the database's row-level security
@@ -785,8 +796,10 @@ class PostGISStore(Store):
                 if tx.touched:
                     with con.cursor() as cur:
                         _touch(cur, tx)
-        except (psycopg.errors.LockNotAvailable, PoolTimeout) as exc:
+        except psycopg.errors.LockNotAvailable as exc:
             raise StoreBusy() from exc
+        except PoolTimeout as exc:
+            raise self._pool_timeout(exc) from exc
         except psycopg.OperationalError as exc:
             raise _connect_error(self.url, exc) from exc
         except psycopg.Error as exc:
