@@ -526,3 +526,24 @@ def test_postgis_store_is_shared_by_processes(pg_url, start):  # noqa: F811
     assert all(s >= 3 for s in seen)
     assert store.count("enterprises") == 9 and store.data_version() == 9
     assert sorted(store.read("enterprises")["id"]) == sorted(f"P{n}-{i}" for n in range(3) for i in range(3))
+
+
+def test_postgis_a_new_database_opened_by_many_at_once_is_made_once(pg_url):  # noqa: F811
+    errors: list[BaseException] = []
+
+    def first_open() -> None:
+        try:
+            open_store(pg_url)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_open) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = open_store(pg_url)
+    assert store.schema_version() == postgis_module.SCHEMA_VERSION and store.counts()["enterprises"] == 0
+    with psycopg.connect(pg_url) as con:
+        assert con.execute("SELECT count(*) FROM riskmap_schema_version").fetchone()[0] == len(postgis_module.MIGRATIONS)

@@ -99,3 +99,17 @@ def test_the_store_as_a_non_superuser_owner_sets_up_and_uses_the_district_role(p
         with psycopg.connect(pg_server.admin_url, autocommit=True) as con:
             con.execute(f"DROP OWNED BY {user} CASCADE")
             con.execute(f"DROP ROLE {user}")
+
+
+def test_policies_missing_are_made_on_the_next_open(pg_url):  # noqa: F811
+    """A store made while the district role could not be made (no CREATEROLE): once a superuser makes the
+    role, the next open adds the grants and policies (the README's promise)."""
+    from layers.store.postgis import forget_verified
+
+    _city(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as con:   # as if they had never been made
+        con.execute("DROP POLICY riskmap_district_rows ON enterprises")
+    forget_verified()
+    open_store(pg_url)
+    with _as_district(pg_url, "A") as con:
+        assert [r[0] for r in con.execute("SELECT id FROM enterprises").fetchall()] == ["EA"]
