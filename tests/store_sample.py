@@ -24,7 +24,7 @@ _VALUES = {
 }
 
 _GEOMS = {
-    Geom.POINT: [Point(114.3, 30.6), None, Point(114.31, 30.61)],
+    Geom.POINT: [Point(114.3, 30.6), None, Point()],   # an empty point is kept as one (not NULL)
     Geom.LINESTRING: [LineString([(114, 30), (114.1, 30.1)]),
                       MultiLineString([[(114, 30), (114.1, 30)], [(114.2, 30), (114.3, 30.2)]]), None],
     Geom.MULTILINESTRING: [MultiLineString([[(114, 30), (114.1, 30)]]), LineString([(114, 30), (115, 31)]), None],
