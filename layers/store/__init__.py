@@ -59,6 +59,15 @@ def open_store(url: str | Path, *, create: bool = True) -> Store:
     return GeoPackageStore(Path(text), create=create)
 
 
+def __getattr__(name: str) -> Any:
+    """``PostGISStore`` on first use: psycopg is imported only by those who use a database store."""
+    if name == "PostGISStore":
+        from layers.store.postgis import PostGISStore
+
+        return PostGISStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: one entry per (layer, columns, filter) read; the city, the ledger and the access checks read about 40
 _READS: StoreCache[pd.DataFrame] = StoreCache("store reads", maxsize=64)
 
@@ -81,5 +90,5 @@ def clear_read_cache() -> None:
     _READS.clear()
 
 
-__all__ = ["is_database_url", "shown_url", "store_exists", "Store", "Transaction", "StoreBusy", "GeoPackageStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
+__all__ = ["is_database_url", "shown_url", "store_exists", "Store", "Transaction", "StoreBusy", "GeoPackageStore", "PostGISStore", "open_store", "cached_read", "clear_read_cache", "SCHEMA_VERSION",
            "to_gpkg_blobs", "from_gpkg_blobs"]

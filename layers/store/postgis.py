@@ -19,9 +19,10 @@ database. Same semantics as the GeoPackage store (:mod:`layers.store.gpkg`), fra
   itself (triggers), whoever writes.
 - **Reads:** ``COPY (SELECT …) TO STDOUT`` as CSV, parsed by Arrow and typed by :func:`layers.store.arrow.to_frame`
   exactly as the GeoPackage's reads are (a layer with a BLOB column, and an empty result, go through fetched
-  tuples typed by :func:`layers.store.gpkg._typed`); rows in ``fid`` order. They never wait long: ``lock_timeout`` (``READ_LOCK_TIMEOUT_S``) and ``statement_timeout`` on every read
-  connection, a short wait for a pooled connection; past them a read raises :class:`StoreBusy`. Readers never
-  wait for writers (MVCC); only DDL (a migration, ``LOCK TABLE``) can make them wait.
+  tuples typed by :func:`layers.store.gpkg._typed`); rows in ``fid`` order. They never wait long:
+  ``lock_timeout`` (``READ_LOCK_TIMEOUT_S``) and ``statement_timeout`` on every read connection, a short wait
+  for a pooled connection; past them a read raises :class:`StoreBusy`. Readers never wait for writers (MVCC);
+  only DDL (a migration, ``LOCK TABLE``) can make them wait.
 - **Connections:** a small pool (``psycopg_pool``) per process and URL, safe across threads; a process forked
   from another makes its own pool (connections are never shared across processes).
 - **Row-level security (defence in depth):** the role ``riskmap_district`` (NOLOGIN; made when the store is
