@@ -49,7 +49,8 @@ def map_trace(tr: dict, crs: str = "wgs84") -> dict:
 def map_layout(bounds: tuple[float, float, float, float] | None, *, lang: str, theme: str = "light",
                uirevision: str, width_px: int = 900, height_px: int = 600, crs: str | None = None,
                style: Any = None) -> dict:
-    """A layout on the configured basemap showing ``bounds`` (lon/lat), a horizontal legend at the top."""
+    """A layout on the configured basemap showing ``bounds`` (lon/lat), a horizontal legend at the top and the
+    toolbar down the right edge."""
     st, draw = basemap_for(theme, lang)
     center, zoom = view_of(bounds or (114.0, 30.4, 114.6, 30.8), width_px=width_px, height_px=height_px)
     col = MAP_COLOURS[theme]
@@ -57,6 +58,9 @@ def map_layout(bounds: tuple[float, float, float, float] | None, *, lang: str, t
             "map": {"style": style if style is not None else st, "center": center, "zoom": zoom},
             "legend": {"orientation": "h", "y": 1.0, "x": 0, "yanchor": "top",
                        "bgcolor": "rgba(255,255,255,0.8)" if theme == "light" else "rgba(6,16,31,0.8)"},
+            # the toolbar as a column down the right edge: along the top it covered the legend's last entries
+            # on a laptop screen (1366 px: the hazard ledger's map, the coverage map in English)
+            "modebar": {"orientation": "v"},
             "uirevision": uirevision, "paper_bgcolor": col["paper"], "meta": {"crs": crs or draw}}
 
 
