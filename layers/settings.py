@@ -40,8 +40,9 @@ from layers.schema import (
 
 DEFAULT_STORE = Path("data") / "city.gpkg"
 PREFIX = "RISKMAP_"
-#: ``RISKMAP_*`` variables that are not settings (read by ``python -m layers user``), so not refused
-NOT_SETTINGS = frozenset({"RISKMAP_NEW_PASSWORD"})
+#: ``RISKMAP_*`` variables that are not settings, so not refused: read by ``python -m layers user``, and the
+#: PostGIS database the tests use instead of a throw-away cluster (``tests/pg_fixtures.py``)
+NOT_SETTINGS = frozenset({"RISKMAP_NEW_PASSWORD", "RISKMAP_TEST_PG"})
 
 
 class SettingsInvalid(RiskMapError, ValueError):

@@ -547,3 +547,9 @@ def test_postgis_a_new_database_opened_by_many_at_once_is_made_once(pg_url):  # 
     assert store.schema_version() == postgis_module.SCHEMA_VERSION and store.counts()["enterprises"] == 0
     with psycopg.connect(pg_url) as con:
         assert con.execute("SELECT count(*) FROM riskmap_schema_version").fetchone()[0] == len(postgis_module.MIGRATIONS)
+
+
+def test_the_test_database_variable_is_no_setting_to_refuse():
+    from layers.settings import Settings
+
+    assert Settings.from_env({"RISKMAP_TEST_PG": "postgresql://x@127.0.0.1/db"}).store.endswith("city.gpkg")

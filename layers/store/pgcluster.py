@@ -37,8 +37,8 @@ class ClusterUnavailable(RuntimeError):
 
 
 def _bin_dir() -> Path:
-    for d in (os.environ.get("RISKMAP_PG_BIN", ""), *PG_BIN_DIRS):
-        if d and (Path(d) / "initdb").exists():
+    for d in PG_BIN_DIRS:
+        if (Path(d) / "initdb").exists():
             return Path(d)
     found = shutil.which("initdb")
     if found:
