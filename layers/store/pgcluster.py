@@ -134,11 +134,19 @@ def start(root: Path | None = None) -> Cluster:
 
 
 def main(argv: list[str]) -> int:
+    """Start a cluster, print its URL, stop it on Ctrl-C or SIGTERM (``timeout``, ``kill``: never left running)."""
+    import signal
+
+    def _stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)   # also when started in the background, where SIGINT is ignored
     root = Path(argv[0]) if argv else None
     cluster = start(root)
-    print(f"PostgreSQL 临时集群已启动 (a throw-away cluster is running): {cluster.url}", flush=True)
-    print("按 Ctrl-C 停止 (Ctrl-C stops it)", flush=True)
     try:
+        print(f"PostgreSQL 临时集群已启动 (a throw-away cluster is running): {cluster.url}", flush=True)
+        print("按 Ctrl-C 停止 (Ctrl-C stops it)", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
