@@ -22,9 +22,10 @@ browser has them cached after its first visit. Each configuration first runs 15 
 Printed per configuration: requests, p50 / p95 / max of every request, errors (a status of 400 or more, or no
 answer within 60 s), requests per worker (``RISKMAP_WORKER_HEADER=1`` names the answering process) and the
 server's memory: RSS of every process of the server (master, workers and their Arrow helper processes) summed,
-sampled each second (peak and last). The peer figure from the same run is 1 worker against 2 (the ratio of
-their p95). Targets (issue 14): p95 < 1 s and no errors with 60 users on 2 workers. Figures are printed, never
-asserted. The server and the users share this machine's 2 cores.
+sampled each second (peak and last); and the server's CPU time (all its processes) per request and how many
+cores it kept busy, which says more than latency on a shared machine. The peer figure from the same run is 1
+worker against 2 (the ratio of their p95). Targets (issue 14): p95 < 1 s and no errors with 60 users on 2
+workers. Figures are printed, never asserted. The server and the users share this machine's 2 cores.
 """
 
 from __future__ import annotations
@@ -85,6 +86,19 @@ def tree(pid: int) -> list[int]:
         out.append(p)
         todo.extend(parents.get(p, []))
     return out
+
+
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -371,6 +385,7 @@ def drive(server: Server, steps: dict[str, list[Req]], *, users: int, seconds: f
     stop_at = time.monotonic() + seconds
     crowd = [User(n, server.base, steps, tally, stop_at=stop_at, think_s=think_s) for n in range(users)]
     memory: list[float] = []
+    cpu0, wall0 = cpu_s(tree(server.proc.pid)), time.monotonic()
     ramp = min(30.0, seconds / 4)   # people arrive over the first half minute, not in one millisecond
     for u in crowd:
         u.start()
@@ -380,6 +395,7 @@ def drive(server: Server, steps: dict[str, list[Req]], *, users: int, seconds: f
         time.sleep(1.0)
     for u in crowd:
         u.join(REQUEST_TIMEOUT_S + 5)
+    cpu, wall = cpu_s(tree(server.proc.pid)) - cpu0, time.monotonic() - wall0
     if tally is None:
         return {}
     every = sorted(t for ts in tally.times.values() for t in ts)
@@ -389,7 +405,7 @@ def drive(server: Server, steps: dict[str, list[Req]], *, users: int, seconds: f
             "slowest": sorted(((k, len(ts), _q(sorted(ts), 0.5), _q(sorted(ts), 0.95)) for k, ts in tally.kinds.items()),
                               key=lambda x: -x[3])[:6],
             "workers": dict(tally.workers), "rss_peak": max(memory, default=0.0),
-            "rss_last": memory[-1] if memory else 0.0, "seconds": seconds}
+            "rss_last": memory[-1] if memory else 0.0, "seconds": seconds, "cpu_s": cpu, "cores": cpu / wall}
 
 
 def _q(xs: list[float], q: float) -> float:
@@ -403,6 +419,8 @@ def report(label: str, r: dict) -> None:
           f"p50 {r['p50'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms, max {r['max'] * 1000:.0f} ms, "
           f"errors {r['errors']}, server RSS summed: peak {r['rss_peak']:.0f} MB, last {r['rss_last']:.0f} MB",
           flush=True)
+    print(f"    server CPU: {r['cpu_s']:.0f} s ({r['cores']:.2f} cores busy on average), "
+          f"{r['cpu_s'] * 1000 / max(r['requests'], 1):.0f} ms a request", flush=True)
     print("    per step (requests, p50, p95): " + "; ".join(
         f"{s} {n} {p50 * 1000:.0f}/{p95 * 1000:.0f} ms" for s, (n, p50, p95) in r["steps"].items()), flush=True)
     print("    slowest requests (p95): " + "; ".join(

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from pg_fixtures import pg_server, pg_url  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: most requests one "until both workers answered" loop sends
@@ -61,7 +62,7 @@ class Served:
 
     proc: subprocess.Popen
     port: int
-    store: Path
+    store: Path | str
     log: Path
     cookie: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -142,14 +143,16 @@ def _on_both(served: Served, ask: Callable[[], Reply], check: Callable[[Reply], 
     return seen
 
 
-def _start(store: Path, log: Path, *, workers: int, env: dict[str, str] | None = None) -> Served:
+def _start(store: Path | str, log: Path, *, workers: int, env: dict[str, str] | None = None,
+           cwd: Path = ROOT) -> Served:
     port = _free_port()
     full = {k: v for k, v in os.environ.items() if not k.startswith("RISKMAP_")}
     full.update({"RISKMAP_WORKER_HEADER": "1", "PYTHONUNBUFFERED": "1", **(env or {})})
+    full["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     fh = log.open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--store", str(store), "--port", str(port),
                              "--host", "127.0.0.1", "--workers", str(workers)],
-                            cwd=ROOT, env=full, stdout=fh, stderr=subprocess.STDOUT)
+                            cwd=cwd, env=full, stdout=fh, stderr=subprocess.STDOUT)
     fh.close()
     served = Served(proc, port, store, log)
     for _ in range(900):   # up to about 3 minutes on a loaded machine: the master binds, the workers build the app
@@ -275,9 +278,35 @@ def _search(served: Served, text: str) -> Reply:
 def test_data_written_after_both_workers_cached_the_city_is_seen_by_both(two_workers: Served):
     """Both workers answer a search from their cached city; the store is then written (as an import through
     another worker or process would); every answer after the write, from either worker, has the new name."""
+    _write_seen_by_both(two_workers)
+
+
+def test_on_a_postgis_store_too(demo_store_path, pg_url, tmp_path):  # noqa: F811
+    """The same on a PostGIS store (the GeoPackage demo city copied in): a session made on one worker is valid
+    on the other, a write is seen by both; the key file is made in data/ under the working directory."""
+    from layers.store import open_store
+    from layers.store.copy import copy_store
+    from layers.store.postgis import close_pools
+
+    copy_store(open_store(demo_store_path, create=False), open_store(pg_url))
+    close_pools(pg_url)
+    served = _start(pg_url, tmp_path / "server.log", workers=2, cwd=tmp_path)
+    try:
+        served.cookie, made_on = _login(served)
+        assert (tmp_path / "data" / ".riskmap-secret").stat().st_mode & 0o777 == 0o600
+        seen = _on_both(served, lambda: served.call("GET", "/_dash-dependencies"),
+                        lambda r: None if r.status == 200 else pytest.fail(f"{r.worker}: {r.status}"))
+        assert made_on in seen
+        _write_seen_by_both(served)
+    finally:
+        _stop(served)
+        close_pools(pg_url)
+
+
+def _write_seen_by_both(served: Served) -> None:
     from layers.store import open_store
 
-    store = open_store(two_workers.store, create=False)
+    store = open_store(served.store, create=False)
     row = store.read("enterprises", columns=["id", "name"]).iloc[7]
     old_name, new_name = str(row["name"]), f"多进程验证企业{os.getpid()}"
 
@@ -287,12 +316,12 @@ def test_data_written_after_both_workers_cached_the_city_is_seen_by_both(two_wor
             assert name in r.text(), (r.worker, name, r.text()[:400])
         return check
 
-    _on_both(two_workers, lambda: _search(two_workers, old_name), finds(old_name))   # both hold the old city now
+    _on_both(served, lambda: _search(served, old_name), finds(old_name))   # both hold the old city now
     before = store.data_version()
     with store.transaction() as tx:
         tx.update("enterprises", [row["id"]], {"name": new_name})
     assert store.data_version() != before
-    _on_both(two_workers, lambda: _search(two_workers, new_name), finds(new_name))
+    _on_both(served, lambda: _search(served, new_name), finds(new_name))
 
 
 def test_each_worker_warms_its_own_caches_and_one_builds_the_basemap(two_workers: Served):
