@@ -42,10 +42,10 @@ from layers.analysis.summary import (
     HAZARD_FILTERS,
     Filters,
     area_figures,
+    area_risk_index,
     find_hazard,
     find_object,
     load_city,
-    risk_index,
     search_objects,
     select,
 )
@@ -243,8 +243,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
 def area_risk(city, filters: Filters, sel, settings):
     """The risk index of the areas below the selection, computed on every object of those areas: filtering the
     map by grade, industry or hazard status changes what is drawn, never the areas' index (the wall's)."""
-    whole = filters.area_only()
-    return risk_index(sel if whole == filters else select(city, whole), weights=settings.risk_index_weights)
+    return area_risk_index(city, filters, weights=settings.risk_index_weights)
 
 
 def area_coverage(city, filters: Filters, settings) -> dict:

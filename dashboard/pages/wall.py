@@ -291,7 +291,7 @@ def picture(store: Any, settings: Any, scope: list[str] | None, focus: Mapping[s
     sel = summary.select(city, filters_for(scope, focus))
     figs = summary.area_figures(sel)
     whole = summary.select(city, summary.Filters.make(districts=scope))
-    rank = summary.risk_index(whole, weights=settings.risk_index_weights)
+    rank = summary.area_risk_index(city, whole.filters, weights=settings.risk_index_weights)
     dnames = {str(c): (en if lang == "en" and isinstance(en, str) and en else zh)
               for c, zh, en in zip(city.districts["code"], city.districts["name"],
                                    city.districts["name_en"] if "name_en" in city.districts else

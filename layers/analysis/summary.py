@@ -570,6 +570,19 @@ def risk_index(sel: Selection, *, weights: Mapping[str, float], level: str | Non
     return out
 
 
+def area_risk_index(city: City, filters: Filters, *, weights: Mapping[str, float]) -> pd.DataFrame:
+    """:func:`risk_index` of the area of ``filters`` (its industry, grade and status filters ignored: the index
+    is a property of the area), computed once per city (so per data version), area and weights and kept in
+    ``City.extra``: a drill-down to an area seen before, by anyone, does not count again. Do not modify it."""
+    area = filters.area_only()
+    key = ("risk_index", tuple(area.districts) if area.districts is not None else None, area.town,
+           tuple(sorted((str(k), float(v)) for k, v in weights.items())))
+    hit = city.extra.get(key)
+    if hit is None:
+        hit = city.extra[key] = risk_index(select(city, area), weights=weights)
+    return hit
+
+
 # --------------------------------------------------------------------------------------------------
 # One object
 # --------------------------------------------------------------------------------------------------
