@@ -94,6 +94,13 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str 
     return path
 
 
+def _whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns as nullable integers, so that sheets concatenated into one CSV (a column missing from
+    some of them) still write 366, not 366.0."""
+    ints = [c for c in frame.columns if frame[c].dtype.kind in "iu"]
+    return frame.astype({c: "Int64" for c in ints}) if ints else frame
+
+
 def write_any(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """Write by the file's suffix: .xlsx (one sheet each), .gpkg (one layer each), .csv (first frame, or a
     folder-less concatenation with a ``sheet`` column when several)."""
@@ -104,7 +111,8 @@ def write_any(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     if suffix == ".gpkg":
         return write_gpkg(sheets, path)
     if suffix == ".csv":
-        frames = [(_plain(f).assign(sheet=name) if len(sheets) > 1 else f) for name, f in sheets.items()]
+        frames = [(_whole_numbers(_plain(f)).assign(sheet=name) if len(sheets) > 1 else f)
+                  for name, f in sheets.items()]
         return write_csv(pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0], path)
     raise ValueError(f"不支持的导出格式 {suffix!r}，请用 .xlsx/.csv/.gpkg (unsupported export format {suffix!r}; "
                      "use .xlsx, .csv or .gpkg)")

@@ -60,10 +60,9 @@ def _cli_dead(store: Path, out: Path, as_of: date, capsys) -> tuple[dict[str, di
 
 
 def _days(row: dict, *columns: str) -> tuple[int, ...]:
-    """Whole days from the CSV (the sheets share one file, so its integer columns are written as 366.0)."""
-    values = tuple(float(row[c]) for c in columns)
-    assert all(v.is_integer() for v in values)
-    return tuple(int(v) for v in values)
+    """Whole days from the CSV, written as whole numbers (366, not 366.0) though the sheets share one file."""
+    assert all(row[c].isdigit() for c in columns), [row[c] for c in columns]
+    return tuple(int(row[c]) for c in columns)
 
 
 def test_the_command_counts_day_365_in_time_and_day_366_overdue(edge_store: Path, tmp_path: Path, capsys):
