@@ -109,7 +109,9 @@ def _stop_warmup(server, worker) -> None:  # noqa: ANN001, ARG001 - gunicorn's w
 def serve(settings: Settings, *, workers: int | None = None, warm: bool = True) -> int:
     """Serve the app on ``settings.host:settings.port`` with ``workers`` processes (default ``settings.workers``);
     returns when the server stops. Raises :class:`RiskMapError` when several workers cannot be had here."""
-    workers = workers or settings.workers
+    if workers and workers != settings.workers:   # the key check in create_app must know the count
+        settings = settings.model_copy(update={"workers": workers})
+    workers = settings.workers
     if gunicorn_available():
         gunicorn_app(settings, workers=workers, warm=warm).run()
         return 0
