@@ -741,6 +741,7 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
     try:
         store = context.store()
         city = summary.load_city(store)
+        warm_deck(lang)   # the 3D view's data, made beside the first picture (its frame asks for it at once)
         stops = tour_stops(city, scope, context.allowed_towns())
         focus = stops[0] if stops else {"district": None, "town": None}
         pic = picture(store, settings, scope, focus, lang, font_scale=BASE_FONT_SCALE)
@@ -753,7 +754,6 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         state.update(stale=True)
     if pic is not None:
         state.update(flood_key=pic["mode"].key, duty_key=duty_key(pic["duty"][0]), box=map_box(None))
-        warm_deck(lang)
     banner_children, banner_class, banner_style, flood_panel, flood_title, duty, root_class = \
         flood_outputs(pic, focus, lang)
     status_children, status_class = status_line(state, lang)
@@ -790,7 +790,8 @@ def layout(lang: str | None = None, tour: str | None = None, **query: str) -> ht
         ]),
         html.Section(className="wall-deck-box", children=[
             html.H2(t("wall.deck", lang), className="wall-h"),
-            # src is set by assets/wall.js once the map has been drawn (the two would compete for the CPU)
+            # src is set by assets/wall.js as soon as the wall is on the page (the frame draws its 2D picture
+            # first and runs deck.gl after it: components/deck.py)
             html.Iframe(id=Ids.DECK, className="wall-deck", title=t("deck.title", lang),
                         **{"data-src": f"{deck.PAGE_ROUTE}?lang={lang}"}),
         ]),
@@ -967,8 +968,8 @@ def _deck_job(args: tuple) -> Future:
 
 
 def warm_deck(lang: str) -> None:
-    """Start making the 3D view's data while the wall's page is sent (the 3D frame asks for it once the map is
-    drawn, and then finds it ready). Never fails the page."""
+    """Start making the 3D view's data while the wall's first picture is made (the 3D frame asks for it as soon
+    as the wall is on the page, and then finds it ready or nearly). Never fails the page."""
     try:
         _deck_job(_deck_args(lang))
     except Exception:  # noqa: BLE001 - the data route tries again and reports
