@@ -17,13 +17,14 @@ from layers.settings import Settings
 
 def ensure_store(settings: Settings) -> None:
     """Generate the demo city into ``settings.store`` when no store is there (a file, or a database's tables)."""
-    from layers.store import store_exists
+    from layers.store import shown_url, store_exists
 
-    if store_exists(settings.store):
+    if store_exists(settings.store):   # an unreachable database raises StoreError: main() says so and stops
         return
     from layers.demo.city import build_demo_store
 
-    print(f"存储 {settings.store} 不存在，正在生成示范城市… (store {settings.store} not found; generating the demo city "
+    where = shown_url(settings.store)   # a database URL without its password
+    print(f"存储 {where} 不存在，正在生成示范城市… (store {where} not found; generating the demo city "
           f"with {settings.demo_enterprises} enterprises…)", flush=True)
     child = multiprocessing.get_context("spawn").Process(
         target=build_demo_store, args=(settings.store,), name="riskmap-demo",

@@ -142,8 +142,14 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)   # also when started in the background, where SIGINT is ignored
-    root = Path(argv[0]) if argv else None
-    cluster = start(root)
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m layers.store.pgcluster",
+                                 description="启动一个临时 PostgreSQL/PostGIS 集群，只监听 127.0.0.1，停止时删除 (start a "
+                                             "throw-away PostgreSQL/PostGIS cluster on 127.0.0.1, removed when stopped)")
+    ap.add_argument("folder", nargs="?", help="where the cluster lives (default: a new temporary folder)")
+    args = ap.parse_args(argv)
+    cluster = start(Path(args.folder) if args.folder else None)
     try:
         print(f"PostgreSQL 临时集群已启动 (a throw-away cluster is running): {cluster.url}", flush=True)
         print("按 Ctrl-C 停止 (Ctrl-C stops it)", flush=True)
