@@ -120,7 +120,10 @@ def test_layer_switch_hides_its_layer_with_a_patch(watched_page, live_app):
     ent_visible = f"""() => [...new Set({GD}._fullData.filter(t => t.type === 'scattermap' && t.name === '企业')
         .map(t => t.visible))]"""
     assert page.evaluate(ent_visible) == [True]        # one trace per grade
-    with page.expect_response(lambda r: "_dash-update-component" in r.url) as resp:
+    def the_switch(r) -> bool:   # the layer switch's own callback (the map's viewport may answer first)
+        return "_dash-update-component" in r.url and '"map-layers"' in (r.request.post_data or "")
+
+    with page.expect_response(the_switch) as resp:
         page.locator("#map-layers input[value='enterprises']").uncheck()
     body = resp.value.text()
     assert '"operation"' in body and len(body) < 20_000     # a Patch, not a new figure

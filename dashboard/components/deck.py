@@ -278,6 +278,7 @@ body[data-deck-drawn="1"] #deck-preview {{ display: none; }}
   }}
   function draw() {{
     if (!state.spec) return;
+    if (!state.deck && typeof createDeck !== "function") {{ withBundle(draw); return; }}  // e.g. a tour step first
     var json = withFocus(state.spec);
     if (!state.deck) {{
       preview();
