@@ -60,14 +60,7 @@ def _demo(args: argparse.Namespace) -> int:
         from layers.basemap import basemap_path, build_basemap
 
         build_basemap(store, basemap_path(out))
-    counts = store.counts()
-    print(f"已生成示范城市 {out}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {out} in "
-          f"{time.perf_counter() - t0:.1f} s)")
-    for name, n in counts.items():
-        if n:
-            print(f"  {name}: {n}")
-    print("示范用户 (demo users): admin / planner / d<区县代码 district code>，密码 (password) 'demo'")
-    return 0
+    return _written(out, t0, store.counts())
 
 
 def _demo_database(args: argparse.Namespace) -> int:
@@ -90,7 +83,12 @@ def _demo_database(args: argparse.Namespace) -> int:
     except RiskMapError as exc:
         print(exc)
         return 1
-    print(f"已生成示范城市 {shown}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {shown} in "
+    return _written(shown, t0, counts)
+
+
+def _written(where: object, t0: float, counts: dict[str, int]) -> int:
+    """Say where the demo city went, how long it took and what is in it; the demo users."""
+    print(f"已生成示范城市 {where}（{time.perf_counter() - t0:.1f} 秒）(wrote the demo city to {where} in "
           f"{time.perf_counter() - t0:.1f} s)")
     for name, n in counts.items():
         if n:

@@ -11,6 +11,7 @@ or so), the read raises :class:`StoreBusy` at once instead of tying up the calle
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,27 @@ class StoreBusy(StoreError):
 
     def __init__(self, message: str = BUSY_MESSAGE):
         super().__init__(message)
+
+
+def ids_since(rows: Mapping[str, str], table: str, since: int) -> tuple[int, set[str] | None]:
+    """:meth:`Store.changed_ids` from a store's bookkeeping rows ``stamp:<table>`` (the table's stamp) and
+    ``changes:<table>`` (JSON: ``floor``, the oldest stamp the log reaches back to, and ``log``, pairs of stamp
+    and ids, None for "some rows"), as both stores keep them."""
+    stamp = int(rows.get(f"stamp:{table}", 0))
+    if stamp == since:
+        return stamp, set()
+    if stamp < since or f"changes:{table}" not in rows:
+        return stamp, None
+    doc = json.loads(rows[f"changes:{table}"])
+    if since < int(doc["floor"]):
+        return stamp, None
+    out: set[str] = set()
+    for seq, ids in doc["log"]:
+        if seq > since:
+            if ids is None:
+                return stamp, None
+            out.update(ids)
+    return stamp, out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -157,4 +179,4 @@ class Store(ABC):
                 "quarantined": int(len(self.quarantined()))}
 
 
-__all__ = ["Store", "Transaction", "StoreBusy", "BUSY_MESSAGE"]
+__all__ = ["Store", "Transaction", "StoreBusy", "BUSY_MESSAGE", "ids_since"]

@@ -48,7 +48,7 @@ from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
 from layers.store import arrow, rtree
-from layers.store.base import Store, StoreBusy, Transaction
+from layers.store.base import Store, StoreBusy, Transaction, ids_since
 from layers.store.mounts import filesystem_type, is_network_filesystem
 
 SCHEMA_VERSION = 3
@@ -741,21 +741,7 @@ class GeoPackageStore(Store):
         with self._con() as con:
             rows = dict(con.execute(f"SELECT key, value FROM {META} WHERE key IN (?, ?)",
                                     (f"stamp:{table}", f"changes:{table}")).fetchall())
-        stamp = int(rows.get(f"stamp:{table}", 0))
-        if stamp == since:
-            return stamp, set()
-        if stamp < since or f"changes:{table}" not in rows:
-            return stamp, None
-        doc = json.loads(rows[f"changes:{table}"])
-        if since < int(doc["floor"]):
-            return stamp, None
-        out: set[str] = set()
-        for seq, ids in doc["log"]:
-            if seq > since:
-                if ids is None:
-                    return stamp, None
-                out.update(ids)
-        return stamp, out
+        return ids_since(rows, table, since)
 
     def schema_version(self) -> int:
         with self._con() as con:

@@ -61,7 +61,7 @@ from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, OBJECT_LAYERS, Geom, Layer, T
 from layers.schema import layer as layer_schema
 from layers.store import arrow
-from layers.store.base import Store, StoreBusy, Transaction
+from layers.store.base import Store, StoreBusy, Transaction, ids_since
 from layers.store.gpkg import (
     CHANGE_LOG_IDS,
     CHANGE_LOG_WRITES,
@@ -750,21 +750,7 @@ class PostGISStore(Store):
         with self._read() as cur:
             rows = dict(cur.execute(f"SELECT key, value FROM {META} WHERE key = ANY(%s)",
                                     ([f"stamp:{table}", f"changes:{table}"],)).fetchall())
-        stamp = int(rows.get(f"stamp:{table}", 0))
-        if stamp == since:
-            return stamp, set()
-        if stamp < since or f"changes:{table}" not in rows:
-            return stamp, None
-        doc = json.loads(rows[f"changes:{table}"])
-        if since < int(doc["floor"]):
-            return stamp, None
-        out: set[str] = set()
-        for seq, ids in doc["log"]:
-            if seq > since:
-                if ids is None:
-                    return stamp, None
-                out.update(ids)
-        return stamp, out
+        return ids_since(rows, table, since)
 
     def schema_version(self) -> int:
         with self._read() as cur:
