@@ -35,6 +35,7 @@ from dashboard.components.nav import navbar
 from dashboard.components.theme import template_dict
 from dashboard.i18n import dropdown_labels, norm_lang, register, t
 from layers.analysis import coverage as cov
+from layers.cache import StoreCache
 from layers.errors import AccessDenied, RiskMapError
 from layers.schema import GRADES, LAYERS, label
 from layers.store import cached_read
@@ -455,13 +456,27 @@ def _outputs_for_error(exc: BaseException) -> tuple:
 @guarded(_outputs_for_error)
 @context.checked("read")
 def update(as_of, districts, k, method, lang):
-    """Everything on the page for one date, district selection and k."""
+    """Everything on the page for one date, district selection and k: made once per data version and what the
+    server derived from them (the date, the user's districts and towns, k, method, language) and shared by
+    every user with the same view (60 users moving the same date do not each solve the siting again)."""
     lang = norm_lang(lang)
-    result = result_for_user(as_of, districts)
-    k = int(k or 0)
-    k = max(0, min(k, 20))
+    scope = context.scope(districts or None)            # from the session: a forged district is refused here
+    towns = context.allowed_towns()
+    day = _parse_date(as_of)
+    k = max(0, min(int(k or 0), 20))
+    method = "exact" if method == "exact" else "greedy"
+    key = (day.isoformat(), None if scope is None else tuple(sorted(scope)),
+           None if towns is None else tuple(sorted(towns)), k, method, lang)
+    return _PAGE.get(context.store(), lambda: _update(day.isoformat(), scope, k, method, lang), key=key)
+
+
+#: the page's outputs per view (above); a new data version lets the older ones go
+_PAGE: StoreCache[tuple] = StoreCache("coverage page", maxsize=32)
+
+
+def _update(as_of: str, scope: list[str] | None, k: int, method: str, lang: str) -> tuple:
+    result = result_for_user(as_of, scope)
     suggested = _suggest(result, k, method)
-    scope = context.scope(districts or None)
     notes = note(result, lang)
     fewer = fewer_note(suggested, k, lang)
     if fewer:
