@@ -86,6 +86,10 @@ def _open(page, base: str, path: str, lang: str, graph: str) -> dict:
     page.wait_for_function(f"() => {{ const g = document.querySelector('#{graph} .js-plotly-plot');"
                            " return !!(g && g.data && g.data.length > 0); }", timeout=120_000)
     page.wait_for_selector(f"#{graph} .map-scale-bar", timeout=30_000)   # map-scale.js attaches within a second
+    # the key or legend: a page may draw its map twice (an empty frame, then its data), the legend with the second
+    page.wait_for_function(f"() => !!document.querySelector('#{graph} g.legend .traces') || !!document"
+                           f".querySelector('#{graph}') ?.closest('.map-frame')?.querySelector('.map-legend .legend-item')",
+                           timeout=60_000)
     page.hover(f"#{graph} .maplibregl-canvas")                          # the modebar shows on hover
     return page.evaluate(MEASURE, graph)
 
