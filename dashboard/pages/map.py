@@ -212,7 +212,7 @@ def _view_cached(key: tuple, city, settings, filters: Filters, lang: str, search
 def _view(city, settings, filters: Filters, lang: str, search: str | None, allowed: list[str] | None) -> dict:
     sel = select(city, filters)
     names = _names(city, lang)
-    risk = area_risk(city, filters, sel, settings)
+    risk = area_risk(city, filters, settings)
     mf = build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend="html"), risk=risk)
     figs = {**area_figures(sel), **area_coverage(city, filters, settings)}
     if sel.level == "town":
@@ -240,7 +240,7 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
             "level": sel.level, "filters": filters}
 
 
-def area_risk(city, filters: Filters, sel, settings):
+def area_risk(city, filters: Filters, settings):
     """The risk index of the areas below the selection, computed on every object of those areas: filtering the
     map by grade, industry or hazard status changes what is drawn, never the areas' index (the wall's)."""
     return area_risk_index(city, filters, weights=settings.risk_index_weights)
@@ -637,7 +637,7 @@ def view_panel(state: dict, lang: str, search: str | None, bbox):
     filters = filters_for(state, city)          # the scope check
     sel = select(city, filters)
     names = _names(city, lang)
-    risk = area_risk(city, filters, sel, settings)   # a property of the areas, not of the view or the filters
+    risk = area_risk(city, filters, settings)   # a property of the areas, not of the view or the filters
     shown = within(sel, bbox) if bbox is not None else sel
     if sel.level == "town":
         title = f"{names.get(filters.districts[0], '')} · {names.get(filters.town, filters.town)}"

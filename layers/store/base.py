@@ -57,6 +57,36 @@ def ids_since(rows: Mapping[str, str], table: str, since: int) -> tuple[int, set
     return stamp, out
 
 
+QUARANTINE_COLUMNS = ["layer", "source", "row", "field", "reason_zh", "reason_en", "raw", "imported_at"]
+IMPORT_LOG_COLUMNS = ["layer", "source", "mode", "rows_read", "written", "quarantined", "fixed", "at", "report"]
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def quarantine_records(rows: pd.DataFrame, at: str) -> list[tuple]:
+    """The rows :meth:`Transaction.quarantine` writes, in :data:`QUARANTINE_COLUMNS` order, as both stores keep
+    them: missing text and row numbers as NULL, ``raw`` as JSON text."""
+    out = []
+    for r in rows.to_dict("records"):
+        raw = r.get("raw")
+        out.append((r["layer"], None if _missing(r.get("source")) else str(r["source"]),
+                    None if _missing(r.get("row")) else int(r["row"]),
+                    None if _missing(r.get("field")) else str(r["field"]), r["reason_zh"], r["reason_en"],
+                    raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False, default=str),
+                    at))
+    return out
+
+
+def import_log_row(record: Mapping[str, Any], at: str) -> tuple:
+    """The row :meth:`Transaction.log_import` writes, in :data:`IMPORT_LOG_COLUMNS` order (``report`` as JSON)."""
+    report = record.get("report")
+    return (record.get("layer"), record.get("source"), record.get("mode"), record.get("rows_read"),
+            record.get("written"), record.get("quarantined"), record.get("fixed"), at,
+            json.dumps(report, ensure_ascii=False, default=str) if report else None)
+
+
 # --------------------------------------------------------------------------------------------------
 # The interface
 # --------------------------------------------------------------------------------------------------

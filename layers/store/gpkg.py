@@ -48,7 +48,16 @@ from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, Layer, T
 from layers.schema import layer as layer_schema
 from layers.store import arrow, rtree
-from layers.store.base import Store, StoreBusy, Transaction, ids_since
+from layers.store.base import (
+    IMPORT_LOG_COLUMNS,
+    QUARANTINE_COLUMNS,
+    Store,
+    StoreBusy,
+    Transaction,
+    ids_since,
+    import_log_row,
+    quarantine_records,
+)
 from layers.store.mounts import filesystem_type, is_network_filesystem
 
 SCHEMA_VERSION = 3
@@ -425,27 +434,17 @@ class _GpkgTransaction(Transaction):
         """Rows with columns layer, source, row, field, reason_zh, reason_en, raw (dict or JSON)."""
         if len(rows) == 0:
             return 0
-        at = _now()
-        recs = []
-        for r in rows.to_dict("records"):
-            raw = r.get("raw")
-            recs.append((r["layer"], r.get("source"), None if r.get("row") is None else int(r["row"]),
-                         r.get("field"), r["reason_zh"], r["reason_en"],
-                         raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False,
-                                                                                      default=str), at))
+        recs = quarantine_records(rows, _now())
         self.con.executemany(
-            f"INSERT INTO {QUARANTINE} (layer, source, row, field, reason_zh, reason_en, raw, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", recs)
+            f"INSERT INTO {QUARANTINE} ({', '.join(QUARANTINE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in QUARANTINE_COLUMNS)})", recs)
         self.touched.add(QUARANTINE)
         return len(recs)
 
     def log_import(self, record: Mapping[str, Any]) -> None:
         self.con.execute(
-            f"INSERT INTO {IMPORTS} (layer, source, mode, rows_read, written, quarantined, fixed, at, report) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record.get("layer"), record.get("source"), record.get("mode"), record.get("rows_read"),
-             record.get("written"), record.get("quarantined"), record.get("fixed"), _now(),
-             json.dumps(record.get("report"), ensure_ascii=False, default=str) if record.get("report") else None))
+            f"INSERT INTO {IMPORTS} ({', '.join(IMPORT_LOG_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in IMPORT_LOG_COLUMNS)})", import_log_row(record, _now()))
         self.con.execute(f"INSERT OR REPLACE INTO {META} (key, value) VALUES ('last_import', ?)", (_now(),))
 
     # -- what copy-store needs (both stores have these; not part of the interface) --------------------

@@ -61,7 +61,16 @@ from layers.errors import EditConflict, StoreError
 from layers.schema import LAYERS, OBJECT_LAYERS, Geom, Layer, T
 from layers.schema import layer as layer_schema
 from layers.store import arrow
-from layers.store.base import Store, StoreBusy, Transaction, ids_since
+from layers.store.base import (
+    IMPORT_LOG_COLUMNS,
+    QUARANTINE_COLUMNS,
+    Store,
+    StoreBusy,
+    Transaction,
+    ids_since,
+    import_log_row,
+    quarantine_records,
+)
 from layers.store.gpkg import (
     CHANGE_LOG_IDS,
     CHANGE_LOG_WRITES,
@@ -419,17 +428,9 @@ class _PgTransaction(Transaction):
         """Rows with columns layer, source, row, field, reason_zh, reason_en, raw (dict or JSON)."""
         if len(rows) == 0:
             return 0
-        at = _now()
-        recs = []
-        for r in rows.to_dict("records"):
-            raw = r.get("raw")
-            recs.append((r["layer"], _text(r.get("source")), None if _missing(r.get("row")) else int(r["row"]),
-                         _text(r.get("field")), r["reason_zh"], r["reason_en"],
-                         raw if isinstance(raw, str) or raw is None else json.dumps(raw, ensure_ascii=False,
-                                                                                      default=str), at))
-        self._copy_rows(QUARANTINE, ["layer", "source", "row", "field", "reason_zh", "reason_en", "raw",
-                                     "imported_at"], ["text", "text", "int8", "text", "text", "text", "text", "text"],
-                        recs)
+        recs = quarantine_records(rows, _now())
+        self._copy_rows(QUARANTINE, QUARANTINE_COLUMNS,
+                        ["text", "text", "int8", "text", "text", "text", "text", "text"], recs)
         self.touched.add(QUARANTINE)
         return len(recs)
 
@@ -444,11 +445,8 @@ class _PgTransaction(Transaction):
     def log_import(self, record: Mapping[str, Any]) -> None:
         with self._step() as cur:
             cur.execute(
-                f"INSERT INTO {IMPORTS} (layer, source, mode, rows_read, written, quarantined, fixed, at, report) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (record.get("layer"), record.get("source"), record.get("mode"), record.get("rows_read"),
-                 record.get("written"), record.get("quarantined"), record.get("fixed"), _now(),
-                 json.dumps(record.get("report"), ensure_ascii=False, default=str) if record.get("report") else None))
+                f"INSERT INTO {IMPORTS} ({', '.join(IMPORT_LOG_COLUMNS)}) "
+                f"VALUES ({', '.join('%s' for _ in IMPORT_LOG_COLUMNS)})", import_log_row(record, _now()))
             _set_meta(cur, "last_import", _now())
 
     # -- what copy-store needs (both stores have these; not part of the interface) --------------------
