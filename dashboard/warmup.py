@@ -1,7 +1,7 @@
 """Warm the shared caches in the background after a start and after each import, so the first visitor does not pay
 for them: the city (``load_city``), the coverage result every map page, the wall and ``/coverage`` share, and
-the readiness result of ``/readiness``, as of the data's date, and what every incident shares (road graph,
-snapped resources, search trees). The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
+the readiness result of ``/readiness``, as of the data's date, what every incident shares (road graph,
+snapped resources, search trees), and what pages add with :func:`also_warm` (the wall: its 3D view's data). The caches are single-flight (:mod:`layers.cache`): a visitor who arrives while the
 warm-up runs waits for that computation instead of starting another.
 
 Started by ``python -m dashboard`` (a served app), not by :func:`dashboard.app.create_app`, so tests and tools
@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from layers.analysis import coverage, readiness
 from layers.analysis.summary import load_city
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 #: seconds between checks of the store's data version (an import in another process is noticed within this)
 CHECK_EVERY_S = 10.0
 
+#: what pages asked to warm too, each ``fn(settings, store)``, run after the shared caches (see :func:`also_warm`)
+_EXTRA: dict[str, Callable[[Settings, object], None]] = {}
+
+
+def also_warm(name: str, fn: Callable[[Settings, object], None]) -> None:
+    """Warm ``fn(settings, store)`` too, after the city and its coverage, on every warm-up (a page registers
+    this when it is imported; the same ``name`` again replaces it). A failing ``fn`` is logged and skipped."""
+    _EXTRA[name] = fn
+
 
 def warm_once(settings: Settings) -> object | None:
     """Build the city and its coverage for the store's current data version (a no-op when both are cached);
@@ -39,6 +49,13 @@ def warm_once(settings: Settings) -> object | None:
         coverage.compute_cached(store, as_of=as_of, settings=settings)
         readiness.compute_cached(store, as_of=as_of, settings=settings)
         incident.prepare(store, settings)
+        for name, fn in list(_EXTRA.items()):
+            try:
+                fn(settings, store)
+            except RiskMapError as exc:
+                log.info("warm-up of %s skipped: %s", name, exc)
+            except Exception:  # noqa: BLE001 - a page's extra: the page computes it on demand instead
+                log.exception("warm-up of %s failed", name)
         return version
     except RiskMapError as exc:   # busy or missing: say so, try at the next check
         log.info("warm-up skipped: %s", exc)

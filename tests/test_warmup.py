@@ -62,3 +62,31 @@ def test_the_warm_up_thread_warms_again_after_an_import(demo_store_path, tmp_pat
     finally:
         running.stop()            # joined: no thread left computing when the test process ends
         assert not running.thread.is_alive()
+
+
+def test_the_warm_up_makes_the_walls_3d_data_so_the_first_wall_finds_it(demo_store_path, tmp_path):
+    """The wall registers its 3D view's city-wide data with the warm-up (both languages): after a warm-up the
+    admin's first /wall/deck/data.json is answered from the job already done, not made on request."""
+    import sys
+
+    from dashboard import warmup
+    from dashboard.app import create_app
+
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    settings = Settings(store=str(path), secret_key="k")
+    app = create_app(settings)
+    wall = next(m for n, m in sys.modules.items() if n.endswith("pages.wall"))
+    assert "wall-3d" in warmup._EXTRA
+    version = open_store(path, create=False).data_version()
+    mine = [k for k in wall._DECK_JOBS if k[0] == open_store(path, create=False).url and k[1] == version]
+    assert mine == []                                   # nothing made for this store yet
+    assert warmup.warm_once(settings) == version
+    jobs = {k[3]: j for k, j in wall._DECK_JOBS.items()
+            if k[0] == open_store(path, create=False).url and k[1] == version and k[2] is None}
+    assert set(jobs) == {"zh", "en"} and all(j.done() and j.exception() is None for j in jobs.values())
+    c = app.server.test_client()
+    c.post("/login", data={"username": "admin", "password": "demo"})
+    data = c.get("/wall/deck/data.json?lang=zh").get_json()
+    assert data["ok"] and data["version"] == version
+    assert data == {"ok": True, **jobs["zh"].result()}   # the warmed payload itself

@@ -52,7 +52,7 @@ from dash import (
     no_update,
 )
 
-from dashboard import context
+from dashboard import context, warmup
 from dashboard.components import deck
 from dashboard.components.errors import denied_page
 from dashboard.components.mapfig import MapOptions, build_map, graph_config, ring_coords
@@ -974,6 +974,18 @@ def warm_deck(lang: str) -> None:
         _deck_job(_deck_args(lang))
     except Exception:  # noqa: BLE001 - the data route tries again and reports
         log.warning("wall: could not start the 3D view's data", exc_info=True)
+
+
+def _warm_city_deck(settings: Any, store: Any) -> None:
+    """The served app's warm-up (:mod:`dashboard.warmup`): the city-wide 3D data in both languages, so the first
+    wall after a start or an import finds it made (a district's wall makes its own on its first visit)."""
+    key = json.dumps({"w": settings.risk_index_weights, "res": int(settings.h3_resolution)}, sort_keys=True)
+    version = store.data_version()
+    for lang in (settings.lang, *(x for x in ("zh", "en") if x != settings.lang)):
+        _deck_job((store.url, version, None, lang, key)).result()
+
+
+warmup.also_warm("wall-3d", _warm_city_deck)
 
 
 @context.checked("wall.read")
