@@ -4,12 +4,16 @@
 
 ``.xlsx`` gets one sheet per table, ``.gpkg`` one layer each (dead corners as points, blind spots as hexagons),
 ``.csv`` one file with a ``sheet`` column. Text that a spreadsheet would run as a formula stays text.
-Progress goes to stderr as plain text.
+Progress goes to stderr as plain text, the writing of the file included: "完成 (done)" is said once the file is
+complete and in place (it is written beside the target and renamed, so a failed write leaves no half file).
+An ``.xlsx`` with a sheet of more than 200,000 rows is refused before anything is written: write ``.csv`` or
+``.gpkg`` then.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import date
@@ -55,9 +59,43 @@ class _Bar:
         self.stream.flush()
 
 
+#: where on the bar the phases end: the computation (its own 0..1), making the sheets, writing the file
+_COMPUTED, _SHEETS_MADE = 0.6, 0.65
+
+
+def _computing(bar: _Bar):
+    """The computation's progress on the first part of the bar; its own "done" is not the end of the run."""
+    def step(fraction: float, message: str) -> None:
+        if fraction >= 1.0:
+            message = "覆盖缺口已算出 (gaps computed)"
+        bar(_COMPUTED * fraction, message)
+    return step
+
+
+def _writing(bar: _Bar, out: Path, *, every_s: float = 0.5):
+    """The exporter's rows written on the last part of the bar, at most one line each ``every_s`` seconds
+    (and always for the last rows)."""
+    last = [-every_s]
+
+    def step(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done < total and now - last[0] < every_s:
+            return
+        last[0] = now
+        share = done / total if total else 1.0
+        bar(_SHEETS_MADE + (0.99 - _SHEETS_MADE) * share,
+            f"写入 {out.name}：{done:,}/{total:,} 行 (writing rows)")
+    return step
+
+
+def _cannot_write(out: Path, why_zh: str, why_en: str) -> int:
+    print(f"无法写入 {out}：{why_zh} (cannot write {out}: {why_en})", file=sys.stderr)
+    return 1
+
+
 def run(args: argparse.Namespace) -> int:
     from layers.analysis import coverage
-    from layers.export import write_any
+    from layers.export import XLSX_COMFORTABLE_ROWS, check_xlsx_size, write_any
     from layers.settings import Settings
     from layers.store import open_store
 
@@ -66,23 +104,36 @@ def run(args: argparse.Namespace) -> int:
         print(f"不支持的输出格式 {out.suffix!r}，请用 .xlsx/.gpkg/.csv (unsupported output {out.suffix!r}; "
               "use .xlsx, .gpkg or .csv)", file=sys.stderr)
         return 2
+    if not out.parent.is_dir():
+        return _cannot_write(out, "目录不存在", "no such folder")
+    if not os.access(out.parent, os.W_OK):
+        return _cannot_write(out, "目录不可写", "the folder is not writable")
     bar = _Bar()
     try:
         store = open_store(args.store, create=False)
         settings = Settings.from_env(store=args.store)
-        result = coverage.compute(store, as_of=args.as_of, settings=settings, progress=bar)
+        result = coverage.compute(store, as_of=args.as_of, settings=settings, progress=_computing(bar))
         sb = None
         if args.suggest > 0:
-            bar(1.0, "选址建议 (suggesting bases)")
+            bar(_COMPUTED, "选址建议 (suggesting bases)")
             roads = store.read("roads", columns=["name", "geometry"])
             sb = coverage.suggest_bases(result, args.suggest, method="exact" if args.exact else "greedy", roads=roads)
             if "fewer" in sb.attrs:
                 print(sb.attrs["fewer"][0 if args.lang == "zh" else 1], file=sys.stderr)
         # a spreadsheet headed in --lang, or GeoPackage layers (field names as identifiers, geometry columns)
-        write_any(result.sheets(args.lang, bases=sb, gis=out.suffix.lower() == ".gpkg"), out)
+        bar(_COMPUTED, "整理表格 (making the sheets)")
+        sheets = result.sheets(args.lang, bases=sb, gis=out.suffix.lower() == ".gpkg")
+        if out.suffix.lower() == ".xlsx":
+            check_xlsx_size(sheets, limit=XLSX_COMFORTABLE_ROWS)
+        bar(_SHEETS_MADE, f"写入 {out.name} (writing)")
+        try:
+            write_any(sheets, out, progress=_writing(bar, out))
+        except OSError as exc:
+            return _cannot_write(out, exc.strerror or str(exc), exc.strerror or str(exc))
     except RiskMapError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    bar(1.0, f"完成：已写入 {out} (done: written)")
     s = result.summary
     ign = result.ignored_inspections.set_index("kind")["count"]
     share = "—" if s["share_in_time"] is None else f"{s['share_in_time']:.1%}"
