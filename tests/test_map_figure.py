@@ -28,6 +28,7 @@ from dashboard.components.mapfig import (
 from dashboard.components.theme import register_templates, template_dict
 from geo.crs import wgs84_to_gcj02
 from layers.analysis.summary import Filters, load_city, nearby, select
+from layers.schema import GRADE_ORDER, GRADES
 from layers.settings import Settings
 
 W = Settings().risk_index_weights
@@ -111,7 +112,15 @@ def test_city_figure_layers_escape_and_map(tiny):
     assert sorted(_customs(mf, "enterprises")) == ["enterprises:e1", "enterprises:e2", "enterprises:e3",
                                                    "enterprises:e4"]
     assert not any(tr.get("cluster", {}).get("enabled") for tr in ent)
-    assert len({tr["marker"]["color"] for tr in ent}) == len(ent)          # one grade colour each
+    # one trace for the four grades (fewer MapLibre sources: zooming), each point in its grade's colour and
+    # size, major drawn last (on top)
+    assert len(ent) == 1
+    grades = tiny.read("enterprises", columns=["id", "grade"]).set_index("id")["grade"]
+    order = [grades[c.split(":", 1)[1]] for c in ent[0]["customdata"]]
+    assert [GRADES[g]["color"] for g in order] == ent[0]["marker"]["color"]
+    assert order == sorted(order, key=lambda g: -GRADE_ORDER.index(g))     # low … major
+    size = np.frombuffer(base64.b64decode(ent[0]["marker"]["size"]["bdata"]), dtype="f4")
+    assert [float(v) for v in size] == [{"major": 9.0, "high": 7.5}.get(g, 6.0) for g in order]
     assert all(isinstance(tr["lon"], dict) and tr["lon"]["dtype"] == "f4" for tr in ent)   # typed arrays
     # the data text is escaped, never raw HTML
     text = json.dumps(fig, ensure_ascii=False)

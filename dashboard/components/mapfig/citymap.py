@@ -218,9 +218,21 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     if aggregated:
         _hexagons(sel, ent, options, add, key_entry, names, crs, below)
     _enforcement(sel, add, key_entry, rings, fs, light, lang)
-    if not aggregated and len(ent):
-        cl = options.cluster_maxzoom
-        for g in reversed(GRADE_ORDER):   # major drawn last (on top)
+    cl = options.cluster_maxzoom
+    if not aggregated and len(ent) and not cl:
+        # one trace for the four grades (colour and size per point, major drawn last, on top): each scattermap
+        # trace is its own MapLibre source and four layers, and their number, not their points, is what slows
+        # zooming in software WebGL (benchmarks/bench_map.py)
+        rank = ent["grade"].map({g: i for i, g in enumerate(reversed(GRADE_ORDER))}).fillna(-1).to_numpy()
+        sub = ent.iloc[np.argsort(rank, kind="stable")]
+        grade = sub["grade"].to_numpy(dtype=object)
+        colour = np.array([GRADES[g]["color"] if g in GRADES else "#888888" for g in grade], dtype=object)
+        size = np.array([{"major": 9.0, "high": 7.5}.get(g, 6.0) for g in grade]) * fs
+        add("enterprises", pts(sub["x"].to_numpy(), sub["y"].to_numpy(), name=t("map.toggle.enterprises", lang),
+                               color=colour, size=size, text=hover("enterprises", sub),
+                               custom=custom_ids("enterprises", sub)))
+    elif not aggregated and len(ent):
+        for g in reversed(GRADE_ORDER):   # major drawn last (on top); clustered per grade
             sub = ent[ent["grade"].eq(g)]
             if not len(sub):
                 continue
