@@ -168,3 +168,47 @@ def test_a_table_gdal_cannot_open_is_read_through_sqlite_with_a_warning(tmp_path
     assert list(got["id"]) == ["D0"]
     assert arrow_calls == ["departments"]
     assert "reading it with sqlite3" in caplog.text and "departments" in caplog.text
+
+
+@pytest.mark.parametrize(("layer", "kw"), CASES, ids=[f"{lay}-{'-'.join(kw) or 'all'}" for lay, kw in CASES])
+def test_a_read_in_fid_ranges_with_dictionary_text_is_the_sqlite_read(typed_store, arrow_calls, monkeypatch, layer,
+                                                                        kw):
+    """What a big table's read does (several reader processes, each a fid range; text columns of few values
+    made from their dictionary), on the small tables: the same frames as the sqlite3 path."""
+    monkeypatch.setattr(gpkg, "ID_READ_MAX", 0)
+    monkeypatch.setattr(arrow, "SPLIT_MIN_ROWS", 0)
+    monkeypatch.setattr(arrow, "_SAMPLE_ROWS", 1)
+    monkeypatch.setattr(arrow, "_ROWS_PER_VALUE", 1)
+    via_arrow = typed_store.read(layer, **kw)
+    assert arrow_calls == [layer]
+    monkeypatch.setattr(gpkg, "ARROW_MIN_ROWS", 10 ** 12)
+    via_sqlite = typed_store.read(layer, **kw)
+    assert via_arrow.dtypes.to_dict() == via_sqlite.dtypes.to_dict()
+    if isinstance(via_sqlite, gpd.GeoDataFrame):
+        assert_geodataframe_equal(via_arrow, via_sqlite, check_dtype=True, normalize=False)
+    else:
+        pd.testing.assert_frame_equal(via_arrow, via_sqlite, check_dtype=True)
+
+
+def test_a_write_between_the_fid_ranges_is_read_again_in_one_piece(tmp_path, arrow_calls, monkeypatch):
+    """The ranges are read in separate read transactions: when the table's write stamp moved meanwhile, the
+    read is done again in one piece (one snapshot), so an upsert is never seen half."""
+    store = open_store(tmp_path / "s.gpkg")
+    with store.transaction() as tx:
+        tx.append("departments", pd.DataFrame({"id": [f"D{i}" for i in range(6)], "name": "局"}))
+    monkeypatch.setattr(arrow, "SPLIT_MIN_ROWS", 0)
+    real = arrow.read_table
+    pieces: list = []
+
+    def write_in_between(*args, **kwargs):
+        pieces.append(kwargs.get("largest_fid", 0))
+        got = real(*args, **kwargs)
+        if len(pieces) == 1:
+            with store.transaction() as tx:
+                tx.upsert("departments", pd.DataFrame({"id": ["D0"], "name": ["应急管理局"]}))
+        return got
+
+    monkeypatch.setattr(arrow, "read_table", write_in_between)
+    got = store.read("departments")
+    assert pieces == [6, 0]
+    assert sorted(got["id"]) == [f"D{i}" for i in range(6)] and got["id"].iloc[-1] == "D0"

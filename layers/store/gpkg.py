@@ -15,9 +15,9 @@ nullable ``Int64``, text as object columns of ``str`` with ``None`` for missing 
 used: see :mod:`layers.store.arrow`). Geometries are EPSG:4326.
 
 Reads: a table of ``ARROW_MIN_ROWS`` rows or more is read through GDAL's Arrow stream (``pyogrio.read_arrow``)
-in a helper process (:mod:`layers.store.arrow` says why not in this one); a smaller table, a filter with a value
-that has no plain SQL literal, or a table GDAL cannot open is read here through ``sqlite3`` (the last one with a
-logged warning). Both paths give the same frame, type for type.
+in helper processes, a big one in fid ranges at once (:mod:`layers.store.arrow` says why not in this one); a
+smaller table, a filter with a value that has no plain SQL literal, or a table GDAL cannot open is read here
+through ``sqlite3`` (the last one with a logged warning). Both paths give the same frame, type for type.
 
 Concurrency: the file is in SQLite's WAL mode (set when the store is created or opened, and kept in the file)
 with ``synchronous=NORMAL``: readers read the last committed state and never wait for a writer, a writer never
@@ -631,11 +631,11 @@ class GeoPackageStore(Store):
         id_list = None if ids is None else [str(i) for i in ids]
         blobs = any(schema.column(c).type is T.BLOB for c in cols)
         few = id_list is not None and len(id_list) <= ID_READ_MAX   # an indexed look-up, not a table scan
-        if not blobs and not few and (cols or want_geom) and self._largest_fid(schema.name) >= ARROW_MIN_ROWS and \
-                (id_list is None or schema.id_column is not None):
-            sql = arrow.where_sql(where, schema.id_column, id_list)
+        if not blobs and not few and (cols or want_geom) and (id_list is None or schema.id_column is not None):
+            largest = self._largest_fid(schema.name)
+            sql = arrow.where_sql(where, schema.id_column, id_list) if largest >= ARROW_MIN_ROWS else None
             if sql is not None:
-                frame = self._read_arrow(schema, cols, want_geom, sql)
+                frame = self._read_arrow(schema, cols, want_geom, sql, largest_fid=largest)
                 if frame is not None:
                     return frame
         return self._read_sqlite(schema, cols, want_geom, where, id_list)
@@ -645,11 +645,23 @@ class GeoPackageStore(Store):
         with self._con() as con:
             return int(con.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {_q(table)}").fetchone()[0])
 
-    def _read_arrow(self, schema: Layer, cols: list[str], want_geom: bool,
-                    where: str) -> pd.DataFrame | gpd.GeoDataFrame | None:
-        """The rows through GDAL's Arrow stream; None (and a warning in the log) when GDAL cannot read them."""
+    def _read_arrow(self, schema: Layer, cols: list[str], want_geom: bool, where: str, *,
+                    largest_fid: int = 0) -> pd.DataFrame | gpd.GeoDataFrame | None:
+        """The rows through GDAL's Arrow stream; None (and a warning in the log) when GDAL cannot read them.
+
+        A big table (``largest_fid``) is read in fid ranges by several reader processes, each in its own read
+        transaction; the table's write stamp, the same before and after, says no write came between them (else
+        it is read again in one piece, one snapshot)."""
+        path = str(self.path)
         try:
-            meta, table = arrow.read_table(str(self.path), schema.name, cols, want_geom, where or None)
+            if largest_fid >= arrow.SPLIT_MIN_ROWS:
+                before = self.table_stamps([schema.name])
+                meta, table = arrow.read_table(path, schema.name, cols, want_geom, where or None,
+                                               largest_fid=largest_fid)
+                if self.table_stamps([schema.name]) != before:
+                    meta, table = arrow.read_table(path, schema.name, cols, want_geom, where or None)
+            else:
+                meta, table = arrow.read_table(path, schema.name, cols, want_geom, where or None)
         except arrow.ArrowUnavailable as exc:
             log.warning("图层 %s 无法经 GDAL/Arrow 读取，改用 sqlite3 读取 (layer %s cannot be read through GDAL's "
                         "Arrow stream; reading it with sqlite3): %s", schema.name, schema.name, exc)
