@@ -119,7 +119,7 @@ def test_layer_switch_hides_its_layer_with_a_patch(watched_page, live_app):
     _open(page, live_app.url + "/")
     ent_visible = f"""() => [...new Set({GD}._fullData.filter(t => t.type === 'scattermap' && t.name === '企业')
         .map(t => t.visible))]"""
-    assert page.evaluate(ent_visible) == [True]        # one trace per grade
+    assert page.evaluate(ent_visible) == [True]        # one trace for the four grades
     def the_switch(r) -> bool:   # the layer switch's own callback (the map's viewport may answer first)
         return "_dash-update-component" in r.url and '"map-layers"' in (r.request.post_data or "")
 
@@ -150,6 +150,29 @@ def test_district_click_narrows_the_figures(watched_page, live_app, city):
         .flatMap(t => Array.from(t.customdata))""")
     in_d = set(city["enterprises"].loc[city["enterprises"]["district_code"] == row["code"], "id"])
     assert ids and {i.split(":", 1)[1] for i in ids} <= in_d
+    assert watched_page.errors == []
+
+
+def test_district_click_drills_down_with_the_risk_colours_off(watched_page, live_app, city):
+    """The clickable areas are never painted (fill opacity 0: MapLibre skips the pass) yet still take the hover
+    and the click when the risk colours, the other area layer, are switched off."""
+    page = watched_page.page
+    _open(page, live_app.url + "/")
+    paint = f"""() => {{ const g = {GD}; const m = g._fullLayout.map._subplot.map;
+        const i = g._fullData.findIndex(t => t.type === 'choroplethmap' && t.name === 'district');
+        const id = m.getStyle().layers.find(l => l.type === 'fill' && l.id.includes(g._fullData[i].uid.slice(0, 6))).id;
+        return m.getPaintProperty(id, 'fill-opacity'); }}"""
+    assert page.evaluate(paint) == 0
+    risk_visible = f"""() => {GD}._fullData.filter(t => t.type === 'choroplethmap' && t.name !== 'district')
+        .map(t => t.visible)"""
+    page.locator("#map-layers input[value='risk']").uncheck()
+    page.wait_for_function(f"() => ({risk_visible})().every(v => v === false)")
+    row = city["districts"].iloc[1]
+    x, y = _area_xy(page, live_app.store_path, row["code"])
+    _click(page, x, y)
+    page.wait_for_function(f"() => document.querySelector('#panel-area')?.innerText === {json.dumps(row['name'])}",
+                           timeout=60_000)
+    assert _query(page).get("district") == row["code"]
     assert watched_page.errors == []
 
 

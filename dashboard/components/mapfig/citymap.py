@@ -143,7 +143,8 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
     area_text = [f"<b>{esc(names.get(c, c))}</b><br>{click}" for c in codes]
     custom = [f"{area_level}:{c}" for c in codes]
     add(ALWAYS, area_trace(gj, codes, np.zeros(len(codes)), colors=["rgba(0,0,0,0)"], name=area_level,
-                           text=area_text, custom=custom, opacity=1.0, below=below))
+                           text=area_text, custom=custom, opacity=0.0, below=below))   # never painted (MapLibre skips
+    # a fill at opacity 0: a full-screen pass less per frame in software WebGL), still hovered and clicked
     scale = col["risk_scale"].split(",")
     rmap = risk.set_index("code") if risk is not None and len(risk) else None
     if rmap is not None:
