@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 
 from layers.schema import LAYERS
@@ -25,10 +27,22 @@ READ_COLUMNS: dict[str, list[str] | None] = {
 }
 
 
+#: the biggest layers first, so the small ones fill in while a big one is typed
+_LARGEST_FIRST = ("inspections", "enterprises", "responsibilities", "hazards", "venues")
+#: layers read at once: the store's own readers (GDAL's reader processes, the database's backends) do the
+#: reading while this process types the layer read before; more threads only queue behind them
+READ_THREADS = 3
+
+
 def read_frames(store: Store) -> dict[str, pd.DataFrame]:
-    """Every layer the coverage computation reads, from ``store`` (with geometry for spatial layers)."""
-    out = {}
-    for name, cols in READ_COLUMNS.items():
+    """Every layer the coverage computation reads, from ``store`` (with geometry for spatial layers), several
+    at once (``READ_THREADS``); in ``READ_COLUMNS`` order."""
+    def read(name: str) -> pd.DataFrame:
+        cols = READ_COLUMNS[name]
         spatial = LAYERS[name].spatial and name not in ("hazards", "accidents")
-        out[name] = store.read(name, columns=[*cols, "geometry"] if spatial else cols)
-    return out
+        return store.read(name, columns=[*cols, "geometry"] if spatial else cols)
+
+    order = [*_LARGEST_FIRST, *(n for n in READ_COLUMNS if n not in _LARGEST_FIRST)]
+    with ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="coverage-read") as pool:
+        futures = {name: pool.submit(read, name) for name in order}
+        return {name: futures[name].result() for name in READ_COLUMNS}
