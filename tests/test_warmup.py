@@ -90,3 +90,24 @@ def test_the_warm_up_makes_the_walls_3d_data_so_the_first_wall_finds_it(demo_sto
     data = c.get("/wall/deck/data.json?lang=zh").get_json()
     assert data["ok"] and data["version"] == version
     assert data == {"ok": True, **jobs["zh"].result()}   # the warmed payload itself
+
+
+def test_the_warm_up_draws_the_map_city_view_inputs_in_both_languages(demo_store_path, tmp_path):
+    """The map page registers its city view with the warm-up: after it, the city's risk index, the area names of
+    both languages, the area shapes and the chained lines are on the city (what the first visit to / would
+    otherwise compute)."""
+    from dashboard import warmup
+    from dashboard.app import create_app
+
+    path = tmp_path / "city.gpkg"
+    shutil.copyfile(demo_store_path, path)
+    settings = Settings(store=str(path), secret_key="k")
+    create_app(settings)
+    assert "map-city" in warmup._EXTRA
+    city = load_city(open_store(path, create=False))
+    drawn = {"risk_index", "names", "areas_gj", "lines"}
+    assert not any(isinstance(k, tuple) and k[0] in drawn for k in city.extra)
+    warmup.warm_once(settings)
+    keys = [k for k in city.extra if isinstance(k, tuple)]
+    assert {k[0] for k in keys} >= drawn
+    assert {k[1] for k in keys if k[0] == "names"} == {"zh", "en"}

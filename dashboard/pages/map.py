@@ -23,7 +23,7 @@ import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
-from dashboard import context
+from dashboard import context, warmup
 from dashboard.components.errors import calm_message, denied_page
 from dashboard.components.mapfig import (
     DEFAULT_VISIBLE,
@@ -238,6 +238,21 @@ def _view(city, settings, filters: Filters, lang: str, search: str | None, allow
     return {"figure": mf.figure, "traces": mf.traces, "legend": mf.extra.get("legend", []), "aggregated": mf.aggregated, "panel": panel,
             "crumbs": crumbs, "names": names, "district_options": district_opts, "town_options": town_opts,
             "level": sel.level, "filters": filters}
+
+
+def _warm_city_view(settings, store) -> None:
+    """The served app's warm-up (:mod:`dashboard.warmup`): what the city view of ``/`` draws from, in both
+    languages (the risk index, hexagons or chained lines, hover texts, area shapes: cached on the city, so per data
+    version), so the first visit after a start or an import only assembles the figure."""
+    city = load_city(store)
+    filters = Filters.make()
+    risk = area_risk(city, filters, settings)
+    sel = select(city, filters)
+    for lang in (settings.lang, *(x for x in ("zh", "en") if x != settings.lang)):
+        build_map(sel, MapOptions(lang=lang, theme="light", hover="events", legend="html"), risk=risk)
+
+
+warmup.also_warm("map-city", _warm_city_view)
 
 
 def area_risk(city, filters: Filters, settings):
