@@ -9,7 +9,7 @@ closed: a failed or interrupted export leaves no half file (and an older file of
 ``progress(rows_done, rows_total)``, told as the rows go out; the file is in place when the writer returns.
 
 CSV is assembled column by column with Arrow's compute kernels (:func:`write_csv`), byte for byte what
-``DataFrame.to_csv(index=False, encoding="utf-8-sig")`` writes, about 10x as fast on a big city.
+``DataFrame.to_csv(index=False, encoding="utf-8-sig")`` writes, about 6x as fast on a big city.
 """
 
 from __future__ import annotations
