@@ -26,6 +26,8 @@ Risk index of an area (district or town), weights from ``Settings.risk_index_wei
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -378,8 +380,30 @@ def _enforcement_flags(objects: dict[str, pd.DataFrame], store: Store, hazards: 
 # Selecting
 # --------------------------------------------------------------------------------------------------
 
+#: selections kept per city (the last ones asked for): a page's view and its risk index select the same area
+SELECT_MEMO = 4
+_SELECT_LOCK = threading.Lock()
+
+
 def select(city: City, filters: Filters) -> Selection:
-    """The city narrowed to ``filters`` (boolean masks; no copies of geometry)."""
+    """The city narrowed to ``filters`` (boolean masks; no copies of geometry). The last :data:`SELECT_MEMO`
+    selections are kept on the city (so per data version): the map's view of a district and its towns' risk index
+    ask for the same one. A Selection is never modified by its users."""
+    with _SELECT_LOCK:
+        memo = city.extra.setdefault(("select",), OrderedDict())
+        hit = memo.get(filters)
+        if hit is not None:
+            memo.move_to_end(filters)
+            return hit
+    sel = _select(city, filters)
+    with _SELECT_LOCK:
+        memo[filters] = sel
+        while len(memo) > SELECT_MEMO:
+            memo.popitem(last=False)
+    return sel
+
+
+def _select(city: City, filters: Filters) -> Selection:
     fl = filters
     if fl.districts is not None:
         unknown = sorted(set(fl.districts) - set(city.districts["code"]))
@@ -540,8 +564,8 @@ def risk_index(sel: Selection, *, weights: Mapping[str, float], level: str | Non
                         "name_en": areas["name_en"].to_numpy() if "name_en" in areas else None})
 
     def count(frame: pd.DataFrame, mask: pd.Series | None = None) -> np.ndarray:
-        f = frame if mask is None else frame[mask]
-        return f.groupby(key).size().reindex(codes).fillna(0).to_numpy(dtype=float) if len(f) else \
+        k = frame[key] if mask is None else frame[key][np.asarray(mask, dtype=bool)]   # one column, not the rows
+        return k.value_counts().reindex(codes).fillna(0).to_numpy(dtype=float) if len(k) else \
             np.zeros(len(codes))
 
     ent = sel.enterprises
