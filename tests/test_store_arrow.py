@@ -27,6 +27,7 @@ def arrow_calls(monkeypatch) -> list:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(gpkg, "ARROW_MIN_ROWS", 0)
+    monkeypatch.setattr(arrow, "COLD_SQLITE_MAX_ROWS", 0)   # never read here while the readers start
     monkeypatch.setattr(arrow, "read_table", counted)
     return calls
 
@@ -212,3 +213,23 @@ def test_a_write_between_the_fid_ranges_is_read_again_in_one_piece(tmp_path, arr
     got = store.read("departments")
     assert pieces == [6, 0]
     assert sorted(got["id"]) == [f"D{i}" for i in range(6)] and got["id"].iloc[-1] == "D0"
+
+
+def test_a_first_read_does_not_wait_for_the_readers_to_start(tmp_path, arrow_calls, monkeypatch):
+    """In a process whose reader processes are not ready yet, a table below COLD_SQLITE_MAX_ROWS is read here
+    through sqlite3 (the same frame) and the readers are started; once one is ready, reads go to it."""
+    import time
+
+    store = open_store(tmp_path / "s.gpkg")
+    with store.transaction() as tx:
+        tx.append("departments", pd.DataFrame({"id": ["D0", "D1"], "name": ["应急管理局", None]}))
+    monkeypatch.setattr(arrow, "COLD_SQLITE_MAX_ROWS", 10 ** 9)
+    monkeypatch.setattr(arrow, "_pool", None)   # a process that has not read through GDAL yet
+    first = store.read("departments")
+    assert arrow_calls == []
+    deadline = time.monotonic() + 60
+    while not arrow.ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert arrow.ready()
+    pd.testing.assert_frame_equal(store.read("departments"), first, check_dtype=True)
+    assert arrow_calls == ["departments"]

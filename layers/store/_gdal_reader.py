@@ -1,6 +1,8 @@
 """The GDAL reader process of :mod:`layers.store.arrow`: run as a script (``python -I _gdal_reader.py``), never
 imported by the app.
 
+Its one argument names a file it creates once pyogrio is imported (the app's sign that it is ready).
+
 It imports only pyogrio and pyarrow (not our package, not the app's main module as a ``multiprocessing`` spawn
 would), so it starts in well under a second. It reads one JSON request a line on stdin, reads the layer with
 ``pyogrio.read_arrow`` and writes the Arrow table as an Arrow IPC file to the path the request names (on
@@ -23,6 +25,8 @@ def main() -> int:
     from pyogrio.errors import DataLayerError, DataSourceError
 
     out = sys.stdout.buffer
+    if len(sys.argv) > 1:   # says it has imported GDAL: the app may now send reads it would otherwise do itself
+        open(sys.argv[1], "wb").close()
     for line in sys.stdin.buffer:
         req = json.loads(line)
         try:

@@ -60,6 +60,9 @@ WORKERS = 2
 SPLIT_MIN_ROWS = 200_000
 #: longest WHERE clause (characters) sent to GDAL; longer id lists are read through sqlite3, in chunks
 MAX_WHERE_CHARS = 500_000
+#: until a reader process is ready (it starts in about a second), a table below this many rows is read
+#: through sqlite3 in this process instead of waiting for it; the first such read starts the readers
+COLD_SQLITE_MAX_ROWS = 200_000
 _SCRIPT = Path(__file__).with_name("_gdal_reader.py")
 
 
@@ -74,9 +77,9 @@ class GdalReadError(Exception):
 class _Reader:
     """One reader process and its pipes; used by one thread at a time (taken from the pool's queue)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ready_file: Path) -> None:
         # -I: no PYTHON* variables, no user site, nothing prepended to sys.path (this folder has a copy.py)
-        self.proc = subprocess.Popen([sys.executable, "-I", str(_SCRIPT)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-I", str(_SCRIPT), str(ready_file)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, close_fds=True)
 
     def ask(self, request: dict) -> dict:
@@ -117,8 +120,15 @@ class _Pool:
         """Start the reader processes now (they import pyogrio while this process goes on)."""
         with self.lock:
             while self.started < WORKERS:
-                self.idle.put(_Reader())
+                self.idle.put(self._new())
                 self.started += 1
+
+    def _new(self) -> _Reader:
+        return _Reader(self.folder / f"ready-{uuid.uuid4().hex}")
+
+    def ready(self) -> bool:
+        """Whether a reader process has started and imported GDAL."""
+        return any(self.folder.glob("ready-*"))
 
     def take(self) -> _Reader:
         try:
@@ -129,7 +139,7 @@ class _Pool:
             if self.started < WORKERS:
                 self.started += 1
                 try:
-                    return _Reader()
+                    return self._new()
                 except OSError:
                     self.started -= 1
                     raise
@@ -169,6 +179,11 @@ def _the_pool() -> _Pool:
 def warm() -> None:
     """Start the reader processes in the background (a first big read then does not wait for their start)."""
     _the_pool().warm()
+
+
+def ready() -> bool:
+    """Whether a reader process of this process is ready to read (else :func:`warm` starts them)."""
+    return _the_pool().ready()
 
 
 def _read_part(path: str, layer: str, columns: list[str], read_geometry: bool,
@@ -391,4 +406,4 @@ def to_frame(meta: dict, table: pa.Table, schema: Layer, cols: list[str], want_g
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=srs, index=frame.index), crs=srs)
 
 
-__all__ = ["read_table", "where_sql", "to_frame", "warm", "ArrowUnavailable", "GdalReadError", "WORKERS"]
+__all__ = ["read_table", "where_sql", "to_frame", "warm", "ready", "ArrowUnavailable", "GdalReadError", "WORKERS"]

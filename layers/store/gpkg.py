@@ -16,8 +16,9 @@ used: see :mod:`layers.store.arrow`). Geometries are EPSG:4326.
 
 Reads: a table of ``ARROW_MIN_ROWS`` rows or more is read through GDAL's Arrow stream (``pyogrio.read_arrow``)
 in helper processes, a big one in fid ranges at once (:mod:`layers.store.arrow` says why not in this one); a
-smaller table, a filter with a value that has no plain SQL literal, or a table GDAL cannot open is read here
-through ``sqlite3`` (the last one with a logged warning). Both paths give the same frame, type for type.
+smaller table (and, while the reader processes start, a table below ``arrow.COLD_SQLITE_MAX_ROWS``), a filter
+with a value that has no plain SQL literal, or a table GDAL cannot open is read here through ``sqlite3`` (the last
+one with a logged warning). Both paths give the same frame, type for type.
 
 Concurrency: the file is in SQLite's WAL mode (set when the store is created or opened, and kept in the file)
 with ``synchronous=NORMAL``: readers read the last committed state and never wait for a writer, a writer never
@@ -28,7 +29,6 @@ commits, never corrupt the file). WAL needs the shared memory of one host, so a 
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import sqlite3
@@ -175,8 +175,6 @@ def _sql_type(t: T) -> str:
 def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
     """Vectorised conversion for the common column types; None when the slow path must decide."""
     kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
-    if t is T.TEXT and isinstance(s.dtype, pd.StringDtype):  # only text, missing as NA or NaN
-        return s.to_numpy(dtype=object, na_value=None).tolist()
     if t is T.TEXT and (kind == "O" or pd.api.types.is_string_dtype(s.dtype)):
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
             return s.astype(object).where(s.notna(), None).tolist()
@@ -196,8 +194,7 @@ def _gpkg_datetimes(s: pd.Series) -> list[Any]:
     if len(s) == 0:
         return []
     if pd.api.types.is_datetime64_any_dtype(s):
-        d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
-        return _iso_texts(d, "ms", "Z")
+        d = s.dt.tz_convert("UTC") if getattr(s.dt, "tz", None) is not None else s
     else:
         raw = pd.Series(s, dtype=object).map(lambda v: v.isoformat() if isinstance(v, (datetime, date)) else v)
         d = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601").dt.tz_convert(None)
@@ -211,20 +208,6 @@ def _gpkg_datetimes(s: pd.Series) -> list[Any]:
     return out
 
 
-def _iso_texts(d: pd.Series, unit: str, suffix: str = "") -> list[str | None]:
-    """Naive datetimes as ISO 8601 text cut to ``unit`` (numpy, not a strftime a value: the same text, floored
-    as strftime floors), ``suffix`` appended; NaT gives None."""
-    v = d.to_numpy(dtype=f"datetime64[{unit}]")
-    text = np.datetime_as_string(v, unit=unit)
-    if suffix:
-        text = np.strings.add(text, suffix)
-    out = text.tolist()
-    missing = np.flatnonzero(np.isnat(v))
-    for i in missing.tolist():
-        out[i] = None
-    return out
-
-
 def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     """Python values for sqlite from a column, NULL for missing."""
     s = series
@@ -232,8 +215,9 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
         return _gpkg_datetimes(s)
     if t in (T.DATE, T.DATETIME):
         if pd.api.types.is_datetime64_any_dtype(s):
-            d = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-            return _iso_texts(d, "D")
+            fmt = "%Y-%m-%d" if t is T.DATE else "%Y-%m-%dT%H:%M:%S"
+            out = s.dt.strftime(fmt)
+            return out.astype(object).where(s.notna(), None).tolist()
         vals = []
         for v in s.tolist():
             if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
@@ -285,25 +269,8 @@ def _is_busy(exc: BaseException) -> bool:
 
 
 _INSERT_CHUNK = 100_000
-#: an insert of at least this many rows into an empty table builds the table's secondary indexes after its rows
-_INDEX_AFTER_ROWS = 50_000
 #: page cache of a writing connection (KiB, negative = size): big imports insert into several indexes
 _WRITE_CACHE_KIB = 256 * 1024
-
-
-@contextmanager
-def _no_cycle_collection(active: bool = True) -> Iterator[None]:
-    """Python's cycle collector paused (``gc.disable``) during a big insert: its million parameter tuples would
-    set it off again and again, each time walking every object of the process (a city in memory is tens of
-    millions), a tenth of the write; nothing here makes cycles. Enabled again afterwards if it was."""
-    was = active and gc.isenabled()
-    if was:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _GpkgTransaction(Transaction):
@@ -328,7 +295,7 @@ class _GpkgTransaction(Transaction):
             self.changed[table] = None
 
     def _rows(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
-              fids: np.ndarray | None = None) -> tuple[list[str], Iterator[tuple]]:
+              fids: np.ndarray | None = None) -> tuple[list[str], list[tuple]]:
         unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
         if unknown:
             raise StoreError(f"图层 {schema.name} 没有列 {unknown} (layer {schema.name} has no columns {unknown})")
@@ -341,45 +308,17 @@ class _GpkgTransaction(Transaction):
         if fids is not None:
             data.append(fids.tolist())
             names.append("fid")
-        return names, zip(*data, strict=True) if data else iter([])
+        return names, list(zip(*data, strict=True)) if data else []
 
     def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
         if len(frame) == 0:
             return 0
         indexed = schema.spatial and "geometry" in frame.columns and rtree.has_index(self.con, schema.name)
-        # an empty R-tree is packed once at the end from every chunk's boxes (rtree.bulk_load), not box by box
-        packed: list[tuple[np.ndarray, np.ndarray]] | None = \
-            [] if indexed and rtree.is_empty(self.con, schema.name) else None
         n = 0
-        with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext(), \
-                self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS):
+        with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext():
             for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
-                n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed,
-                                        packed=packed)
-            if packed:
-                rtree.bulk_load(self.con, schema.name, np.concatenate([p[0] for p in packed]),
-                                np.concatenate([p[1] for p in packed]))
+                n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed)
         return n
-
-    @contextmanager
-    def _indexes_after(self, schema: Layer, rows: int) -> Iterator[None]:
-        """Around a big insert into an empty table: its secondary indexes dropped first and built again after the
-        rows are in (one sort each instead of a B-tree insert a row), inside this transaction, so no other
-        connection ever sees the table without them. A smaller insert, or one into a table with rows, keeps them.
-        The UNIQUE indexes stay (they are part of the table and check every row)."""
-        if rows < _INDEX_AFTER_ROWS or self.con.execute(f"SELECT 1 FROM {_q(schema.name)} LIMIT 1").fetchone():
-            yield
-            return
-        indexes = self.con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                   "AND sql IS NOT NULL", (schema.name,)).fetchall()
-        for name, _ in indexes:
-            self.con.execute(f"DROP INDEX {_q(name)}")
-        try:
-            yield
-        finally:
-            if self.con.in_transaction:  # (SQLite's own rollback of a failed transaction brought them back)
-                for _, sql in indexes:
-                    self.con.execute(sql)
 
     def _next_fid(self, table: str) -> int:
         """The fid SQLite's AUTOINCREMENT would give the next row of ``table``."""
@@ -387,8 +326,7 @@ class _GpkgTransaction(Transaction):
             f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f"COALESCE((SELECT MAX(fid) FROM {_q(table)}), 0)) + 1", (table,)).fetchone()[0])
 
-    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False,
-                      packed: list[tuple[np.ndarray, np.ndarray]] | None = None) -> int:
+    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False) -> int:
         geoms = fids = None
         if schema.spatial and "geometry" in frame.columns:
             g = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
@@ -405,14 +343,11 @@ class _GpkgTransaction(Transaction):
             raise StoreError(
                 f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
                 f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
-        if indexed and packed is not None:
-            packed.append(rtree.boxes(fids, geoms))
-        elif indexed:
+        if indexed:
             rtree.add(self.con, schema.name, fids, geoms)
         idc = schema.id_column
-        if not (schema.name in self.changed and self.changed[schema.name] is None):  # (a replace: all rows)
-            self._mark(schema.name, frame[idc].tolist() if idc is not None and idc in frame.columns else None)
-        return len(frame)
+        self._mark(schema.name, frame[idc].tolist() if idc is not None and idc in frame.columns else None)
+        return len(rows)
 
     def append(self, layer: str, frame: pd.DataFrame) -> int:
         return self._insert(layer_schema(layer), frame)
@@ -699,7 +634,11 @@ class GeoPackageStore(Store):
         few = id_list is not None and len(id_list) <= ID_READ_MAX   # an indexed look-up, not a table scan
         if not blobs and not few and (cols or want_geom) and (id_list is None or schema.id_column is not None):
             largest = self._largest_fid(schema.name)
-            sql = arrow.where_sql(where, schema.id_column, id_list) if largest >= ARROW_MIN_ROWS else None
+            big = largest >= ARROW_MIN_ROWS
+            if big and largest < arrow.COLD_SQLITE_MAX_ROWS and not arrow.ready():
+                arrow.warm()   # read here this once rather than wait for the readers to start
+                big = False
+            sql = arrow.where_sql(where, schema.id_column, id_list) if big else None
             if sql is not None:
                 frame = self._read_arrow(schema, cols, want_geom, sql, largest_fid=largest)
                 if frame is not None:
@@ -852,7 +791,6 @@ class GeoPackageStore(Store):
         con = self._connect(write=True)
         try:
             con.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
-            con.execute("PRAGMA temp_store = MEMORY")  # the sorts of indexes built after a bulk load (this connection)
             con.execute("BEGIN IMMEDIATE")
             tx = _GpkgTransaction(self, con)
             try:
