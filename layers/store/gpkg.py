@@ -29,6 +29,7 @@ commits, never corrupt the file). WAL needs the shared memory of one host, so a 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sqlite3
@@ -175,6 +176,8 @@ def _sql_type(t: T) -> str:
 def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
     """Vectorised conversion for the common column types; None when the slow path must decide."""
     kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
+    if t is T.TEXT and isinstance(s.dtype, pd.StringDtype):  # only text, missing as NA or NaN
+        return s.to_numpy(dtype=object, na_value=None).tolist()
     if t is T.TEXT and (kind == "O" or pd.api.types.is_string_dtype(s.dtype)):
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
             return s.astype(object).where(s.notna(), None).tolist()
@@ -194,7 +197,8 @@ def _gpkg_datetimes(s: pd.Series) -> list[Any]:
     if len(s) == 0:
         return []
     if pd.api.types.is_datetime64_any_dtype(s):
-        d = s.dt.tz_convert("UTC") if getattr(s.dt, "tz", None) is not None else s
+        d = s.dt.tz_convert(None) if getattr(s.dt, "tz", None) is not None else s
+        return _iso_texts(d, "ms", "Z")
     else:
         raw = pd.Series(s, dtype=object).map(lambda v: v.isoformat() if isinstance(v, (datetime, date)) else v)
         d = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601").dt.tz_convert(None)
@@ -208,6 +212,20 @@ def _gpkg_datetimes(s: pd.Series) -> list[Any]:
     return out
 
 
+def _iso_texts(d: pd.Series, unit: str, suffix: str = "") -> list[str | None]:
+    """Naive datetimes as ISO 8601 text cut to ``unit`` (numpy, not a strftime a value: the same text, floored
+    as strftime floors), ``suffix`` appended; NaT gives None."""
+    v = d.to_numpy(dtype=f"datetime64[{unit}]")
+    text = np.datetime_as_string(v, unit=unit)
+    if suffix:
+        text = np.strings.add(text, suffix)
+    out = text.tolist()
+    missing = np.flatnonzero(np.isnat(v))
+    for i in missing.tolist():
+        out[i] = None
+    return out
+
+
 def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     """Python values for sqlite from a column, NULL for missing."""
     s = series
@@ -215,9 +233,8 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
         return _gpkg_datetimes(s)
     if t in (T.DATE, T.DATETIME):
         if pd.api.types.is_datetime64_any_dtype(s):
-            fmt = "%Y-%m-%d" if t is T.DATE else "%Y-%m-%dT%H:%M:%S"
-            out = s.dt.strftime(fmt)
-            return out.astype(object).where(s.notna(), None).tolist()
+            d = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+            return _iso_texts(d, "D")
         vals = []
         for v in s.tolist():
             if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT or v is pd.NA:
@@ -269,8 +286,25 @@ def _is_busy(exc: BaseException) -> bool:
 
 
 _INSERT_CHUNK = 100_000
+#: an insert of at least this many rows into an empty table builds the table's secondary indexes after its rows
+_INDEX_AFTER_ROWS = 50_000
 #: page cache of a writing connection (KiB, negative = size): big imports insert into several indexes
 _WRITE_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _no_cycle_collection(active: bool = True) -> Iterator[None]:
+    """Python's cycle collector paused (``gc.disable``) during a big insert: its million parameter tuples would
+    set it off again and again, each time walking every object of the process (a city in memory is tens of
+    millions), a tenth of the write; nothing here makes cycles. Enabled again afterwards if it was."""
+    was = active and gc.isenabled()
+    if was:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _GpkgTransaction(Transaction):
@@ -295,7 +329,7 @@ class _GpkgTransaction(Transaction):
             self.changed[table] = None
 
     def _rows(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
-              fids: np.ndarray | None = None) -> tuple[list[str], list[tuple]]:
+              fids: np.ndarray | None = None) -> tuple[list[str], Iterator[tuple]]:
         unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
         if unknown:
             raise StoreError(f"图层 {schema.name} 没有列 {unknown} (layer {schema.name} has no columns {unknown})")
@@ -308,17 +342,45 @@ class _GpkgTransaction(Transaction):
         if fids is not None:
             data.append(fids.tolist())
             names.append("fid")
-        return names, list(zip(*data, strict=True)) if data else []
+        return names, zip(*data, strict=True) if data else iter([])
 
     def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
         if len(frame) == 0:
             return 0
         indexed = schema.spatial and "geometry" in frame.columns and rtree.has_index(self.con, schema.name)
+        # an empty R-tree is packed once at the end from every chunk's boxes (rtree.bulk_load), not box by box
+        packed: list[tuple[np.ndarray, np.ndarray]] | None = \
+            [] if indexed and rtree.is_empty(self.con, schema.name) else None
         n = 0
-        with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext():
+        with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext(), \
+                self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS):
             for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
-                n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed)
+                n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed,
+                                        packed=packed)
+            if packed:
+                rtree.bulk_load(self.con, schema.name, np.concatenate([p[0] for p in packed]),
+                                np.concatenate([p[1] for p in packed]))
         return n
+
+    @contextmanager
+    def _indexes_after(self, schema: Layer, rows: int) -> Iterator[None]:
+        """Around a big insert into an empty table: its secondary indexes dropped first and built again after the
+        rows are in (one sort each instead of a B-tree insert a row), inside this transaction, so no other
+        connection ever sees the table without them. A smaller insert, or one into a table with rows, keeps them.
+        The UNIQUE indexes stay (they are part of the table and check every row)."""
+        if rows < _INDEX_AFTER_ROWS or self.con.execute(f"SELECT 1 FROM {_q(schema.name)} LIMIT 1").fetchone():
+            yield
+            return
+        indexes = self.con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                   "AND sql IS NOT NULL", (schema.name,)).fetchall()
+        for name, _ in indexes:
+            self.con.execute(f"DROP INDEX {_q(name)}")
+        try:
+            yield
+        finally:
+            if self.con.in_transaction:  # (SQLite's own rollback of a failed transaction brought them back)
+                for _, sql in indexes:
+                    self.con.execute(sql)
 
     def _next_fid(self, table: str) -> int:
         """The fid SQLite's AUTOINCREMENT would give the next row of ``table``."""
@@ -326,7 +388,8 @@ class _GpkgTransaction(Transaction):
             f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f"COALESCE((SELECT MAX(fid) FROM {_q(table)}), 0)) + 1", (table,)).fetchone()[0])
 
-    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False) -> int:
+    def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False,
+                      packed: list[tuple[np.ndarray, np.ndarray]] | None = None) -> int:
         geoms = fids = None
         if schema.spatial and "geometry" in frame.columns:
             g = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
@@ -343,11 +406,14 @@ class _GpkgTransaction(Transaction):
             raise StoreError(
                 f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
                 f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
-        if indexed:
+        if indexed and packed is not None:
+            packed.append(rtree.boxes(fids, geoms))
+        elif indexed:
             rtree.add(self.con, schema.name, fids, geoms)
         idc = schema.id_column
-        self._mark(schema.name, frame[idc].tolist() if idc is not None and idc in frame.columns else None)
-        return len(rows)
+        if not (schema.name in self.changed and self.changed[schema.name] is None):  # (a replace: all rows)
+            self._mark(schema.name, frame[idc].tolist() if idc is not None and idc in frame.columns else None)
+        return len(frame)
 
     def append(self, layer: str, frame: pd.DataFrame) -> int:
         return self._insert(layer_schema(layer), frame)
@@ -791,6 +857,7 @@ class GeoPackageStore(Store):
         con = self._connect(write=True)
         try:
             con.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
+            con.execute("PRAGMA temp_store = MEMORY")  # the sorts of indexes built after a bulk load (this connection)
             con.execute("BEGIN IMMEDIATE")
             tx = _GpkgTransaction(self, con)
             try:
