@@ -358,3 +358,19 @@ def test_first_load_without_a_readable_store_draws_the_frame(city_app, tmp_path)
     text = str(page)
     assert "wall-status stale" in text and "Data cannot be read yet; retrying" in text
     assert "wall-map" in text and "wall-refresh" in text            # the frame and the retry are there
+
+
+def test_deck_bundle_names_no_other_host():
+    """The served deck.gl bundle holds no address it could fetch from another host (loaders.gl's CDN defaults
+    were rewritten to a same-origin path: dashboard/components/deckgl/README.md); what remains of http(s):// is
+    namespaces, licences and links in warning texts."""
+    import re
+
+    from dashboard.components import deck
+
+    text = deck.bundle_bytes().decode("utf-8")
+    hosts = set(re.findall(r"https?://([A-Za-z0-9.-]+)", text))
+    allowed = {"www.w3.org", "www.apache.org", "www.movable-type.co.uk", "archive.org", "deck.gl", "en.wikipedia.org",
+               "feross.org", "github.com"}
+    assert hosts <= allowed, hosts - allowed
+    assert "/wall/deck/offline/unpkg.com/@loaders.gl" in text    # the workers' default, now same-origin

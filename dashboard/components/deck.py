@@ -3,7 +3,8 @@
 pydeck writes the deck's JSON; deck.gl's own standalone build draws it: ``dashboard/components/deckgl/`` holds
 deck.gl 9.4.0's ``dist.min.js``, @deck.gl/json 9.4.0 and h3-js 4.5.0 (from the npm registry, with their licences)
 and ``shim.js`` (``createDeck``/``updateDeck`` in pydeck's form), served concatenated by our own route, never from
-a CDN. That is 2.3 MB against the 4.3 MB notebook bundle inside pydeck (Jupyter widgets, basemap providers), and
+a CDN (loaders.gl's CDN defaults inside it rewritten to a same-origin path that answers 404: deckgl/README.md).
+That is 2.3 MB against the 4.3 MB notebook bundle inside pydeck (Jupyter widgets, basemap providers), and
 the frame's main thread runs it in about a third of the time (benchmarks/bench_wall3d.py); the deck has no basemap (``map_provider=None``) and loads no font or tile. The view is
 an ``<iframe src="/wall/deck">``: a small page of ours that loads the bundle, fetches the deck's JSON from
 ``/wall/deck/data.json`` (scoped to the session's user on the server) and listens for ``postMessage`` from the
