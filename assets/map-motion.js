@@ -48,14 +48,8 @@
     });
   }
 
-  function attach() {
-    var plots = document.querySelectorAll(".js-plotly-plot");
-    for (var i = 0; i < plots.length; i++) {
-      var gd = plots[i];
-      var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-      var map = sub && sub.map;
-      if (map && !map.__riskmapMotion && map.painter) { hook(map); }
-    }
+  function attach() {   // riskmapEachMap: assets/map-each.js
+    window.riskmapEachMap(function (map) { if (!map.__riskmapMotion && map.painter) { hook(map); } });
   }
 
   window.riskmapMotion = {

@@ -29,23 +29,17 @@
     bar.setAttribute("data-metres", String(m));
   }
 
-  function attach() {
-    var plots = document.querySelectorAll(".js-plotly-plot");
-    for (var i = 0; i < plots.length; i++) {
-      var gd = plots[i];
-      var sub = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-      var map = sub && sub.map;
-      if (!map || map.__riskmapScale === map.getContainer()) { continue; }
+  function attach() {   // riskmapEachMap: assets/map-each.js
+    window.riskmapEachMap(function (map) {
+      if (map.__riskmapScale === map.getContainer()) { return; }
       var box = map.getContainer();
       var bar = document.createElement("div");
       bar.className = "map-scale-bar";
       box.appendChild(bar);
       map.__riskmapScale = box;
-      (function (m, b) {
-        m.on("move", function () { update(m, b); });
-        update(m, b);
-      })(map, bar);
-    }
+      map.on("move", function () { update(map, bar); });
+      update(map, bar);
+    });
   }
 
   setInterval(attach, 1000);   // maps come and go with the pages (Dash renders them after this script)
