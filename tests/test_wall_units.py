@@ -373,4 +373,11 @@ def test_deck_bundle_names_no_other_host():
     allowed = {"www.w3.org", "www.apache.org", "www.movable-type.co.uk", "archive.org", "deck.gl", "en.wikipedia.org",
                "feross.org", "github.com"}
     assert hosts <= allowed, hosts - allowed
-    assert "/wall/deck/offline/unpkg.com/@loaders.gl" in text    # the workers' default, now same-origin
+    assert "/wall/deck/offline/loaders-workers" in text    # the workers' default, now same-origin
+    # and no file of the vendored bundle names one of those hosts, not even inside a same-origin path
+    folder = Path(deck.__file__).parent / "deckgl"
+    named = ("unpkg.com", "gstatic.com", "githubusercontent.com", "googleapis.com", "opencagedata.com", "mapbox.com",
+             "jsdelivr", "cdnjs")
+    for f in sorted(folder.glob("*.js")):
+        body = f.read_text(encoding="utf-8")
+        assert not [h for h in named if h in body], f.name
