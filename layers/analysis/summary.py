@@ -208,9 +208,66 @@ def _load_city(store: Store, version: int) -> City:
         if name in lines and len(lines[name]):
             cols = ["id", "last_inspection", "open_hazards", "open_major", "department", "department_en", "officer"]
             lines[name] = lines[name].merge(objects[name][cols], on="id", how="left")
+    # rows in area order: a district's (and a town's) rows are one run, so a drill-down selects a slice
+    objects = {name: _area_ordered(f) for name, f in objects.items()}
+    for name in AREA_LINES:
+        if name in lines:
+            lines[name] = _area_ordered(lines[name])
     return City(url=store.url, version=version, as_of=as_of, districts=districts, towns=towns, objects=objects,
-                hazards=hazards, inspections=inspections, lines=lines, bounds=bounds, lat0=lat0,
-                metric_epsg=epsg)
+                hazards=_area_ordered(hazards), inspections=_area_ordered(inspections), lines=lines, bounds=bounds,
+                lat0=lat0, metric_epsg=epsg)
+
+
+#: the line layers selected by district and town (the others by the view's bounds)
+AREA_LINES = ("gas_pipelines", "bridges", "tunnels")
+
+
+def _area_ordered(f: pd.DataFrame) -> pd.DataFrame:
+    """``f`` ordered by district and town code (stable: within a town, and so within one object's rows, the order
+    read stays), positions as labels. Rows without a code come last."""
+    keys = [c for c in ("district_code", "town_code") if c in f.columns]
+    if not keys or len(f) < 2:
+        return f
+    return f.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _spans(city: City, name: str, f: pd.DataFrame) -> tuple[dict, dict] | None:
+    """Where each district's and each (district, town)'s rows of ``f`` lie, as ``{code: (start, stop)}`` and
+    ``{(district, town): (start, stop)}``, when every one is a single run (:func:`_area_ordered`); None otherwise
+    (a frame not in area order: select by mask). Kept on the city per frame."""
+    key = ("spans", name)
+    hit = city.extra.get(key)
+    if hit is not None and hit[0] is f:
+        return hit[1]
+    out = None
+    if "district_code" in f.columns and len(f):
+        dcode, duniq = pd.factorize(f["district_code"], use_na_sentinel=True)
+        tcode, tuniq = pd.factorize(f["town_code"], use_na_sentinel=True) if "town_code" in f.columns else \
+            (np.full(len(f), -1), [])
+        out = (_runs(dcode, list(duniq)), _runs(dcode * (len(tuniq) + 1) + (tcode + 1),
+                                                [(d, t) for d in duniq for t in (None, *tuniq)]))
+        if out[0] is None or out[1] is None:
+            out = None
+    city.extra[key] = (f, out)
+    return out
+
+
+def _runs(codes: np.ndarray, labels: list) -> dict | None:
+    """``{label: (start, stop)}`` for integer ``codes`` (negative: no label) when each code is one run; else None."""
+    codes = np.asarray(codes)
+    starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
+    stops = np.concatenate([starts[1:], [len(codes)]])
+    vals = codes[starts]
+    keep = vals >= 0
+    if len(np.unique(vals[keep])) != int(keep.sum()):
+        return None
+    return {labels[v]: (int(a), int(b)) for v, a, b in zip(vals[keep], starts[keep], stops[keep], strict=True)}
+
+
+def _keep(f: pd.DataFrame, m: pd.Series | np.ndarray) -> pd.DataFrame:
+    """``f[m]``, or ``f`` itself when ``m`` keeps every row (no copy)."""
+    m = np.asarray(m, dtype=bool)
+    return f if m.all() else f[m]
 
 
 def _district_of(points: np.ndarray, districts: gpd.GeoDataFrame) -> np.ndarray:
@@ -427,49 +484,65 @@ def _select(city: City, filters: Filters) -> Selection:
             m &= f["town_code"].eq(fl.town)
         return m
 
+    def area_rows(name: str, f: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``f`` in the area: slices of the city's frame (no copy for one district or town)."""
+        if fl.districts is None and not fl.town:
+            return f
+        sp = _spans(city, name, f) if fl.districts is not None else None
+        if sp is None:
+            return f[in_area(f)]
+        ranges = sorted(r for r in ((sp[1].get((d, fl.town)) if fl.town else sp[0].get(d))
+                                    for d in set(fl.districts)) if r is not None)
+        if len(ranges) == 1:
+            return f.iloc[ranges[0][0]:ranges[0][1]]
+        return f.iloc[np.concatenate([np.arange(a, b) for a, b in ranges])] if ranges else f.iloc[0:0]
+
     by_attr = bool(fl.industries or fl.grades)
     objects: dict[str, pd.DataFrame] = {}
     for name, f in city.objects.items():
-        m = in_area(f)
+        f = area_rows(name, f)
         if name == "enterprises":
+            m = np.ones(len(f), dtype=bool)
             if fl.industries:
-                m &= f["industry"].isin(fl.industries)
+                m &= f["industry"].isin(fl.industries).to_numpy()
             if fl.grades:
-                m &= f["grade"].isin(fl.grades)
+                m &= f["grade"].isin(fl.grades).to_numpy()
+            f = _keep(f, m)
         elif by_attr and name in OBJECT_LAYERS:
-            m &= False
-        objects[name] = f[m]
+            f = f.iloc[0:0]
+        objects[name] = f
 
-    def attr_mask(f: pd.DataFrame) -> pd.Series:
-        m = in_area(f)
+    def attr_rows(name: str, f: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        f = area_rows(name, f)
+        m = np.ones(len(f), dtype=bool)
         if by_attr:
-            m &= f["target_layer"].eq("enterprises")
+            m &= f["target_layer"].eq("enterprises").to_numpy()
             if fl.industries:
-                m &= f["industry"].isin(fl.industries)
+                m &= f["industry"].isin(fl.industries).to_numpy()
             if fl.grades:
-                m &= f["grade"].isin(fl.grades)
-        return m
+                m &= f["grade"].isin(fl.grades).to_numpy()
+        return f, m
 
-    h = city.hazards
-    hm = attr_mask(h)
+    h, hm = attr_rows("hazards", city.hazards)
     statuses = set(fl.statuses)
-    sm = h["status"].isin(statuses - {"overdue"})
+    sm = h["status"].isin(statuses - {"overdue"}).to_numpy()
     if "overdue" in statuses:
-        sm |= h["overdue"]
-    hazards = h[hm & sm]
-    insp = city.inspections
-    inspections = insp[attr_mask(insp)]
+        sm = sm | h["overdue"].to_numpy(dtype=bool)
+    hazards = _keep(h, hm & sm)
+    insp, im = attr_rows("inspections", city.inspections)
+    inspections = _keep(insp, im)
 
     lines: dict[str, gpd.GeoDataFrame] = {}
     minx, miny, maxx, maxy = bounds
     for name, g in city.lines.items():
-        if name in ("gas_pipelines", "bridges", "tunnels"):
-            m = in_area(g) if ("town_code" in g or not fl.town) else pd.Series(True, index=g.index)
+        if name in AREA_LINES:
+            g = area_rows("lines:" + name, g) if ("town_code" in g or not fl.town) else g
             if by_attr and name in ("bridges", "tunnels"):
-                m &= False
+                g = g.iloc[0:0]
+            lines[name] = g
         else:   # rail lines and the basemap: what crosses the view
-            m = (g["maxx"] >= minx) & (g["minx"] <= maxx) & (g["maxy"] >= miny) & (g["miny"] <= maxy)
-        lines[name] = g[m]
+            lines[name] = _keep(g, (g["maxx"] >= minx) & (g["minx"] <= maxx) & (g["maxy"] >= miny)
+                                & (g["miny"] <= maxy))
     return Selection(city=city, filters=fl, level=fl.level, bounds=bounds, districts=districts, towns=towns,
                      objects=objects, hazards=hazards, inspections=inspections, lines=lines)
 
