@@ -1,16 +1,31 @@
-/* Smooth zooming and panning where WebGL runs in software (SwiftShader, llvmpipe, Microsoft's Basic Render
-   Driver: a PC or VDI desktop without a graphics driver, and headless Chromium). There MapLibre's frame time is
-   bound by the pixels it fills: a 1600x1000 map draws about 5 frames a second while zooming, a quarter of the
-   pixels about four times as many. So while a map moves it is drawn at half resolution (MapLibre's pixel
-   ratio), and at full resolution again 150 ms after it stops: sharp at rest, fluid in motion. With a hardware
-   renderer nothing changes. benchmarks/bench_map.py measures both ways in one run.
+/* Smooth zooming and panning, and a quick first picture, where WebGL runs in software (SwiftShader, llvmpipe,
+   Microsoft's Basic Render Driver: a PC or VDI desktop without a graphics driver, and headless Chromium).
 
-   window.riskmapMotion: isSoftware(rendererName), state(map) -> {software, ratio}; off = true disables it. */
+   There every frame MapLibre draws costs the page's main thread the frame's whole software rendering: the
+   compositor is software too, so Chromium reads each WebGL frame back (GLES2::ReadPixels in a trace) and waits
+   for it. Two things follow.
+
+   * Moving: the frame time is bound by the pixels filled (a 1600x1000 map draws about 5 frames a second while
+     zooming, a quarter of the pixels about four times as many). So while a map moves it is drawn at half
+     resolution (MapLibre's pixel ratio), and at full resolution again 150 ms after it stops.
+   * Loading: MapLibre draws a frame for every tile and every plotly trace source that arrives, 7 to 9 frames
+     for the demo city's map, each of them a full software render, before the last one shows the finished map.
+     So a new map is first painted once its style, its tiles and plotly's traces are in (or after HOLD_MAX_MS,
+     whatever is missing): one frame instead of eight.
+
+   With a hardware renderer nothing changes. benchmarks/bench_map.py measures both ways in one run.
+
+   window.riskmapMotion: isSoftware(rendererName), state(map) -> {software, ratio, held, skipped, paintedAt,
+   paintedComplete, hookedAt};
+   off = true disables the half resolution; window.riskmapMotionConfig = {hold: false}, set before this script
+   runs, disables holding the first paint. */
 (function () {
   "use strict";
   var MOVING_RATIO = 0.5;
   var RESTORE_MS = 150;
   var SOFTWARE = /swiftshader|llvmpipe|softpipe|software|basic render|mesa offscreen/i;
+  var HOLD_MAX_MS = 3000;   // a tile that never comes must not keep the map blank
+  var config = window.riskmapMotionConfig || {};
 
   function isSoftware(name) { return SOFTWARE.test(String(name || "")); }
 
@@ -31,10 +46,47 @@
     map.triggerRepaint();
   }
 
-  function hook(map) {
-    var state = {software: isSoftware(rendererOf(map)), ratio: null, renderer: rendererOf(map)};
+  function ready(map, gd) {   // what the first picture needs: the style, its tiles, plotly's traces
+    var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+    var traces = !!sub && (Object.keys(sub.traceHash || {}).length > 0 || !(gd.data || []).length);
+    return traces && map.isStyleLoaded() && map.areTilesLoaded();
+  }
+
+  function holdFirstPaint(map, gd, state) {
+    var painter = map.painter, render = painter.render;
+    state.held = true;
+    state.skipped = 0;
+    var release = function () {
+      if (!state.held) { return; }
+      state.held = false;
+      state.paintedComplete = false;
+      map.triggerRepaint();
+    };
+    setTimeout(release, HOLD_MAX_MS);
+    painter.render = function (style, options) {
+      if (state.held && !ready(map, gd)) {   // MapLibre asks again when the next tile or source arrives
+        state.skipped += 1;
+        // what render() records first, and other parts of MapLibre read between frames (without it every later
+        // frame draws the background only)
+        this.style = style;
+        this.options = options;
+        return undefined;
+      }
+      if (state.paintedAt === null) {
+        state.paintedAt = performance.now();
+        state.paintedComplete = state.held;   // false: painted because HOLD_MAX_MS passed, with something missing
+      }
+      state.held = false;
+      return render.apply(this, arguments);
+    };
+  }
+
+  function hook(map, gd) {
+    var state = {software: isSoftware(rendererOf(map)), ratio: null, renderer: rendererOf(map), held: false,
+                 skipped: 0, paintedAt: null, paintedComplete: null, hookedAt: performance.now()};
     map.__riskmapMotion = state;
     if (!state.software) { return; }
+    if (config.hold !== false) { holdFirstPaint(map, gd, state); }
     var timer = null;
     map.on("movestart", function () {
       if (window.riskmapMotion.off) { return; }
@@ -49,7 +101,7 @@
   }
 
   function attach() {   // riskmapEachMap: assets/map-each.js
-    window.riskmapEachMap(function (map) { if (!map.__riskmapMotion && map.painter) { hook(map); } });
+    window.riskmapEachMap(function (map, gd) { if (!map.__riskmapMotion && map.painter) { hook(map, gd); } });
   }
 
   window.riskmapMotion = {
@@ -58,5 +110,8 @@
     state: function (map) { return map && map.__riskmapMotion; },
     attach: attach
   };
-  setInterval(attach, 500);   // maps come and go with the pages (Dash renders them after this script)
+  // maps come and go with the pages (Dash renders them after this script). A new map is found in the microtask
+  // after its canvas is added, before MapLibre's first frame (a frame request waits for the next animation frame)
+  new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
+  setInterval(attach, 500);
 })();
