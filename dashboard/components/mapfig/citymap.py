@@ -224,11 +224,12 @@ def build_map(sel: Selection, options: MapOptions | None = None, *, risk: pd.Dat
         # one trace for the four grades (colour and size per point, major drawn last, on top): each scattermap
         # trace is its own MapLibre source and four layers, and their number, not their points, is what slows
         # zooming in software WebGL (benchmarks/bench_map.py)
-        rank = ent["grade"].map({g: i for i, g in enumerate(reversed(GRADE_ORDER))}).fillna(-1).to_numpy()
-        sub = ent.iloc[np.argsort(rank, kind="stable")]
-        grade = sub["grade"].to_numpy(dtype=object)
-        colour = np.array([GRADES[g]["color"] if g in GRADES else "#888888" for g in grade], dtype=object)
-        size = np.array([{"major": 9.0, "high": 7.5}.get(g, 6.0) for g in grade]) * fs
+        order = list(reversed(GRADE_ORDER))
+        rank = pd.Categorical(ent["grade"], categories=order).codes   # an unknown grade -1: drawn first, grey
+        by_rank = np.argsort(rank, kind="stable")
+        sub, rank = ent.iloc[by_rank], rank[by_rank]
+        colour = np.array([*(GRADES[g]["color"] for g in order), "#888888"], dtype=object)[rank]
+        size = np.array([*({"major": 9.0, "high": 7.5}.get(g, 6.0) for g in order), 6.0])[rank] * fs
         add("enterprises", pts(sub["x"].to_numpy(), sub["y"].to_numpy(), name=t("map.toggle.enterprises", lang),
                                color=colour, size=size, text=hover("enterprises", sub),
                                custom=custom_ids("enterprises", sub)))
