@@ -617,6 +617,11 @@ class GeoPackageStore(Store):
 
     # -- schema -----------------------------------------------------------------------------------
     def _migrate(self) -> None:
+        try:   # this file (path and inode) found whole and up to date by this process before: nothing to ask
+            if (str(self.path.resolve()), self.path.stat().st_ino) in _VERIFIED:
+                return
+        except OSError:
+            pass
         with self._con() as con:
             try:
                 app_id = con.execute("PRAGMA application_id").fetchone()[0]

@@ -26,8 +26,10 @@ _OCTAL = re.compile(r"\\([0-7]{3})")
 
 
 def _proc_mounts() -> str | None:
+    """The mount table, decoded as the OS decodes paths (undecodable bytes kept as surrogates, like
+    ``os.path.realpath`` gives them), so a mount point in any encoding still matches its paths."""
     try:
-        return _PROC_MOUNTS.read_text(encoding="utf-8", errors="replace")
+        return os.fsdecode(_PROC_MOUNTS.read_bytes())
     except OSError:
         return None
 
@@ -48,15 +50,17 @@ def filesystem_type(path: str | os.PathLike[str], *, mounts: str | None = None) 
     table = _proc_mounts() if mounts is None else mounts
     if not table:
         return None
-    target = Path(os.path.realpath(os.fspath(path)))
+    target = os.path.realpath(os.fspath(path))
     best, best_type = -1, None
-    for line in table.splitlines():
+    for line in table.splitlines():   # plain string tests: this runs on every store open (every request)
         parts = line.split()
         if len(parts) < 3:
             continue
-        point = Path(_unescape(parts[1]))
-        if (target == point or point in target.parents) and len(point.parts) > best:
-            best, best_type = len(point.parts), parts[2]
+        point = _unescape(parts[1]) if "\\" in parts[1] else parts[1]
+        point = point.rstrip("/") or "/"
+        inside = target == point or target.startswith(point if point == "/" else point + "/")
+        if inside and len(point) > best:
+            best, best_type = len(point), parts[2]
     return best_type
 
 
