@@ -59,10 +59,18 @@ MAP_READY = """() => { const g = document.querySelector('#map-graph .js-plotly-p
   const m = g && g._fullLayout && g._fullLayout.map && g._fullLayout.map._subplot;
   return !!(m && m.map && m.viewInitial && Object.keys(m.traceHash).length && m.map.isStyleLoaded()
             && m.map.areTilesLoaded() && g.querySelector('.maplibregl-canvas')); }"""
+#: zooming the map for 2 s (MapLibre's ``zoomTo``, 2.5 levels in): the frames the page showed per second (its
+#: animation frames; each shows the map at the camera of that moment, drawn or, with assets/map-motion.js on
+#: software WebGL, the last drawing moved and scaled there), the longest wait between two of them (a stutter), and
+#: how many of them MapLibre drew (``redrawn``; the others moved the last picture: ``followed``)
 FPS = """() => new Promise(done => { const m = document.querySelector('#map-graph .js-plotly-plot')
-  ._fullLayout.map._subplot.map; let frames = 0, t0 = performance.now(); const z = m.getZoom();
-  function tick() { frames++; if (performance.now() - t0 < 2000) requestAnimationFrame(tick);
-                    else done(frames / ((performance.now() - t0) / 1000)); }
+  ._fullLayout.map._subplot.map; let frames = 0, t0 = performance.now(), last = t0, gap = 0; const z = m.getZoom();
+  const s0 = Object.assign({}, m.__riskmapMotion || {});
+  function tick() { const now = performance.now(); gap = Math.max(gap, now - last); last = now; frames++;
+    if (now - t0 < 2000) { requestAnimationFrame(tick); return; }
+    const s = m.__riskmapMotion || {};
+    done({fps: frames / ((now - t0) / 1000), gap: gap, redrawn: s.drawn === undefined ? null : s.drawn - s0.drawn,
+          followed: s.followed === undefined ? null : s.followed - s0.followed}); }
   requestAnimationFrame(tick); m.zoomTo(z + 2.5, {duration: 2000}); })"""
 #: what one wheel step costs the user: a wheel event on the map (100 px, about a fifth of a zoom level; in, then
 #: out), the time to the first frame drawn at the new zoom and to the map settled (MapLibre's ``idle``: animation
@@ -128,7 +136,7 @@ class Server(threading.Thread):
         self.srv.shutdown()
 
 
-def browser_times(pw, base: str, paths: list[tuple[str, str]], *, repeat: int) -> tuple[dict[str, list[float]], float]:
+def browser_times(pw, base: str, paths: list[tuple[str, str]], *, repeat: int) -> tuple[dict[str, list[float]], dict]:
     b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
     page = b.new_page(viewport={"width": 1600, "height": 1000})
     page.set_default_timeout(180_000)   # shared, loaded machines
@@ -150,7 +158,7 @@ def browser_times(pw, base: str, paths: list[tuple[str, str]], *, repeat: int) -
         page.wait_for_function(MAP_READY, timeout=300_000, polling=50)
         page.wait_for_function(MOTION_HOOKED, timeout=60_000, polling=50)
         page.evaluate(f"() => {{ window.riskmapMotion.off = {'true' if off else 'false'}; }}")
-        fps[mode] = float(page.evaluate(FPS))
+        fps[mode] = page.evaluate(FPS)
         page.goto(base + "/", wait_until="commit")
         page.wait_for_function(MAP_READY, timeout=300_000, polling=50)
         page.wait_for_function(MOTION_HOOKED, timeout=60_000, polling=50)
@@ -190,7 +198,7 @@ def plain_figure(city, districts: list[str] | None = None):
             {"id": "bg", "type": "background", "paint": {"background-color": "#ffffff"}}]})
 
 
-def plain_page_time(pw, fig, tmp: Path) -> tuple[float, float]:
+def plain_page_time(pw, fig, tmp: Path) -> tuple[float, dict]:
     """Time to drawn of the plain figure on a static page (plotly.js from the plotly package, served locally),
     and its frames per second while zooming, measured as ours."""
     import plotly
@@ -210,7 +218,7 @@ def plain_page_time(pw, fig, tmp: Path) -> tuple[float, float]:
         page = b.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(f"http://127.0.0.1:{srv.server_port}/plain.html", wait_until="commit")
         dt = drawn_at(page, PLAIN_READY)
-        fps = float(page.evaluate(FPS.replace("#map-graph .js-plotly-plot", ".plotly-graph-div")))
+        fps = page.evaluate(FPS.replace("#map-graph .js-plotly-plot", ".plotly-graph-div"))
         page.reload(wait_until="commit")
         drawn_at(page, PLAIN_READY)
         plain_page_time.wheel = page.evaluate(WHEEL.replace("#map-graph .js-plotly-plot", ".plotly-graph-div"), 12)
@@ -326,10 +334,15 @@ def report(r: dict) -> None:
     print(f"  the served app's warm-up after the start: {r['warmup_s']:.1f} s (a visitor before its end waits for it)")
     fps = r["fps"]
     print(f"  WebGL renderer: {r['browser'].get('renderer', '?')}")
-    print(f"  zooming /: {fps['adaptive']:.1f} frames per second (half resolution while moving, software WebGL), "
-          f"{fps['full']:.1f} at full resolution   plain scatter_map page {r['plain_fps']:.1f}   ratio ours/plain "
-          f"{fps['adaptive'] / max(r['plain_fps'], 1e-9):.2f} ({fps['full'] / max(r['plain_fps'], 1e-9):.2f} at full "
-          f"resolution)")
+    plain = r["plain_fps"]
+
+    def zoom(f: dict) -> str:
+        drawn = "" if f["redrawn"] is None else f", {f['redrawn']} drawn by MapLibre, {f['followed']} the last drawing moved"
+        return f"{f['fps']:5.1f} frames/s (longest wait {f['gap']:4.0f} ms{drawn})"
+    print(f"  zooming / (2 s, 2.5 levels): {zoom(fps['adaptive'])}   every frame drawn at full resolution: "
+          f"{zoom(fps['full'])}   plain scatter_map page (no basemap): {zoom(plain)}   ratio ours/plain "
+          f"{fps['adaptive']['fps'] / max(plain['fps'], 1e-9):.2f} ({fps['full']['fps'] / max(plain['fps'], 1e-9):.2f}"
+          f" drawing every frame)")
     def steps(w: list) -> str:
         if not w:
             return "no step seen"
