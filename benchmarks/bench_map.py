@@ -16,8 +16,9 @@ For each city size, in one run:
   warm < 4 s, cold < 8 s (100k).
 * **the first paint held** (assets/map-motion.js, software WebGL): the warm ``/`` again with the script painting
   every tile and trace as it comes, as MapLibre does by itself (``window.riskmapMotionConfig = {hold: false}``).
-* **frames per second while zooming** the map page (a 2 s MapLibre ``zoomTo`` animation, frames counted with
-  ``requestAnimationFrame``), and **one wheel step** (:data:`WHEEL`: the time to the first frame at the new zoom
+* **frames per second while zooming and panning** the map page (a 2 s MapLibre ``zoomTo`` and ``panBy``
+  animation, the frames the page showed counted with ``requestAnimationFrame``, the longest wait between two, and
+  how many of them MapLibre drew; :data:`FPS`), and **one wheel step** (:data:`WHEEL`: the time to the first frame at the new zoom
   and to the map settled, median of 12 steps), ours and the plain page's.
 * **figure payload** in bytes: our map figure for the city view as Dash sends it, and the whole ``/`` page
   response; target under 1.5 MB at 100,000 enterprises.
@@ -72,6 +73,8 @@ FPS = """() => new Promise(done => { const m = document.querySelector('#map-grap
     done({fps: frames / ((now - t0) / 1000), gap: gap, redrawn: s.drawn === undefined ? null : s.drawn - s0.drawn,
           followed: s.followed === undefined ? null : s.followed - s0.followed}); }
   requestAnimationFrame(tick); m.zoomTo(z + 2.5, {duration: 2000}); })"""
+#: the same for a 2 s pan (MapLibre's ``panBy``, 700 px east and 350 px south, as a long drag)
+PAN = FPS.replace("m.zoomTo(z + 2.5, {duration: 2000})", "m.panBy([700, 350], {duration: 2000})")
 #: what one wheel step costs the user: a wheel event on the map (100 px, about a fifth of a zoom level; in, then
 #: out), the time to the first frame drawn at the new zoom and to the map settled (MapLibre's ``idle``: animation
 #: done, its tiles loaded), in milliseconds, per step; the old cartesian map took 1-2 s per step (issue 13)
@@ -159,6 +162,8 @@ def browser_times(pw, base: str, paths: list[tuple[str, str]], *, repeat: int) -
         page.wait_for_function(MOTION_HOOKED, timeout=60_000, polling=50)
         page.evaluate(f"() => {{ window.riskmapMotion.off = {'true' if off else 'false'}; }}")
         fps[mode] = page.evaluate(FPS)
+        page.wait_for_timeout(1000)
+        fps[mode + " pan"] = page.evaluate(PAN)
         page.goto(base + "/", wait_until="commit")
         page.wait_for_function(MAP_READY, timeout=300_000, polling=50)
         page.wait_for_function(MOTION_HOOKED, timeout=60_000, polling=50)
@@ -219,6 +224,8 @@ def plain_page_time(pw, fig, tmp: Path) -> tuple[float, dict]:
         page.goto(f"http://127.0.0.1:{srv.server_port}/plain.html", wait_until="commit")
         dt = drawn_at(page, PLAIN_READY)
         fps = page.evaluate(FPS.replace("#map-graph .js-plotly-plot", ".plotly-graph-div"))
+        page.wait_for_timeout(1000)
+        fps["pan"] = page.evaluate(PAN.replace("#map-graph .js-plotly-plot", ".plotly-graph-div"))
         page.reload(wait_until="commit")
         drawn_at(page, PLAIN_READY)
         plain_page_time.wheel = page.evaluate(WHEEL.replace("#map-graph .js-plotly-plot", ".plotly-graph-div"), 12)
@@ -343,6 +350,9 @@ def report(r: dict) -> None:
           f"{zoom(fps['full'])}   plain scatter_map page (no basemap): {zoom(plain)}   ratio ours/plain "
           f"{fps['adaptive']['fps'] / max(plain['fps'], 1e-9):.2f} ({fps['full']['fps'] / max(plain['fps'], 1e-9):.2f}"
           f" drawing every frame)")
+    print(f"  panning / (2 s, 780 px): {zoom(fps['adaptive pan'])}   every frame drawn at full resolution: "
+          f"{zoom(fps['full pan'])}   plain scatter_map page: {zoom(plain['pan'])}   ratio ours/plain "
+          f"{fps['adaptive pan']['fps'] / max(plain['pan']['fps'], 1e-9):.2f}")
     def steps(w: list) -> str:
         if not w:
             return "no step seen"
