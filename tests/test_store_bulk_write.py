@@ -99,3 +99,93 @@ def test_the_packed_tree_holds_what_the_module_would(tmp_path):
     assert rows("a") == rows("b")
     box = "maxx >= 10 AND minx <= 20 AND maxy >= 5 AND miny <= 15"
     assert rows("a", box) == rows("b", box) != []
+
+
+def _raw(path, table: str) -> list[tuple]:
+    """Every stored value of ``table`` with SQLite's type of it, in fid order (what a reader of the file sees)."""
+    with sqlite3.connect(path) as con:
+        cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
+        sel = ", ".join(f'"{c}", typeof("{c}")' for c in cols)
+        return con.execute(f'SELECT {sel} FROM "{table}" ORDER BY fid').fetchall()  # noqa: S608 - fixed names
+
+
+def _every_kind_of_value(n: int) -> dict[str, pd.DataFrame]:
+    """Frames whose columns hold each dtype a caller hands the store: pandas' str (NA), object text (None, NaN),
+    nullable and plain integers, floats with NaN, booleans plain and nullable, naive, zone-aware and pre-1970
+    datetimes, dates as text and as ``date`` objects, bytes, points missing and empty."""
+    from datetime import date as d
+
+    rng = np.random.default_rng(5)
+    at = pd.Timestamp("1969-12-31 23:59:59.9995") + pd.to_timedelta(rng.integers(0, 10**12, n), unit="ms")
+    hz = _hazards(n)
+    hz["found_date"] = at.where(rng.uniform(size=n) < 0.95)                       # datetime64, some NaT, pre-1970
+    hz["updated_at"] = at.tz_localize("UTC").tz_convert("Asia/Shanghai")          # zone-aware instants
+    hz["description"] = pd.array([None if i % 7 == 0 else f"隐患 {i}" for i in range(n)], dtype="str")
+    hz["funds"] = np.where(rng.uniform(size=n) < 0.2, np.nan, rng.uniform(0, 99, n))
+    hz["listed"] = rng.uniform(size=n) < 0.5
+    hz["category"] = pd.Series([None if i % 5 == 0 else ("" if i % 11 == 0 else "一般") for i in range(n)],
+                               dtype=object)
+    hz.loc[3, "geometry"] = None
+    hz.loc[4, "geometry"] = shapely.Point()
+    roads = gpd.GeoDataFrame({
+        "id": [f"R{i}" for i in range(n)], "road_class": "primary",
+        "speed_kmh": rng.uniform(5, 90, n).astype(np.float32),
+        "oneway": pd.array([None if i % 4 == 0 else bool(i % 2) for i in range(n)], dtype="boolean"),
+    }, geometry=shapely.linestrings([[(114 + i * 1e-5, 30.5), (114.001 + i * 1e-5, 30.501)] for i in range(n)]),
+        crs=4326)
+    drills = pd.DataFrame({"id": [f"D{i}" for i in range(n)], "target_layer": "enterprises",
+                           "target_id": [f"E{i % 50}" for i in range(n)],
+                           "date": [d(2020, 1, 1 + i % 28) if i % 3 else f"2021-02-{1 + i % 28:02d}"
+                                    for i in range(n)],
+                           "participants": pd.array([None if i % 6 == 0 else i for i in range(n)], dtype="Int64")})
+    files = pd.DataFrame({"id": [f"A{i}" for i in range(n)], "hazard_id": "HZ0000001", "filename": "a.jpg",
+                          "mime": "image/jpeg", "size": np.arange(n, dtype=np.int32),
+                          "data": [None if i % 9 == 0 else bytes([i % 256]) * (i % 13) for i in range(n)],
+                          "uploaded_at": [None if i % 8 == 0 else f"2026-0{1 + i % 9}-01T08:00:00+08:00"
+                                          for i in range(n)]})
+    return {"hazards": hz, "roads": roads, "drills": drills, "hazard_files": files}
+
+
+def test_a_staged_bulk_write_stores_what_binding_row_by_row_stores(tmp_path, monkeypatch):
+    """The bulk path (Arrow arrays written by ADBC's SQLite driver into a scratch file, then one INSERT … SELECT)
+    leaves every table value for value, type for type, as ``executemany`` does; the scratch files are gone."""
+    from layers.schema import LAYERS
+
+    n = 2_500
+    frames = {k: v for k, v in _every_kind_of_value(n).items() if k in LAYERS}
+    for k, f in frames.items():  # only the columns the layer has (the frames above name a few per type)
+        frames[k] = f[[c for c in f.columns if c in LAYERS[k].names or c == "geometry"]]
+    files = {}
+    for way, threshold in (("rows", 10**12), ("staged", 1)):
+        monkeypatch.setattr(gpkg_store, "STAGE_MIN_ROWS", threshold)
+        monkeypatch.setattr(gpkg_store, "_INSERT_CHUNK", 1_000)  # several chunks
+        path = tmp_path / way / "s.gpkg"
+        path.parent.mkdir()
+        store = open_store(path)
+        with store.transaction() as tx:
+            for name, f in frames.items():
+                tx.replace(name, f)
+        files[way] = path
+        assert sorted(p.name for p in path.parent.iterdir() if "bulk" in p.name) == []
+    for name in frames:
+        assert _raw(files["staged"], name) == _raw(files["rows"], name), name
+        assert len(_raw(files["staged"], name)) == n
+    assert assert_index_matches(files["staged"], "hazards") == n - 2
+    for name in frames:
+        a, b = open_store(files["staged"]).read(name), open_store(files["rows"]).read(name)
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_rejected_staged_write_changes_nothing_and_leaves_no_scratch_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpkg_store, "STAGE_MIN_ROWS", 1)
+    path = tmp_path / "s.gpkg"
+    store = open_store(path)
+    with store.transaction() as tx:
+        tx.replace("hazards", _hazards(100))
+    bad = _hazards(3_000)
+    bad.loc[2_999, "id"] = bad.loc[0, "id"]
+    with pytest.raises(StoreError, match="duplicate id"):
+        with store.transaction() as tx:
+            tx.replace("hazards", bad)
+    assert store.counts()["hazards"] == 100
+    assert [p.name for p in tmp_path.iterdir() if "bulk" in p.name] == []

@@ -32,6 +32,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -173,6 +174,11 @@ def _sql_type(t: T) -> str:
             T.DATETIME: "DATETIME", T.BLOB: "BLOB"}[t]
 
 
+#: the Arrow type of the values :func:`_to_sql_values` gives for a column type
+_ARROW_SQL_TYPES = {T.TEXT: "string", T.INT: "int64", T.REAL: "float64", T.BOOL: "int64", T.DATE: "string",
+                    T.DATETIME: "string", T.BLOB: "binary"}
+
+
 def _fast_sql_values(s: pd.Series, t: T) -> list[Any] | None:
     """Vectorised conversion for the common column types; None when the slow path must decide."""
     kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
@@ -268,6 +274,36 @@ def _to_sql_values(series: pd.Series, t: T) -> list[Any]:
     return out
 
 
+def _to_arrow(series: pd.Series, t: T) -> Any:
+    """The column as an Arrow array holding exactly what :func:`_to_sql_values` gives (the staged bulk insert,
+    :class:`_Stage`): straight from the column's buffers for the common types, else through those values."""
+    import pyarrow as pa
+
+    s = series
+    kind = s.dtype.kind if isinstance(s.dtype, np.dtype) else None
+    if t is T.TEXT and isinstance(s.dtype, pd.StringDtype):
+        return pa.array(s.array, from_pandas=True).cast(pa.string())
+    if t is T.TEXT and kind == "O" and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return pa.array(s.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    if t is T.INT and kind in ("i", "u"):
+        return pa.array(s.to_numpy(), type=pa.int64())
+    if t is T.REAL and kind == "f":
+        return pa.array(s.to_numpy(dtype=np.float64), type=pa.float64(), from_pandas=True)
+    if t is T.BOOL and kind == "b":
+        return pa.array(s.to_numpy().astype(np.int64), type=pa.int64())
+    if t in (T.DATE, T.DATETIME) and pd.api.types.is_datetime64_any_dtype(s) and len(s):
+        d = s
+        if getattr(s.dt, "tz", None) is not None:  # as _to_sql_values: an instant in UTC, a date on its own clock
+            d = s.dt.tz_convert(None) if t is T.DATETIME else s.dt.tz_localize(None)
+        unit = "ms" if t is T.DATETIME else "D"
+        v = d.to_numpy(dtype=f"datetime64[{unit}]")
+        text = np.datetime_as_string(v, unit=unit)
+        if t is T.DATETIME:
+            text = np.strings.add(text, "Z")
+        return pa.array(text, type=pa.string(), mask=np.isnat(v))
+    return pa.array(_to_sql_values(s, t), type=getattr(pa, _ARROW_SQL_TYPES[t])())
+
+
 #: how long a read waits for a lock another process holds before it answers StoreBusy. In WAL mode a reader
 #: waits only for a program that took the whole file (exclusive locking mode, VACUUM, a rollback-journal
 #: writer), so a short wait keeps every worker thread free instead of queueing them all behind that program.
@@ -307,11 +343,139 @@ def _no_cycle_collection(active: bool = True) -> Iterator[None]:
             gc.enable()
 
 
+#: an insert of at least this many rows goes through a scratch file (:class:`_Stage`) when the ADBC SQLite
+#: driver is there; below it ``executemany`` costs less than making the file
+STAGE_MIN_ROWS = 50_000
+#: scratch files one transaction attaches at most (SQLite allows 10 attached files a connection)
+_STAGE_MAX_FILES = 8
+
+
+def _adbc_sqlite() -> Any:
+    """``adbc_driver_sqlite.dbapi`` (a requirement), or None where it cannot be imported (then every insert
+    binds its rows through ``executemany``: slower, the same rows)."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:  # pragma: no cover - installed with requirements.txt
+        return None
+    return adbc
+
+
+def _duplicate(schema: Layer, exc: sqlite3.IntegrityError) -> StoreError:
+    return StoreError(f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
+                      f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})")
+
+
+class _Stage:
+    """A bulk insert staged in a scratch SQLite file, then copied in by one ``INSERT … SELECT``.
+
+    ``executemany`` hands sqlite3 every value of every row from Python, one C call per value: most of a bulk
+    insert's time. Here each chunk's columns (the very values ``executemany`` would bind, from
+    ``_to_sql_values``) become Arrow arrays that ADBC's SQLite driver writes into a table of the scratch file in C,
+    on a helper thread while the next chunk is converted. At the end the file is attached to the transaction's
+    connection and its rows go into the layer's table in one statement, in their order, inside the transaction:
+    the table's types, constraints, triggers and the transaction's all-or-nothing are SQLite's as before (a
+    failed or rejected write leaves the store as it was; the scratch file is removed when the transaction ends).
+    The file lies beside the store (the same filesystem, which the write needs room on anyway), hidden."""
+
+    def __init__(self, con: sqlite3.Connection, folder: Path, store_name: str, number: int):
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        fd, name = tempfile.mkstemp(prefix=f".{store_name}.bulk-", suffix=".sqlite", dir=folder)
+        os.close(fd)
+        self.path = Path(name)
+        self.con = con
+        self.alias = f"riskmap_bulk_{number}"
+        self.names: list[str] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-bulk")
+        self._pending: Any = None
+        self._adbc: Any = None
+        self._done = False
+        #: the fid the next staged chunk starts at (0: ask the table), where the insert gives fids itself
+        self.next_fid = 0
+
+    def __enter__(self) -> _Stage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._finish(wait=exc[0] is None)
+
+    def _ingest(self, table: Any) -> None:  # on the helper thread
+        if self._adbc is None:
+            self._adbc = _adbc_sqlite().connect(str(self.path))  # one transaction: one fsync at the end
+        with self._adbc.cursor() as cur:
+            cur.adbc_ingest("rows", table, mode="append" if self.names_written else "create")
+        self.names_written = True
+
+    names_written = False
+
+    def add(self, names: list[str], arrays: list[Any]) -> None:
+        """Stage one chunk: an Arrow array per column of ``names``."""
+        import pyarrow as pa
+
+        if self.names is None:
+            self.names = names
+        elif names != self.names:
+            raise StoreError(f"bulk insert: the chunks' columns differ ({names} / {self.names})")
+        table = pa.table(arrays, names=[f"c{i}" for i in range(len(names))])
+        if self._pending is not None:
+            self._pending.result()  # one chunk written while the next is converted: bounded memory
+        self._pending = self._pool.submit(self._ingest, table)
+
+    def _finish(self, *, wait: bool) -> None:
+        """The last chunk written and the scratch file's connection closed (committed when ``wait``: the rows
+        are about to be copied; else only closed, after an error). Once."""
+        if self._done:
+            return
+        self._done = True
+        pending, self._pending = self._pending, None
+        try:
+            if pending is not None:
+                try:
+                    pending.result()
+                except BaseException:
+                    if wait:
+                        raise
+            self._pool.submit(self._close, wait).result()
+        finally:
+            self._pool.shutdown()
+
+    def _close(self, commit: bool) -> None:  # on the helper thread
+        if self._adbc is not None:
+            con, self._adbc = self._adbc, None
+            try:
+                if commit:
+                    con.commit()
+            finally:
+                con.close()
+
+    def copy_into(self, schema: Layer, verb: str) -> None:
+        """The staged rows into ``schema``'s table (in the transaction of ``self.con``)."""
+        self._finish(wait=True)
+        if self.names is None:
+            return
+        self.con.execute("ATTACH DATABASE ? AS " + self.alias, (str(self.path),))
+        cols = ", ".join(_q(n) for n in self.names)
+        staged = ", ".join(f"c{i}" for i in range(len(self.names)))
+        try:
+            self.con.execute(f"{verb} INTO main.{_q(schema.name)} ({cols}) "
+                             f"SELECT {staged} FROM {self.alias}.rows ORDER BY rowid")
+        except sqlite3.IntegrityError as exc:
+            raise _duplicate(schema, exc) from exc
+
+    def remove(self) -> None:
+        """The scratch file gone (after the transaction's connection, which attached it, is closed)."""
+        for p in (self.path, self.path.with_name(self.path.name + "-journal")):
+            p.unlink(missing_ok=True)
+
+
 class _GpkgTransaction(Transaction):
     def __init__(self, store: GeoPackageStore, con: sqlite3.Connection):
         self.store = store
         self.con = con
         self.touched: set[str] = set()
+        #: the scratch files of this transaction's bulk inserts (removed when it ends)
+        self.stages: list[_Stage] = []
         #: per table the ids this transaction wrote (added, changed, deleted); None = unknown or too many
         self.changed: dict[str, set[str] | None] = {}
 
@@ -330,10 +494,40 @@ class _GpkgTransaction(Transaction):
 
     def _rows(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
               fids: np.ndarray | None = None) -> tuple[list[str], Iterator[tuple]]:
+        names, data = self._columns(schema, frame, geoms, fids)
+        return names, zip(*data, strict=True) if data else iter([])
+
+    def _arrow_columns(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
+                       fids: np.ndarray | None = None) -> tuple[list[str], list[Any]]:
+        """What :meth:`_columns` gives, as Arrow arrays (:func:`_to_arrow`)."""
+        import pyarrow as pa
+
+        cols = self._written(schema, frame)
+        try:
+            data = [_to_arrow(frame[c], schema.column(c).type) for c in cols]
+        except (pa.ArrowException, OverflowError) as exc:  # an integer beyond 64 bits: sqlite refuses it too
+            raise StoreError(f"图层 {schema.name} 有值无法存入：{exc} (layer {schema.name} has a value that "
+                             f"cannot be stored: {exc})") from exc
+        names = list(cols)
+        if geoms is not None:
+            data.append(pa.array(to_gpkg_blobs(geoms), type=pa.binary()))
+            names.append("geom")
+        if fids is not None:
+            data.append(pa.array(fids, type=pa.int64()))
+            names.append("fid")
+        return names, data
+
+    def _written(self, schema: Layer, frame: pd.DataFrame) -> list[str]:
+        """The frame's columns in the layer's order (an unknown one is refused)."""
         unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
         if unknown:
             raise StoreError(f"图层 {schema.name} 没有列 {unknown} (layer {schema.name} has no columns {unknown})")
-        cols = [c for c in schema.names if c in frame.columns]
+        return [c for c in schema.names if c in frame.columns]
+
+    def _columns(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
+                 fids: np.ndarray | None = None) -> tuple[list[str], list[list[Any]]]:
+        """The column names written and, per column, its values as sqlite takes them (``_to_sql_values``)."""
+        cols = self._written(schema, frame)
         data = [_to_sql_values(frame[c], schema.column(c).type) for c in cols]
         names = list(cols)
         if geoms is not None:
@@ -342,7 +536,7 @@ class _GpkgTransaction(Transaction):
         if fids is not None:
             data.append(fids.tolist())
             names.append("fid")
-        return names, zip(*data, strict=True) if data else iter([])
+        return names, data
 
     def _insert(self, schema: Layer, frame: pd.DataFrame, verb: str = "INSERT") -> int:
         if len(frame) == 0:
@@ -352,11 +546,15 @@ class _GpkgTransaction(Transaction):
         packed: list[tuple[np.ndarray, np.ndarray]] | None = \
             [] if indexed and rtree.is_empty(self.con, schema.name) else None
         n = 0
+        stage = self._stage(len(frame))
         with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext(), \
-                self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS):
+                self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS), \
+                stage if stage is not None else nullcontext():
             for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
                 n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed,
-                                        packed=packed)
+                                        packed=packed, stage=stage)
+            if stage is not None:
+                stage.copy_into(schema, verb)
             if packed:
                 rtree.bulk_load(self.con, schema.name, np.concatenate([p[0] for p in packed]),
                                 np.concatenate([p[1] for p in packed]))
@@ -388,24 +586,42 @@ class _GpkgTransaction(Transaction):
             f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f"COALESCE((SELECT MAX(fid) FROM {_q(table)}), 0)) + 1", (table,)).fetchone()[0])
 
+    def _stage(self, rows: int) -> _Stage | None:
+        """A scratch file for a bulk insert of ``rows`` rows (see :class:`_Stage`), or None for the plain
+        ``executemany`` (a small insert, no ADBC SQLite driver, SQLite's limit of attached files reached, or no
+        scratch file can be made beside the store)."""
+        if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None or len(self.stages) >= _STAGE_MAX_FILES:
+            return None
+        try:
+            stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages))
+        except OSError as exc:
+            log.info("bulk insert without a scratch file (%s): rows bound one by one", exc)
+            return None
+        self.stages.append(stage)
+        return stage
+
     def _insert_chunk(self, schema: Layer, frame: pd.DataFrame, verb: str, *, indexed: bool = False,
-                      packed: list[tuple[np.ndarray, np.ndarray]] | None = None) -> int:
+                      packed: list[tuple[np.ndarray, np.ndarray]] | None = None, stage: _Stage | None = None) -> int:
         geoms = fids = None
         if schema.spatial and "geometry" in frame.columns:
             g = frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else frame["geometry"].values
             geoms = np.asarray(g, dtype=object)
         if indexed:  # the R-tree's insert trigger is off: the rows get known fids and their boxes go in below
-            start = self._next_fid(schema.name)
+            # (staged rows are not in the table yet: the stage counts on from its first chunk's fid)
+            start = stage.next_fid if stage is not None and stage.next_fid else self._next_fid(schema.name)
             fids = np.arange(start, start + len(frame), dtype=np.int64)
-        names, rows = self._rows(schema, frame, geoms, fids)
-        sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
-               f"VALUES ({', '.join('?' for _ in names)})")
-        try:
-            self.con.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            raise StoreError(
-                f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
-                f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
+            if stage is not None:
+                stage.next_fid = start + len(frame)
+        if stage is not None:
+            stage.add(*self._arrow_columns(schema, frame, geoms, fids))
+        else:
+            names, rows = self._rows(schema, frame, geoms, fids)
+            sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
+                   f"VALUES ({', '.join('?' for _ in names)})")
+            try:
+                self.con.executemany(sql, rows)
+            except sqlite3.IntegrityError as exc:
+                raise _duplicate(schema, exc) from exc
         if indexed and packed is not None:
             packed.append(rtree.boxes(fids, geoms))
         elif indexed:
@@ -860,6 +1076,7 @@ class GeoPackageStore(Store):
     def transaction(self) -> Iterator[Transaction]:
         """All writes inside the ``with`` block commit together or not at all."""
         con = self._connect(write=True)
+        tx: _GpkgTransaction | None = None
         try:
             con.execute(f"PRAGMA cache_size = -{_WRITE_CACHE_KIB}")
             con.execute("PRAGMA temp_store = MEMORY")  # the sorts of indexes built after a bulk load (this connection)
@@ -880,6 +1097,8 @@ class GeoPackageStore(Store):
                              ) from exc
         finally:
             con.close()
+            for stage in tx.stages if tx is not None else ():
+                stage.remove()
 
 
 def _frame_from_rows(schema: Layer, cols: list[str], want_geom: bool,
