@@ -2,9 +2,11 @@
 
 Times ``generate_city`` and the store write (one transaction, every layer) at 1,000,000 enterprises
 (``--quick``: 50,000) and reports the peak resident memory of each phase (sampled from /proc every 20 ms).
-Peer figure from the same run: writing the same enterprises with ``GeoDataFrame.to_file(driver="GPKG")``
-(GDAL through pyogrio) against our store writing that layer; the ratio is printed, and rows per second
-for each write. Figures are printed, never asserted.
+Peer figures from the same run: the whole city written again with every row bound through ``executemany`` (the
+write before bulk inserts were staged through ADBC's SQLite driver, ``STAGE_MIN_ROWS`` set out of reach; skip it
+with ``--no-rows``), and the same enterprises written with ``GeoDataFrame.to_file(driver="GPKG")`` (GDAL through
+pyogrio) against our store writing that layer; the ratios are printed, and rows per second for each write.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--quick", action="store_true", help="50,000 enterprises (CI smoke test)")
     ap.add_argument("--enterprises", type=int, help="override the number of enterprises")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-rows", action="store_true", help="skip the row-by-row write of the whole city")
     args = ap.parse_args(argv)
     n = args.enterprises or (50_000 if args.quick else 1_000_000)
 
@@ -84,6 +87,21 @@ def main(argv: list[str]) -> int:
         size = path.stat().st_size
         print(f"store write (all layers, one transaction): {t_write:8.1f} s  {rows / t_write:,.0f} rows/s  "
               f"{size / 2**20:,.0f} MB file  peak RSS {_mb(mem.peak)} (+{_mb(mem.peak - mem.start)})")
+
+        if not args.no_rows:  # peer: the same city, every row bound by executemany
+            from layers.store import gpkg
+
+            staged, gpkg.STAGE_MIN_ROWS = gpkg.STAGE_MIN_ROWS, 10**15
+            try:
+                rows_path = Path(tmp) / "rows.gpkg"
+                t0 = time.perf_counter()
+                write_city(open_store(rows_path), city)
+                t_rows = time.perf_counter() - t0
+            finally:
+                gpkg.STAGE_MIN_ROWS = staged
+            print(f"the same write, every row bound by executemany: {t_rows:8.1f} s  {rows / t_rows:,.0f} rows/s; "
+                  f"ratio {t_rows / t_write:.2f}x")
+            rows_path.unlink()
 
         # peer: the same enterprises through GDAL (pyogrio) vs our store, layer alone
         ent = city["enterprises"]
