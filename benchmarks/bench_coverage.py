@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import resource
 import sqlite3
 import sys
 import time
@@ -495,6 +496,7 @@ def main(argv: list[str]) -> int:
           f"{len(frames['hazards']):,} hazards, {len(frames['responsibilities']):,} links, {args.bases} bases "
           f"(built in {time.perf_counter() - t0:.1f} s)", flush=True)
 
+    city_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     compute_frames(frames, as_of=AS_OF, settings=settings, today=TODAY)  # warm-up (imports, page faults)
     times, cpu = [], []
     for _ in range(args.repeat):
@@ -508,6 +510,8 @@ def main(argv: list[str]) -> int:
           f"{', '.join(f'{x:.2f}' for x in times)})"
           f" -> {s['dead_corners']:,} dead corners, {s['blind_spots']:,} blind cells of {s['risk_cells']:,}, "
           f"{len(result.supervision_gaps):,} supervision gaps", flush=True)
+    print(f"peak memory (RSS of this process): {city_rss:.2f} GB with the city's frames in memory, "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB at most while computing", flush=True)
 
     if sample < n:
         sub = subsample(frames, sample)

@@ -114,10 +114,12 @@ def main(argv: list[str]) -> int:
         tmp = Path(tmp)
         store_path = Path(args.store) if args.store else tmp / "city.gpkg"
         if not args.store:
-            from layers.demo.city import build_demo_store
-
+            # in a child process: a child's peak memory (wait4) counts the image it was forked from, so the
+            # 8 GB of a city built in this process would be every child's "peak"
             t0 = time.perf_counter()
-            build_demo_store(store_path, enterprises=enterprises, seed=7)
+            subprocess.run([sys.executable, "-m", "layers", "demo", "--out", str(store_path), "--enterprises",
+                            str(enterprises), "--seed", "7", "--no-basemap"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
             print(f"demo city: {enterprises:,} enterprises built in {time.perf_counter() - t0:.1f} s", flush=True)
         ours_csv, peer_csv = tmp / "gaps-ours.csv", tmp / "gaps-peer.csv"
 
