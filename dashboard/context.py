@@ -15,12 +15,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import flask
+import pandas as pd
 
 from layers import access
 from layers.access import Access, Principal
+from layers.cache import StoreCache
 from layers.errors import AccessDenied, RiskMapError
 from layers.settings import Settings
 from layers.store import Store, open_store
@@ -37,8 +40,19 @@ def settings() -> Settings:
 
 
 def open_unchecked() -> Store:
-    """The store without an access check: only for login, logout, sessions and the health probe."""
-    return open_store(settings().store, create=False)
+    """The store without an access check: only for login, logout, sessions and the health probe.
+
+    Opened once per request (kept in ``flask.g``): opening checks the file system and schema (a read of
+    ``/proc/mounts`` and a ``stat``), and a request asked for it several times; every read still opens its own
+    connection, so nothing is held between requests."""
+    if flask.has_app_context():
+        kept = flask.g.get("riskmap_store")
+        if kept is not None:
+            return kept
+    s = open_store(settings().store, create=False)
+    if flask.has_app_context():
+        flask.g.riskmap_store = s
+    return s
 
 
 def store() -> Store:
@@ -60,9 +74,7 @@ def principal() -> Principal | None:
         sso = flask.request.headers.get(settings().sso_header) if settings().sso_header else None
         try:
             s = open_unchecked()
-            who = access.user_principal(s, sso) if sso else access.session_principal(s, token)
-            if who is None and wall:
-                who = access.wall_principal(s, wall)
+            who = _PRINCIPALS.lookup(s, token=token, wall=wall, sso=sso)
         except (RiskMapError, sqlite3.Error):
             # the store cannot be read right now: a session seen valid moments ago stays valid, so the wall
             # keeps its last picture and says "stale" instead of turning into a login page
@@ -106,6 +118,67 @@ class _Seen:
 
 
 _SEEN = _Seen()
+
+#: the tables a principal is read from: every login, logout, password, role, district or disabled change and
+#: every wall token issued or revoked is a write to one of them, so it changes their stamps
+PRINCIPAL_TABLES = ("sessions", "users", "wall_tokens")
+
+
+class _Principals:
+    """Who a session token (or wall token, or single-sign-on name) is, as the store says now, memoised per
+    (store identity, write stamps of :data:`PRINCIPAL_TABLES`, token hash) in a :class:`layers.cache.StoreCache`.
+
+    Reading it afresh cost four store reads and four SQLite connections on every request (most of the server's
+    CPU under load); the stamps are one query. Any write to those tables (in any worker or process) is a new
+    stamp, so logout, a disabled user, a new role or district and a revoked wall token take effect on the next
+    request as before. The only thing that changes without a write is a session's expiry: the expiry is kept
+    with the answer and checked against the clock on every request. Only hashes of tokens are kept."""
+
+    def __init__(self) -> None:
+        self._cache: StoreCache[tuple[Principal | None, datetime | None]] = StoreCache("session principals",
+                                                                                     maxsize=4096)
+
+    @staticmethod
+    def _key(kind: str, secret: str) -> tuple[str, str]:
+        return kind, hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+    def lookup(self, s: Store, *, token: str | None, wall: str | None, sso: str | None) -> Principal | None:
+        if not (token or wall or sso):
+            return None
+        stamps = s.table_stamps(PRINCIPAL_TABLES)   # before any read: what is kept is at least this new
+        version = tuple(sorted(stamps.items()))
+        if sso:
+            return self._get(s, version, self._key("sso", sso), lambda: (access.user_principal(s, sso), None))
+        who = self._get(s, version, self._key("session", token), lambda: _session(s, token)) if token else None
+        if who is None and wall:
+            who = self._get(s, version, self._key("wall", wall), lambda: (access.wall_principal(s, wall), None))
+        return who
+
+    def _get(self, s: Store, version: tuple, key: tuple, compute: Callable[[], tuple]) -> Principal | None:
+        who, expires = self._cache.get(s, compute, key=key, version=version)
+        if who is not None and expires is not None and expires < _utcnow():
+            return None   # expired since it was read (session_principal says the same of it now)
+        return who
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _session(s: Store, token: str) -> tuple[Principal | None, datetime | None]:
+    """The session's principal (:func:`layers.access.session_principal`, which checks the expiry now) and
+    the session's expiry (for the later checks of a kept answer)."""
+    rows = s.read("sessions", columns=["expires_at"], where={"id": hashlib.sha256(token.encode("utf-8")).hexdigest()})
+    who = access.session_principal(s, token)
+    if who is None or len(rows) != 1 or pd.isna(rows.iloc[0]["expires_at"]):
+        return None, None
+    return who, pd.Timestamp(rows.iloc[0]["expires_at"]).to_pydatetime()
+
+
+_PRINCIPALS = _Principals()
 
 
 def current_user() -> dict | None:
