@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import flask
-import pandas as pd
 
 from layers import access
 from layers.access import Access, Principal
@@ -149,7 +148,7 @@ class _Principals:
         version = tuple(sorted(stamps.items()))
         if sso:
             return self._get(s, version, self._key("sso", sso), lambda: (access.user_principal(s, sso), None))
-        who = self._get(s, version, self._key("session", token), lambda: _session(s, token)) if token else None
+        who = self._get(s, version, self._key("session", token), lambda: access.session_principal_until(s, token)) if token else None
         if who is None and wall:
             who = self._get(s, version, self._key("wall", wall), lambda: (access.wall_principal(s, wall), None))
         return who
@@ -166,16 +165,6 @@ class _Principals:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _session(s: Store, token: str) -> tuple[Principal | None, datetime | None]:
-    """The session's principal (:func:`layers.access.session_principal`, which checks the expiry now) and
-    the session's expiry (for the later checks of a kept answer)."""
-    rows = s.read("sessions", columns=["expires_at"], where={"id": hashlib.sha256(token.encode("utf-8")).hexdigest()})
-    who = access.session_principal(s, token)
-    if who is None or len(rows) != 1 or pd.isna(rows.iloc[0]["expires_at"]):
-        return None, None
-    return who, pd.Timestamp(rows.iloc[0]["expires_at"]).to_pydatetime()
 
 
 _PRINCIPALS = _Principals()

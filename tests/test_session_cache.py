@@ -7,15 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import flask
-import geopandas as gpd
 import pytest
-from shapely.geometry import MultiPolygon, Polygon
+from test_auth import tiny_store  # noqa: F401 - the two-district store with an admin and a district lead
 
 from dashboard import context
 from layers import access
 from layers.access.users import (
     SESSION_HOURS,
-    add_user,
     authenticate,
     end_session,
     set_disabled,
@@ -23,24 +21,16 @@ from layers.access.users import (
     start_session,
 )
 from layers.cache import clear_all
-from layers.store import open_store
 
 
 @pytest.fixture
-def app_store(tmp_path):
+def app_store(tiny_store):  # noqa: F811 - the fixture imported from test_auth
     from dashboard.app import create_app
     from layers.settings import Settings
 
     clear_all()
-    store = open_store(tmp_path / "s.gpkg")
-    sq = lambda x: MultiPolygon([Polygon([(x, 30), (x + .1, 30), (x + .1, 30.1), (x, 30.1)])])  # noqa: E731
-    with store.transaction() as tx:
-        tx.append("districts", gpd.GeoDataFrame({"code": ["420102", "420103"], "name": ["甲区", "乙区"]},
-                                                geometry=[sq(114), sq(114.1)], crs=4326))
-    add_user(store, "boss", "secret-one-1", role="admin")
-    add_user(store, "lead", "secret-two-2", role="district", district_code="420103")
-    app = create_app(Settings(store=store.url, secret_key="k"))
-    yield app, store
+    app = create_app(Settings(store=tiny_store.url, secret_key="k"))
+    yield app, tiny_store
     clear_all()
 
 

@@ -29,6 +29,7 @@ from layers.access.users import (
     list_wall_tokens,
     revoke_wall_token,
     session_principal,
+    session_principal_until,
     set_disabled,
     set_password,
     set_role,
@@ -40,5 +41,5 @@ from layers.access.users import (
 __all__ = ["ACTIONS", "GRANTS", "Access", "Principal", "authorize", "narrow_by_target", "object_places",
            "require_objects", "LoginThrottle", "LOGIN_ROLES", "MIN_PASSWORD", "ROLES", "add_user", "authenticate",
            "end_session", "issue_wall_token", "list_users", "list_wall_tokens", "revoke_wall_token",
-           "session_principal", "set_disabled", "set_password", "set_role", "start_session", "user_principal",
+           "session_principal", "session_principal_until", "set_disabled", "set_password", "set_role", "start_session", "user_principal",
            "wall_principal"]

@@ -193,18 +193,24 @@ def _end_sessions(store: Store, tx, username: str) -> None:
 def session_principal(store: Store, token: str | None) -> Principal | None:
     """The user of a live session, as the store says now (role, district); None when the session ended,
     expired, or the user is gone or disabled."""
+    return session_principal_until(store, token)[0]
+
+
+def session_principal_until(store: Store, token: str | None) -> tuple[Principal | None, datetime | None]:
+    """:func:`session_principal` and the session's expiry (naive UTC; None with no principal), so that a caller
+    keeping the answer can check the expiry again later without reading the store."""
     if not token:
-        return None
+        return None, None
     rows = store.read("sessions", where={"id": _digest(token)})
     if len(rows) != 1:
-        return None
+        return None, None
     s = rows.iloc[0]
     if pd.isna(s["expires_at"]) or pd.Timestamp(s["expires_at"]) < pd.Timestamp(_now()):
-        return None
+        return None, None
     row = _user_row(store, str(s["user_id"]))
     if row is None or _flag(row.get("disabled")):
-        return None
-    return principal_of(row)
+        return None, None
+    return principal_of(row), pd.Timestamp(s["expires_at"]).to_pydatetime()
 
 
 def user_principal(store: Store, username: str | None) -> Principal | None:

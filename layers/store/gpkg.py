@@ -218,16 +218,21 @@ def _gpkg_datetimes(s: pd.Series) -> list[Any]:
     return out
 
 
-def _iso_texts(d: pd.Series, unit: str, suffix: str = "") -> list[str | None]:
+def _iso_array(d: pd.Series, unit: str, suffix: str = "") -> tuple[np.ndarray, np.ndarray]:
     """Naive datetimes as ISO 8601 text cut to ``unit`` (numpy, not a strftime a value: the same text, floored
-    as strftime floors), ``suffix`` appended; NaT gives None."""
+    as strftime floors), ``suffix`` appended, and where they are NaT."""
     v = d.to_numpy(dtype=f"datetime64[{unit}]")
     text = np.datetime_as_string(v, unit=unit)
     if suffix:
         text = np.strings.add(text, suffix)
+    return text, np.isnat(v)
+
+
+def _iso_texts(d: pd.Series, unit: str, suffix: str = "") -> list[str | None]:
+    """:func:`_iso_array` as a list, NaT as None."""
+    text, missing = _iso_array(d, unit, suffix)
     out = text.tolist()
-    missing = np.flatnonzero(np.isnat(v))
-    for i in missing.tolist():
+    for i in np.flatnonzero(missing).tolist():
         out[i] = None
     return out
 
@@ -295,12 +300,8 @@ def _to_arrow(series: pd.Series, t: T) -> Any:
         d = s
         if getattr(s.dt, "tz", None) is not None:  # as _to_sql_values: an instant in UTC, a date on its own clock
             d = s.dt.tz_convert(None) if t is T.DATETIME else s.dt.tz_localize(None)
-        unit = "ms" if t is T.DATETIME else "D"
-        v = d.to_numpy(dtype=f"datetime64[{unit}]")
-        text = np.datetime_as_string(v, unit=unit)
-        if t is T.DATETIME:
-            text = np.strings.add(text, "Z")
-        return pa.array(text, type=pa.string(), mask=np.isnat(v))
+        text, missing = _iso_array(d, "ms", "Z") if t is T.DATETIME else _iso_array(d, "D")
+        return pa.array(text, type=pa.string(), mask=missing)
     return pa.array(_to_sql_values(s, t), type=getattr(pa, _ARROW_SQL_TYPES[t])())
 
 
@@ -404,10 +405,7 @@ class _Stage:
         if self._adbc is None:
             self._adbc = _adbc_sqlite().connect(str(self.path))  # one transaction: one fsync at the end
         with self._adbc.cursor() as cur:
-            cur.adbc_ingest("rows", table, mode="append" if self.names_written else "create")
-        self.names_written = True
-
-    names_written = False
+            cur.adbc_ingest("rows", table, mode="create_append")
 
     def add(self, names: list[str], arrays: list[Any]) -> None:
         """Stage one chunk: an Arrow array per column of ``names``."""
@@ -497,26 +495,6 @@ class _GpkgTransaction(Transaction):
         names, data = self._columns(schema, frame, geoms, fids)
         return names, zip(*data, strict=True) if data else iter([])
 
-    def _arrow_columns(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
-                       fids: np.ndarray | None = None) -> tuple[list[str], list[Any]]:
-        """What :meth:`_columns` gives, as Arrow arrays (:func:`_to_arrow`)."""
-        import pyarrow as pa
-
-        cols = self._written(schema, frame)
-        try:
-            data = [_to_arrow(frame[c], schema.column(c).type) for c in cols]
-        except (pa.ArrowException, OverflowError) as exc:  # an integer beyond 64 bits: sqlite refuses it too
-            raise StoreError(f"图层 {schema.name} 有值无法存入：{exc} (layer {schema.name} has a value that "
-                             f"cannot be stored: {exc})") from exc
-        names = list(cols)
-        if geoms is not None:
-            data.append(pa.array(to_gpkg_blobs(geoms), type=pa.binary()))
-            names.append("geom")
-        if fids is not None:
-            data.append(pa.array(fids, type=pa.int64()))
-            names.append("fid")
-        return names, data
-
     def _written(self, schema: Layer, frame: pd.DataFrame) -> list[str]:
         """The frame's columns in the layer's order (an unknown one is refused)."""
         unknown = [c for c in frame.columns if c not in schema.names and c != "geometry"]
@@ -525,16 +503,25 @@ class _GpkgTransaction(Transaction):
         return [c for c in schema.names if c in frame.columns]
 
     def _columns(self, schema: Layer, frame: pd.DataFrame, geoms: np.ndarray | None = None,
-                 fids: np.ndarray | None = None) -> tuple[list[str], list[list[Any]]]:
-        """The column names written and, per column, its values as sqlite takes them (``_to_sql_values``)."""
+                 fids: np.ndarray | None = None, *, arrow: bool = False) -> tuple[list[str], list[Any]]:
+        """The column names written and, per column, its values as sqlite takes them (``_to_sql_values``), or
+        with ``arrow`` the same values as Arrow arrays (:func:`_to_arrow`, for :class:`_Stage`)."""
+        import pyarrow as pa
+
         cols = self._written(schema, frame)
-        data = [_to_sql_values(frame[c], schema.column(c).type) for c in cols]
+        try:
+            data: list[Any] = [(_to_arrow if arrow else _to_sql_values)(frame[c], schema.column(c).type)
+                               for c in cols]
+        except (pa.ArrowException, OverflowError) as exc:  # an integer beyond 64 bits: sqlite refuses it too
+            raise StoreError(f"图层 {schema.name} 有值无法存入：{exc} (layer {schema.name} has a value that "
+                             f"cannot be stored: {exc})") from exc
         names = list(cols)
         if geoms is not None:
-            data.append(to_gpkg_blobs(geoms))
+            blobs = to_gpkg_blobs(geoms)
+            data.append(pa.array(blobs, type=pa.binary()) if arrow else blobs)
             names.append("geom")
         if fids is not None:
-            data.append(fids.tolist())
+            data.append(pa.array(fids, type=pa.int64()) if arrow else fids.tolist())
             names.append("fid")
         return names, data
 
@@ -613,7 +600,7 @@ class _GpkgTransaction(Transaction):
             if stage is not None:
                 stage.next_fid = start + len(frame)
         if stage is not None:
-            stage.add(*self._arrow_columns(schema, frame, geoms, fids))
+            stage.add(*self._columns(schema, frame, geoms, fids, arrow=True))
         else:
             names, rows = self._rows(schema, frame, geoms, fids)
             sql = (f"{verb} INTO {_q(schema.name)} ({', '.join(_q(n) for n in names)}) "
