@@ -77,6 +77,30 @@ def test_for_district_store_reads_through_the_policies(pg_url):  # noqa: F811
             pass
 
 
+def test_a_district_read_leaves_nothing_behind_on_the_pooled_connection(pg_url):  # noqa: F811
+    """The Arrow reads share pooled connections: a district's role and setting end with its read (rolled back),
+    also when the read failed, so the next read on that connection, the owner's or another district's, sees its
+    own rows only."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = _city(pg_url)
+    a, b = store.for_district("A"), store.for_district("B")
+    for _ in range(3):   # one after another: the same pooled connection each time
+        assert a.read("enterprises")["id"].tolist() == ["EA"]
+        assert store.read("enterprises")["id"].tolist() == ["EA", "EB"]
+        assert b.read("enterprises")["id"].tolist() == ["EB"]
+    with pytest.raises(StoreError):
+        a.read("users")                               # not granted to the district role: the read fails
+    assert store.read("users")["id"].tolist() == ["admin"]
+    assert a.read("enterprises", where={"name": "乙企业' OR 'x' = 'x"}).empty   # a value is a value
+    assert store.read("enterprises", where={"name": ["甲企业", "it's"]})["id"].tolist() == ["EA"]
+    who = {"A": a, "B": b, None: store}
+    want = {"A": ["EA"], "B": ["EB"], None: ["EA", "EB"]}
+    with ThreadPoolExecutor(6) as pool:                # at once, on several connections
+        got = list(pool.map(lambda k: (k, who[k].read("enterprises")["id"].tolist()), ["A", "B", None] * 20))
+    assert all(ids == want[k] for k, ids in got)
+
+
 def test_the_store_as_a_non_superuser_owner_sets_up_and_uses_the_district_role(pg_server):  # noqa: F811
     """The deployment the README describes: the app's own user (LOGIN CREATEROLE, owner of its database)."""
     user = f"app_{uuid.uuid4().hex[:8]}"
