@@ -189,3 +189,28 @@ def test_a_rejected_staged_write_changes_nothing_and_leaves_no_scratch_file(tmp_
             tx.replace("hazards", bad)
     assert store.counts()["hazards"] == 100
     assert [p.name for p in tmp_path.iterdir() if "bulk" in p.name] == []
+
+
+def test_a_transaction_of_many_bulk_inserts_keeps_its_last_scratch_files_for_the_big_ones(tmp_path, monkeypatch):
+    """A scratch file stays attached until its transaction ends and a connection attaches at most 10: the last two
+    are kept for big inserts, so a transaction that writes many tables (the demo city) stages its biggest ones
+    however many small ones came first; past the limit rows are bound one by one, and every row lands."""
+    monkeypatch.setattr(gpkg_store, "STAGE_MIN_ROWS", 10)
+    monkeypatch.setattr(gpkg_store, "_STAGE_RESERVED_MIN_ROWS", 1_000)
+    sizes = [20] * 10 + [1_500] * 3
+    rows = _hazards(sum(sizes))
+    path = tmp_path / "s.gpkg"
+    store = open_store(path)
+    staged = []
+    with store.transaction() as tx:
+        start = 0
+        for n in sizes:
+            before = len(tx.stages)
+            tx.append("hazards", rows.iloc[start:start + n])
+            staged.append(len(tx.stages) > before)
+            start += n
+        limit = tx.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+    assert limit == 10, "the expectation below is for SQLite's default SQLITE_MAX_ATTACHED (Debian's build)"
+    assert staged == [True] * 8 + [False] * 2 + [True, True, False]
+    assert store.read("hazards", columns=["id"])["id"].tolist() == rows["id"].tolist()
+    assert [p.name for p in tmp_path.iterdir() if "bulk" in p.name] == []

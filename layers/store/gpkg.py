@@ -347,8 +347,13 @@ def _no_cycle_collection(active: bool = True) -> Iterator[None]:
 #: an insert of at least this many rows goes through a scratch file (:class:`_Stage`) when the ADBC SQLite
 #: driver is there; below it ``executemany`` costs less than making the file
 STAGE_MIN_ROWS = 50_000
-#: scratch files one transaction attaches at most (SQLite allows 10 attached files a connection)
-_STAGE_MAX_FILES = 8
+#: the last scratch files of a transaction are kept for big inserts (at least ``_STAGE_RESERVED_MIN_ROWS`` rows):
+#: a file stays attached until the transaction ends (SQLite refuses to detach a file a transaction has read), and
+#: a connection attaches at most ``SQLITE_LIMIT_ATTACHED`` files (10 in Debian's and Python's builds), so one
+#: transaction that writes many tables (the demo city writes 9 of 50,000 rows or more) must not spend them all on
+#: its first, smaller tables
+_STAGE_RESERVED = 2
+_STAGE_RESERVED_MIN_ROWS = 500_000
 
 
 def _adbc_sqlite() -> Any:
@@ -577,7 +582,9 @@ class _GpkgTransaction(Transaction):
         """A scratch file for a bulk insert of ``rows`` rows (see :class:`_Stage`), or None for the plain
         ``executemany`` (a small insert, no ADBC SQLite driver, SQLite's limit of attached files reached, or no
         scratch file can be made beside the store)."""
-        if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None or len(self.stages) >= _STAGE_MAX_FILES:
+        free = self.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - len(self.stages)
+        if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None or free <= 0 or \
+                (free <= _STAGE_RESERVED and rows < _STAGE_RESERVED_MIN_ROWS):
             return None
         try:
             stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages))
