@@ -3,6 +3,7 @@
     python benchmarks/bench_load.py                    # 60 users for 5 minutes, 2 workers then 1, demo city
     python benchmarks/bench_load.py --quick            # 8 users for 20 s (CI smoke run), a smaller city
     python benchmarks/bench_load.py --store postgresql://user@127.0.0.1/riskmap   # the same on a PostGIS store too
+    python benchmarks/bench_load.py --only postgis --store postgresql://…   # the PostGIS store only
 
 What a user does: **log in** once (``GET /login``, ``POST /login``: a PBKDF2 password check of 600,000 rounds
 and a session written to the store; a session lasts a shift, so a user does not log in again every minute),
@@ -485,7 +486,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--store", help="also run on this store (a postgresql:// URL); the demo city is made there "
                                    "when it holds none")
     p.add_argument("--enterprises", type=int, help="enterprises of the demo city (default 5,000; --quick 1,000)")
+    p.add_argument("--only", choices=("gpkg", "postgis"), help="one store only (postgis needs --store)")
     a = p.parse_args(argv)
+    if a.only == "postgis" and not a.store:
+        p.error("--only postgis needs --store postgresql://…")
     users = min(a.users or (8 if a.quick else 60), 200)
     seconds = min(a.seconds or (20.0 if a.quick else 300.0), 1800.0)
     n = a.enterprises or (1000 if a.quick else 5000)
@@ -493,19 +497,22 @@ def main(argv: list[str]) -> int:
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         folder = Path(tmp)
-        gpkg = folder / "city.gpkg"
-        from layers.demo.city import build_demo_store
+        steps = None
+        if a.only != "postgis":
+            gpkg = folder / "city.gpkg"
+            from layers.demo.city import build_demo_store
 
-        t0 = time.perf_counter()
-        build_demo_store(gpkg, enterprises=n, seed=7)
-        print(f"  demo city built in {time.perf_counter() - t0:.0f} s", flush=True)
-        _, steps = run_store("GeoPackage", str(gpkg), folder, users=users, seconds=seconds, think_s=a.think,
-                             demo_enterprises=n, steps=None)
-        if a.store:
+            t0 = time.perf_counter()
+            build_demo_store(gpkg, enterprises=n, seed=7)
+            print(f"  demo city built in {time.perf_counter() - t0:.0f} s", flush=True)
+            _, steps = run_store("GeoPackage", str(gpkg), folder, users=users, seconds=seconds, think_s=a.think,
+                                 demo_enterprises=n, steps=None)
+        if a.store and a.only != "gpkg":
             pg = folder / "pg"
             pg.mkdir()
             run_store("PostGIS", a.store, pg, users=users, seconds=seconds, think_s=a.think, demo_enterprises=n,
-                      steps=steps)   # the same demo city (seed and size): the same requests
+                      steps=steps)   # the same demo city (seed and size): the same requests (recorded here
+            # when the GeoPackage run was skipped)
         shutil.rmtree(folder, ignore_errors=True)
     print(f"load average at the end {os.getloadavg()[0]:.1f}", flush=True)
     return 0
