@@ -132,3 +132,43 @@ def test_same_answer_as_a_dict(key_rows, query_rows):
     qk = np.array([k for _, k in query_rows], dtype=object)
     got = KeyIndex(kk, groups=kg).get(qk, groups=qg).tolist()
     assert got == _expected(kk, kg, qk, qg)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["enterprises", "venues", None]), _text), max_size=30),
+       st.lists(st.tuples(st.sampled_from(["enterprises", "venues", "bridges", None]), _text), max_size=30),
+       st.sampled_from([2, 5, 1 << 18]))
+def test_arrow_text_columns_answer_as_a_dict(key_rows, query_rows, chunk):
+    """Keys and queries in pandas' Arrow-backed str columns (as the store reads them) are copied from Arrow's
+    buffers, never made into Python strings; chunks (sliced Arrow arrays) that are not ASCII go the object way.
+    The answers are the dict's, whichever way each chunk went."""
+    kg = pd.Series([g for g, _ in key_rows], dtype="str")
+    kk = pd.Series([k for _, k in key_rows], dtype="str")
+    qg = pd.Series([g for g, _ in query_rows], dtype="str")
+    qk = pd.Series([k for _, k in query_rows], dtype="str")
+    keys.CHUNK, old = chunk, keys.CHUNK
+    try:
+        for key_ids in (kk, kk.array):   # a Series, or a column's array as the coverage objects hold it
+            got = KeyIndex(key_ids, groups=kg).get(qk, groups=qg).tolist()
+            assert got == _expected(kk.to_numpy(dtype=object), kg.to_numpy(dtype=object),
+                                    qk.to_numpy(dtype=object), qg.to_numpy(dtype=object))
+    finally:
+        keys.CHUNK = old
+
+
+def test_arrow_fixed_width_copy_matches_numpy():
+    """The fixed-width bytes built from Arrow's offsets equal numpy's own copy of the same texts: equal
+    lengths (read as they lie), different lengths, empty text, missing values, an offset slice."""
+    s = pd.Series(["E0001", "E0002", "E0003", "E0004"], dtype="str")
+    mixed = pd.Series(["ab", None, "", "abcdefghij", "x\x00y"], dtype="str")
+    for series in (s, mixed, mixed.iloc[1:4].reset_index(drop=True)):
+        arr = keys._arrow_text(series)
+        fixed, ok = keys._fixed_arrow(arr)
+        expect = series.to_numpy(dtype=object)
+        assert ok.tolist() == [not pd.isna(v) for v in expect]
+        assert [f for f, good in zip(fixed.tolist(), ok, strict=True) if good] == \
+            [v.encode() for v in expect if not pd.isna(v)]
+        assert fixed.dtype.itemsize % 8 == 0
+    assert keys._fixed_arrow(keys._arrow_text(pd.Series(["中"], dtype="str"))) is None  # not ASCII: object way
+    sliced = keys._arrow_text(mixed).slice(2, 2)
+    assert keys._fixed_arrow(sliced)[0].tolist() == [b"", b"abcdefghij"]

@@ -10,6 +10,10 @@ measures it against ``get_indexer``.
 Texts compare as numpy compares fixed-width text: trailing NUL characters do not count ("E1\\x00" is "E1").
 The importer strips them (with spaces) from both ends of every text, so no id in the store ends with one.
 
+Query keys held in Arrow (pandas' ``str`` columns, as ``Store.read`` gives them) are copied into the
+fixed-width array straight from Arrow's offsets and bytes, never made into Python strings (which cost as much
+as all the rest of a look-up); a chunk that is not ASCII goes the object way.
+
 Missing keys (None, NaN, NA) match nothing. Keys that are not all text (e.g. integers in an object column), and
 keys so long that the fixed-width copies would be large, go the plain pandas way, with the same answers.
 
@@ -45,6 +49,53 @@ def _objects(values: Any) -> tuple[np.ndarray, bool]:
     if isinstance(values, pd.Series | pd.Index):
         return values.to_numpy(dtype=object), isinstance(values.dtype, pd.StringDtype)
     return np.asarray(values, dtype=object), False
+
+
+def _arrow_text(values: Any) -> Any:
+    """The values as one Arrow (large) string array when they are a pandas Series or Index of Arrow-backed text
+    (pandas' ``str`` dtype with pyarrow storage, or such a column's array), else None. No copy for a column in one chunk."""
+    if not isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray) or \
+            not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+
+    arr = pa.array(values if isinstance(values, pd.api.extensions.ExtensionArray) else values.array)  # (its own)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def _fixed_arrow(arr: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """What :func:`_fixed` gives for kind ``"S"``, from an Arrow string array's buffers (no Python strings);
+    None when a value is not ASCII (the caller goes the object way)."""
+    import pyarrow as pa
+
+    n = len(arr)
+    if n == 0:
+        return np.empty(0, dtype="S8"), np.zeros(0, dtype=bool)
+    _, off_buf, data_buf = arr.buffers()
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(off_buf, dtype=off_type, count=n + 1, offset=arr.offset * np.dtype(off_type).itemsize
+                            ).astype(np.int64)
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[first:last] if data_buf is not None and last > first else \
+        np.empty(0, dtype=np.uint8)
+    if len(data) and int(data.max()) >= 128:
+        return None
+    lengths = np.diff(offsets)
+    longest = int(lengths.max())
+    width = max(8, (longest + 7) // 8 * 8)
+    out = np.zeros((n, width), dtype=np.uint8)
+    if longest and (lengths == longest).all():  # every key as long (generated ids): the bytes as they lie
+        out[:, :longest] = data.reshape(n, longest)
+    elif len(data):
+        row = np.repeat(np.arange(n), lengths)
+        col = np.arange(len(data)) - np.repeat(offsets[:-1] - first, lengths)
+        out[row, col] = data
+    ok = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else np.ones(n, dtype=bool)
+    return out.view(f"S{width}").ravel(), ok
 
 
 def _is_text(arr: np.ndarray, known: bool) -> bool:
@@ -165,9 +216,11 @@ class KeyIndex:
     """
 
     def __init__(self, keys: Any, *, groups: Any = None) -> None:
-        arr, known = _objects(keys)
-        self.n = len(arr)
-        self._keys = arr
+        text = _arrow_text(keys)
+        got = _fixed_arrow(text) if text is not None else None  # (None: not Arrow text, or not ASCII)
+        arr, known = (None, True) if got is not None else _objects(keys)
+        self.n = len(text) if got is not None else len(arr)
+        self._keys = arr if got is None else keys  # (made object values only if the plain way is ever asked)
         self._grouped = groups is not None
         self._garr: np.ndarray | None = None
         self._groups: np.ndarray | None = None  # group codes (when they are part of the hash or the plain way)
@@ -181,9 +234,9 @@ class KeyIndex:
             self._garr, _ = _objects(groups)
         if self._grouped and len(groups) != self.n:
             raise ValueError("keys and groups differ in length")
-        if self.n == 0 or not _is_text(arr, known):
+        if self.n == 0 or (got is None and not _is_text(arr, known)):
             return
-        fixed, ok = _fixed(arr, None)
+        fixed, ok = got if got is not None else _fixed(arr, None)
         if fixed.dtype.itemsize > MAX_BYTES:
             return
         if self._grouped:
@@ -212,8 +265,8 @@ class KeyIndex:
         self._groups = codes
         self._vocab = {u: i for i, u in enumerate(uniq)}
 
-    def _query_codes(self, garr: np.ndarray) -> np.ndarray:
-        codes, uniq = pd.factorize(garr)
+    def _query_codes(self, garr: Any) -> np.ndarray:
+        codes, uniq = pd.factorize(garr)  # (a Series as it is: Arrow text is factorized by Arrow)
         table = np.array([self._vocab.get(u, -1) for u in uniq] + [-1], dtype=np.int64)
         return table[codes]
 
@@ -221,23 +274,31 @@ class KeyIndex:
         """Row of each key (int64), -1 where there is no such key or it (or its group) is missing."""
         if (groups is None) == self._grouped:
             raise ValueError("give groups to get() exactly when the index was built with them")
-        arr, known = _objects(keys)
-        m = len(arr)
+        text = _arrow_text(keys) if self._fast and self._fixed.dtype.kind == "S" else None
+        arr, known = (None, True) if text is not None else _objects(keys)
+        m = len(text) if text is not None else len(arr)
         out = np.full(m, -1, dtype=np.int64)
         garr = None
         if groups is not None:
-            garr, _ = _objects(groups)
+            # (an Arrow-backed Series stays one: factorized as it is, never made into Python strings)
+            garr = groups if _arrow_text(groups) is not None else _objects(groups)[0]
             if len(garr) != m:
                 raise ValueError("keys and groups differ in length")
         if m == 0 or self.n == 0:
             return out
-        if not (self._fast and _is_text(arr, known)):
-            return self._get_pandas(arr, garr, out)
+        if text is None and not (self._fast and _is_text(arr, known)):
+            return self._get_pandas(arr, garr if garr is None or isinstance(garr, np.ndarray) else
+                                    _objects(garr)[0], out)
         qcodes = self._query_codes(garr) if self._groups is not None else None
         kind = self._fixed.dtype.kind
         for start in range(0, m, CHUNK):
             stop = min(start + CHUNK, m)
-            fixed, ok = _fixed(arr[start:stop], kind)
+            got = _fixed_arrow(text.slice(start, stop - start)) if text is not None else None
+            if got is None:  # object values, or an Arrow chunk that is not ASCII
+                chunk = arr[start:stop] if arr is not None else \
+                    np.asarray(text.slice(start, stop - start).to_numpy(zero_copy_only=False), dtype=object)
+                got = _fixed(chunk, kind)
+            fixed, ok = got
             if fixed.dtype.itemsize > self._fixed.dtype.itemsize:  # longer than every key: those cannot match
                 long = np.char.str_len(fixed) > self._fixed.dtype.itemsize // (1 if kind == "S" else 4)
                 ok &= ~long
@@ -260,6 +321,9 @@ class KeyIndex:
         if garr is not None:
             self._use_codes()  # (the index was built from keys that are not all text)
         if self._pandas is None:
+            if not isinstance(self._keys, np.ndarray):
+                self._keys = _objects(self._keys)[0] if isinstance(self._keys, pd.Series | pd.Index) else \
+                    np.asarray(self._keys, dtype=object)
             ok = ~pd.isna(self._keys)
             if self._groups is not None:
                 ok &= self._groups >= 0

@@ -34,7 +34,10 @@ def blank(frame: pd.DataFrame, col: str) -> np.ndarray:
     """Where a text column is missing or empty (everywhere when there is no such column)."""
     if col not in frame.columns:
         return np.ones(len(frame), dtype=bool)
-    a = frame[col].to_numpy(dtype=object)
+    s = frame[col]
+    if isinstance(s.dtype, pd.StringDtype):  # (vectorised on the text's own storage: no Python strings)
+        return (s.isna() | (s == "")).to_numpy(dtype=bool)
+    a = s.to_numpy(dtype=object)
     return pd.isna(a) | (a == "")
 
 

@@ -236,7 +236,7 @@ def compute_frames(frames: Mapping[str, pd.DataFrame], *, as_of: date | None = N
     rz, re_ = dead_reasons(objs.rule[rows], objs.rules, objs.interval[rows], last[rows], days_since[rows],
                            last_txt)
     dead_gdf = gpd.GeoDataFrame(obj_frame({
-        "layer": objs.layer_of(rows), "id": objs.id[rows], "name": objs.name[rows],
+        "layer": objs.layer_of(rows), "id": objs.texts("id", rows), "name": objs.texts("name", rows),
         "district_code": reg_d[rows], "town_code": town_d[rows],
         "located_district": located_d[rows], "grade": GRADES_ARR[objs.grade[rows]],
         "interval_days": objs.interval[rows], "weight": weight[rows], "open_major_hazards": open_major[rows],

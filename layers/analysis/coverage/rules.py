@@ -67,10 +67,11 @@ def _grade_idx(grades: np.ndarray, default: str | None = DEFAULT_GRADE) -> np.nd
 class Objects:
     """Every inspectable object as parallel arrays (its layer as a code: ``layers[layer_code]``)."""
 
-    id: np.ndarray
-    name: np.ndarray
-    district: np.ndarray
-    town: np.ndarray
+    # (the text fields: an object array, or the column's Arrow-backed text as read; rows by :meth:`texts`)
+    id: Any
+    name: Any
+    district: Any
+    town: Any
     lon: np.ndarray
     lat: np.ndarray
     point: np.ndarray  # object: shapely Point (the representative point) or None
@@ -84,6 +85,11 @@ class Objects:
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def texts(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The ``rows`` of the text field ``name`` (id, name, district, town) as an object array. (The fields
+        keep a column's Arrow text as it is, made into Python strings only for the rows a result shows.)"""
+        return np.asarray(getattr(self, name)[rows], dtype=object)
 
     def layer_of(self, rows: np.ndarray) -> np.ndarray:
         """The layer names of ``rows`` (an object array)."""
@@ -106,14 +112,13 @@ def layer_objects(name: str, frame: pd.DataFrame, settings: Settings) -> Objects
         if keep.all():
             keep = None
     lon, lat, point = points(frame)
-    ids = frame["id"].to_numpy(dtype=object) if n else np.empty(0, dtype=object)
+    ids = _text(frame, "id", n)
     iv = settings.intervals
     civ = {str(k): v for k, v in settings.condition_intervals.items()}
     cond = text_col(frame, "condition_class", n)
     if name == "enterprises":
         # (missing and empty grades fall to the default in the look-up: no need to blank them first)
-        gi = _grade_idx(frame["grade"].to_numpy(dtype=object) if "grade" in frame.columns and n else
-                        np.full(n, None, dtype=object))
+        gi = _grade_idx(frame["grade"] if "grade" in frame.columns and n else np.full(n, None, dtype=object))
         interval = np.array([iv[g] for g in GRADE_ORDER], dtype=np.int64)[gi]
         rule, rules = gi, [f"g:{g}" for g in GRADE_ORDER]
     elif name == "venues":
@@ -145,11 +150,9 @@ def layer_objects(name: str, frame: pd.DataFrame, settings: Settings) -> Objects
     else:
         raise ValueError(f"{name} is not an inspectable layer")
 
-    def raw(col: str) -> np.ndarray:
-        return frame[col].to_numpy(dtype=object) if col in frame.columns and n else np.full(n, None, dtype=object)
-
-    objs = Objects(id=ids, name=raw("name"),
-                   district=raw("district_code"), town=raw("town_code"), lon=lon, lat=lat, point=point,
+    objs = Objects(id=ids, name=_text(frame, "name", n),
+                   district=_text(frame, "district_code", n), town=_text(frame, "town_code", n), lon=lon, lat=lat,
+                   point=point,
                    grade=np.asarray(gi, dtype=np.int64), interval=np.asarray(interval, dtype=np.int64),
                    rule=np.asarray(rule, dtype=np.int64), rules=list(rules),
                    layer_code=np.zeros(n, dtype=np.int64), layers=[name])
@@ -160,9 +163,29 @@ def layer_objects(name: str, frame: pd.DataFrame, settings: Settings) -> Objects
                    layers=objs.layers)
 
 
+def _text(frame: pd.DataFrame, col: str, n: int) -> Any:
+    """A text column of ``frame`` for :class:`Objects`: its Arrow-backed text as it is (no Python strings), else
+    an object array (all None when there is no such column)."""
+    if col not in frame.columns or n == 0:
+        return np.full(n, None, dtype=object)
+    s = frame[col]
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return s.array
+    return s.to_numpy(dtype=object)
+
+
+def _concat(parts: list[Any]) -> Any:
+    """The layers' arrays of one field end to end (Arrow text stays Arrow text when every layer's is)."""
+    if parts and all(isinstance(p, pd.api.extensions.ExtensionArray) for p in parts) and \
+            len({str(p.dtype) for p in parts}) == 1:
+        return pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True).array
+    return np.concatenate([np.asarray(p, dtype=object) if isinstance(p, pd.api.extensions.ExtensionArray) else p
+                           for p in parts])
+
+
 def concat_objects(parts: list[Objects]) -> Objects:
     offsets = np.cumsum([0] + [len(p.rules) for p in parts])
-    arrays = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Objects)
+    arrays = {f.name: _concat([getattr(p, f.name) for p in parts]) for f in fields(Objects)
               if not f.name.startswith("_") and f.name not in ("rule", "rules", "layer_code", "layers")}
     return Objects(**arrays, rule=np.concatenate([p.rule + o for p, o in zip(parts, offsets, strict=False)]),
                    rules=[r for p in parts for r in p.rules],

@@ -122,8 +122,8 @@ def supervision_gaps(objs: Objects, resp: pd.DataFrame, obj: np.ndarray, depts: 
         if len(rows) == 0:
             return
         parts.append(obj_frame({
-            "layer": objs.layer_of(rows), "id": objs.id[rows], "name": objs.name[rows], "district_code": reg_d[rows],
-            "located_district": located_d[rows], "town_code": objs.town[rows],
+            "layer": objs.layer_of(rows), "id": objs.texts("id", rows), "name": objs.texts("name", rows),
+            "district_code": reg_d[rows], "located_district": located_d[rows], "town_code": objs.texts("town", rows),
             "kind": np.full(len(rows), kind, dtype=object), "kind_zh": np.full(len(rows), GAP_KINDS[kind][0],
                                                                                 dtype=object),
             "kind_en": np.full(len(rows), GAP_KINDS[kind][1], dtype=object),
