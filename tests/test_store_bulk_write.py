@@ -214,3 +214,27 @@ def test_a_transaction_of_many_bulk_inserts_keeps_its_last_scratch_files_for_the
     assert staged == [True] * 8 + [False] * 2 + [True, True, False]
     assert store.read("hazards", columns=["id"])["id"].tolist() == rows["id"].tolist()
     assert [p.name for p in tmp_path.iterdir() if "bulk" in p.name] == []
+
+
+@pytest.mark.parametrize(("unit", "suffix"), [("ms", "Z"), ("D", ""), ("s", ""), ("ms", "")])
+def test_iso_text_written_digit_by_digit_is_numpys_text(unit, suffix, monkeypatch):
+    """The staged write's datetime text (digits written by integer arithmetic, a slice of rows at a time) is
+    exactly numpy's ``datetime_as_string`` with the suffix: before 1970 (floored), leap days, the ends of a day and
+    of years 1 and 9999, NaT as NULL; years outside 1-9999 go numpy's way with the same answer."""
+    import pyarrow as pa
+
+    monkeypatch.setattr(gpkg_store, "_ISO_ROWS", 1_000)  # several slices
+    rng = np.random.default_rng(5)
+    v = np.datetime64("1800-01-01", "ms") + rng.integers(0, 300 * 365 * 86_400_000, 5_000).astype("timedelta64[ms]")
+    v[::9] = np.datetime64("NaT")
+    v[:6] = np.array(["1969-12-31T23:59:59.999", "1970-01-01T00:00:00.000", "2024-02-29T12:00:00.001",
+                      "0001-01-01T00:00:00.000", "9999-12-31T23:59:59.999", "1900-03-01T00:00:00.500"],
+                     dtype="datetime64[ms]")
+    series = pd.Series(v)   # (milliseconds: years 1 and 9999 fit, which nanoseconds do not)
+    got = gpkg_store._iso_arrow(series, unit, suffix)
+    text, missing = gpkg_store._iso_array(series, unit, suffix)
+    assert got.equals(pa.array(text, type=pa.string(), mask=missing))
+    assert got.null_count == int(missing.sum()) > 0
+    odd = pd.Series(np.array(["-0001-06-01", "10000-01-01", "2020-01-01"], dtype="datetime64[s]"))
+    text, missing = gpkg_store._iso_array(odd, unit, suffix)
+    assert gpkg_store._iso_arrow(odd, unit, suffix).to_pylist() == text.tolist()

@@ -228,6 +228,75 @@ def _iso_array(d: pd.Series, unit: str, suffix: str = "") -> tuple[np.ndarray, n
     return text, np.isnat(v)
 
 
+#: the ISO 8601 layout of each unit :func:`_iso_arrow` writes: (field, first byte, digits) after the date
+_ISO_TIME = {"D": (), "s": (("h", 11, 2), ("m", 14, 2), ("s", 17, 2)),
+             "ms": (("h", 11, 2), ("m", 14, 2), ("s", 17, 2), ("f", 20, 3))}
+_ISO_WIDTH = {"D": 10, "s": 19, "ms": 23}
+#: the instants :func:`_iso_arrow` writes itself (four-digit years); others go through numpy's text
+_ISO_LO = np.datetime64("0001-01-01", "D")
+_ISO_HI = np.datetime64("10000-01-01", "D")
+#: rows of the byte matrix :func:`_iso_arrow` writes at a time (a slice stays in the processor's cache)
+_ISO_ROWS = 1 << 15
+
+
+def _iso_arrow(d: pd.Series, unit: str, suffix: str = "") -> Any:
+    """:func:`_iso_array` as an Arrow string array, NULL where NaT: the same text, its digits written by integer
+    arithmetic into one byte matrix that becomes the array's data. (``np.datetime_as_string`` makes 42 UTF-32
+    characters a value, and appending the suffix to those took 3 µs a value: 20 s for the demo city's audit
+    log of 6.3 M rows; this takes about 0.25 µs.) Years outside 1-9999 and other units go numpy's way."""
+    import pyarrow as pa
+
+    v = d.to_numpy(dtype=f"datetime64[{unit}]")
+    missing = np.isnat(v)
+    n = len(v)
+    days = v.astype("datetime64[D]")
+    present = days[~missing]
+    if unit not in _ISO_WIDTH or not suffix.isascii() or \
+            (len(present) and (present.min() < _ISO_LO or present.max() >= _ISO_HI)):
+        text, missing = _iso_array(d, unit, suffix)
+        return pa.array(text, type=pa.string(), mask=missing)
+    if missing.any():
+        days = np.where(missing, np.datetime64("1970-01-01", "D"), days)
+        v = np.where(missing, np.datetime64(0, unit), v)
+    width = _ISO_WIDTH[unit] + len(suffix)
+    out = np.empty((n, width), dtype=np.uint8)
+    for start in range(0, n, _ISO_ROWS):  # a slice of rows at a time: each column written while it is in cache
+        _iso_digits(out[start:start + _ISO_ROWS], v[start:start + _ISO_ROWS], days[start:start + _ISO_ROWS],
+                    unit, suffix)
+    offsets = np.arange(0, width * (n + 1), width, dtype=np.int64)
+    valid = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out), valid,
+                                            int(missing.sum())).cast(pa.string())
+
+
+def _iso_digits(out: np.ndarray, v: np.ndarray, days: np.ndarray, unit: str, suffix: str) -> None:
+    """Write the ISO text of the instants ``v`` (their days ``days``) into the byte matrix ``out``, a row each."""
+    def put(first: int, value: np.ndarray, digits: int) -> None:
+        for j in range(digits - 1, -1, -1):
+            out[:, first + j] = 48 + value % 10
+            value = value // 10
+
+    years = days.astype("datetime64[Y]")
+    months = days.astype("datetime64[M]")
+    put(0, years.astype(np.int64) + 1970, 4)
+    put(5, (months - years.astype("datetime64[M]")).astype(np.int64) + 1, 2)
+    put(8, (days - months.astype("datetime64[D]")).astype(np.int64) + 1, 2)
+    out[:, 4] = out[:, 7] = ord("-")
+    if unit != "D":
+        per_s = 1000 if unit == "ms" else 1
+        within = (v - days.astype(v.dtype)).astype(np.int64)  # units since the day began (the day is floored)
+        seconds = within // per_s
+        fields = {"h": seconds // 3600, "m": seconds // 60 % 60, "s": seconds % 60, "f": within % per_s}
+        for name, first, digits in _ISO_TIME[unit]:
+            put(first, fields[name], digits)
+        out[:, 10] = ord("T")
+        out[:, 13] = out[:, 16] = ord(":")
+        if unit == "ms":
+            out[:, 19] = ord(".")
+    for k, ch in enumerate(suffix.encode()):
+        out[:, _ISO_WIDTH[unit] + k] = ch
+
+
 def _iso_texts(d: pd.Series, unit: str, suffix: str = "") -> list[str | None]:
     """:func:`_iso_array` as a list, NaT as None."""
     text, missing = _iso_array(d, unit, suffix)
@@ -300,8 +369,7 @@ def _to_arrow(series: pd.Series, t: T) -> Any:
         d = s
         if getattr(s.dt, "tz", None) is not None:  # as _to_sql_values: an instant in UTC, a date on its own clock
             d = s.dt.tz_convert(None) if t is T.DATETIME else s.dt.tz_localize(None)
-        text, missing = _iso_array(d, "ms", "Z") if t is T.DATETIME else _iso_array(d, "D")
-        return pa.array(text, type=pa.string(), mask=missing)
+        return _iso_arrow(d, "ms", "Z") if t is T.DATETIME else _iso_arrow(d, "D")
     return pa.array(_to_sql_values(s, t), type=getattr(pa, _ARROW_SQL_TYPES[t])())
 
 
