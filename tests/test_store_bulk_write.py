@@ -238,3 +238,99 @@ def test_iso_text_written_digit_by_digit_is_numpys_text(unit, suffix, monkeypatc
     odd = pd.Series(np.array(["-0001-06-01", "10000-01-01", "2020-01-01"], dtype="datetime64[s]"))
     text, missing = gpkg_store._iso_array(odd, unit, suffix)
     assert gpkg_store._iso_arrow(odd, unit, suffix).to_pylist() == text.tolist()
+
+
+def _hidden(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_new_store_written_whole_holds_what_a_transaction_writes(tmp_path, monkeypatch):
+    """write_new (no journal while the hidden file is written, then WAL, synced, linked into place) leaves the
+    same rows, types, indexes and R-tree as a transaction into an open store, in WAL mode, with nothing hidden
+    left beside it; the staged bulk path is used in both."""
+    monkeypatch.setattr(gpkg_store, "STAGE_MIN_ROWS", 1)
+    monkeypatch.setattr(gpkg_store, "_INSERT_CHUNK", 1_000)
+    frames = _every_kind_of_value(2_500)
+    frames = {k: v for k, v in frames.items() if k in ("hazards", "roads", "drills")}
+    for k, f in frames.items():
+        from layers.schema import LAYERS
+        frames[k] = f[[c for c in f.columns if c in LAYERS[k].names or c == "geometry"]]
+
+    def write(store) -> None:
+        with store.transaction() as tx:
+            for name, f in frames.items():
+                tx.replace(name, f)
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    made = []   # the stages each write made (watched, not replaced): straight into the file, or scratch files
+    init = gpkg_store._Stage.__init__
+
+    def watch(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self.into)
+
+    monkeypatch.setattr(gpkg_store._Stage, "__init__", watch)
+    new = gpkg_store.write_new(tmp_path / "a" / "city.gpkg", write)
+    assert len(made) == 3 and all(into is not None and into[1] in frames for into in made)
+    made.clear()
+    old = open_store(tmp_path / "b" / "city.gpkg")
+    write(old)
+    assert made == [None, None, None]
+    for name in frames:
+        assert _raw(new.path, name) == _raw(old.path, name), name
+        assert _indexes(new.path, name) == _indexes(old.path, name)
+    assert assert_index_matches(new.path, "hazards") == 2_500 - 2
+    with sqlite3.connect(new.path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _hidden(tmp_path / "a") == []
+    pd.testing.assert_frame_equal(new.read("hazards"), old.read("hazards"))
+
+
+def test_a_failed_new_store_leaves_no_file_and_an_existing_one_is_never_replaced(tmp_path):
+    target = tmp_path / "city.gpkg"
+
+    def fail(store) -> None:
+        with store.transaction() as tx:
+            tx.replace("hazards", _hazards(100))
+        raise RuntimeError("the generator failed")
+
+    with pytest.raises(RuntimeError):
+        gpkg_store.write_new(target, fail)
+    assert list(tmp_path.iterdir()) == []
+
+    def duplicate(store) -> None:   # a bulk insert (written by ADBC straight into the file) with a repeated id
+        hz = _hazards(gpkg_store.STAGE_MIN_ROWS + 10)
+        hz.loc[hz.index[-1], "id"] = hz["id"].iloc[0]
+        with store.transaction() as tx:
+            tx.replace("hazards", hz)
+
+    with pytest.raises(StoreError, match="duplicate id"):
+        gpkg_store.write_new(target, duplicate)
+    assert list(tmp_path.iterdir()) == []
+
+    def someone_else_makes_it(store) -> None:   # a file appears at the path while the new one is written
+        with store.transaction() as tx:
+            tx.replace("hazards", _hazards(100))
+        target.write_bytes(b"theirs")
+
+    with pytest.raises(StoreError, match="already exists"):
+        gpkg_store.write_new(target, someone_else_makes_it)
+    assert target.read_bytes() == b"theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["city.gpkg"]
+    with pytest.raises(StoreError, match="already exists"):
+        gpkg_store.write_new(target, lambda store: None)
+
+
+def test_the_demo_city_is_written_whole_into_a_new_file_and_by_a_transaction_into_an_existing_one(tmp_path):
+    from layers.demo.city import build_demo_store
+
+    new = build_demo_store(tmp_path / "new.gpkg", enterprises=300)
+    existing = open_store(tmp_path / "old.gpkg")   # (created empty: the demo replaces every layer in it)
+    build_demo_store(existing.path, enterprises=300)
+    for name in ("enterprises", "hazards", "audit_log", "inspections"):
+        assert _raw(new.path, name) == _raw(existing.path, name)
+    with sqlite3.connect(new.path) as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert _hidden(tmp_path) == []

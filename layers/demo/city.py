@@ -47,7 +47,8 @@ from layers.demo.objects import (
 from layers.demo.readiness import READINESS_STREAM, build_readiness
 from layers.errors import RiskMapError
 from layers.schema import LAYERS, T
-from layers.store import Store, open_store
+from layers.store import Store, is_database_url, open_store
+from layers.store.gpkg import write_new
 
 __all__ = ["AS_OF", "CITY_NAME", "DEMO_PASSWORD", "build_demo_store", "generate_city", "password_hash",
            "write_city"]
@@ -339,9 +340,12 @@ def write_city(store: Store, city: dict[str, pd.DataFrame]) -> None:
 
 def build_demo_store(path: str | Path, *, enterprises: int = 5000, seed: int = 7) -> Store:
     """Generate the demo city and write it into the store at ``path``: a GeoPackage path or a ``postgresql://``
-    URL (every layer replaced, one transaction: a failed write leaves the store as it was). Returns the open
-    store."""
+    URL (every layer replaced, one transaction: a failed write leaves the store as it was; a GeoPackage that
+    does not exist yet is written whole by :func:`layers.store.gpkg.write_new`, a failed write leaves no file).
+    Returns the open store."""
     city = generate_city(enterprises=enterprises, seed=seed)
+    if not is_database_url(str(path)) and not Path(path).exists():  # a new file: written whole, no journal
+        return write_new(Path(path), lambda store: write_city(store, city))
     store = open_store(path)
     write_city(store, city)
     return store

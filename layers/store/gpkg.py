@@ -451,13 +451,20 @@ class _Stage:
     failed or rejected write leaves the store as it was; the scratch file is removed when the transaction ends).
     The file lies beside the store (the same filesystem, which the write needs room on anyway), hidden."""
 
-    def __init__(self, con: sqlite3.Connection, folder: Path, store_name: str, number: int):
+    def __init__(self, con: sqlite3.Connection, folder: Path, store_name: str, number: int, *,
+                 into: tuple[Path, str] | None = None):
         import tempfile
         from concurrent.futures import ThreadPoolExecutor
 
-        fd, name = tempfile.mkstemp(prefix=f".{store_name}.bulk-", suffix=".sqlite", dir=folder)
-        os.close(fd)
-        self.path = Path(name)
+        #: (file, table): ADBC writes the rows straight into that table of the store's own file, which nobody
+        #: else can see yet (:func:`write_new`), while the transaction's connection holds no lock; no scratch file
+        self.into = into
+        if into is None:
+            fd, name = tempfile.mkstemp(prefix=f".{store_name}.bulk-", suffix=".sqlite", dir=folder)
+            os.close(fd)
+            self.path = Path(name)
+        else:
+            self.path = into[0]
         self.con = con
         self.alias = f"riskmap_bulk_{number}"
         self.names: list[str] | None = None
@@ -475,10 +482,20 @@ class _Stage:
         self._finish(wait=exc[0] is None)
 
     def _ingest(self, table: Any) -> None:  # on the helper thread
-        if self._adbc is None:
+        if self._adbc is None and self.into is None:
             self._adbc = _adbc_sqlite().connect(str(self.path))  # one transaction: one fsync at the end
+        elif self._adbc is None:   # as the store's own connection writes that file (write_new): no journal,
+            self._adbc = _adbc_sqlite().connect(str(self.path), autocommit=True)  # (pragmas: outside a transaction)
+            with self._adbc.cursor() as cur:
+                cur.execute("PRAGMA journal_mode = OFF")
+                cur.fetchall()
+                cur.execute("PRAGMA synchronous = OFF")
+                cur.execute("BEGIN IMMEDIATE")   # one transaction, committed by _close
         with self._adbc.cursor() as cur:
-            cur.adbc_ingest("rows", table, mode="create_append")
+            if self.into is None:
+                cur.adbc_ingest("rows", table, mode="create_append")
+            else:
+                cur.adbc_ingest(self.into[1], table, mode="append")
 
     def add(self, names: list[str], arrays: list[Any]) -> None:
         """Stage one chunk: an Arrow array per column of ``names``."""
@@ -488,7 +505,7 @@ class _Stage:
             self.names = names
         elif names != self.names:
             raise StoreError(f"bulk insert: the chunks' columns differ ({names} / {self.names})")
-        table = pa.table(arrays, names=[f"c{i}" for i in range(len(names))])
+        table = pa.table(arrays, names=names if self.into is not None else [f"c{i}" for i in range(len(names))])
         if self._pending is not None:
             self._pending.result()  # one chunk written while the next is converted: bounded memory
         self._pending = self._pool.submit(self._ingest, table)
@@ -515,13 +532,26 @@ class _Stage:
         if self._adbc is not None:
             con, self._adbc = self._adbc, None
             try:
-                if commit:
+                if commit and self.into is not None:
+                    with con.cursor() as cur:
+                        cur.execute("COMMIT")
+                elif commit:
                     con.commit()
             finally:
                 con.close()
 
     def copy_into(self, schema: Layer, verb: str) -> None:
         """The staged rows into ``schema``'s table (in the transaction of ``self.con``)."""
+        if self.into is not None:   # the rows are in the table already, once ADBC has committed them
+            try:
+                self._finish(wait=True)
+            except Exception as exc:
+                if "UNIQUE" in str(exc).upper():
+                    raise StoreError(f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} (writing layer "
+                                     f"{schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
+                raise StoreError(f"写入图层 {schema.name} 失败：{exc} (writing layer {schema.name} failed: {exc})"
+                                 ) from exc
+            return
         self._finish(wait=True)
         if self.names is None:
             return
@@ -536,6 +566,8 @@ class _Stage:
 
     def remove(self) -> None:
         """The scratch file gone (after the transaction's connection, which attached it, is closed)."""
+        if self.into is not None:
+            return
         for p in (self.path, self.path.with_name(self.path.name + "-journal")):
             p.unlink(missing_ok=True)
 
@@ -606,15 +638,22 @@ class _GpkgTransaction(Transaction):
         packed: list[tuple[np.ndarray, np.ndarray]] | None = \
             [] if indexed and rtree.is_empty(self.con, schema.name) else None
         n = 0
-        stage = self._stage(len(frame))
+        stage = self._stage(len(frame), schema.name if verb == "INSERT" else None)
         with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext(), \
                 self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS), \
                 stage if stage is not None else nullcontext():
+            if stage is not None and stage.into is not None:
+                # (the file's own connection lets go of it: the table, its R-tree triggers and indexes dropped,
+                # as it is; ADBC's connection writes the rows into it and commits; then this one goes on)
+                self.con.execute("COMMIT")
             for start in range(0, len(frame), _INSERT_CHUNK):  # bounded memory for a million rows
                 n += self._insert_chunk(schema, frame.iloc[start:start + _INSERT_CHUNK], verb, indexed=indexed,
                                         packed=packed, stage=stage)
             if stage is not None:
                 stage.copy_into(schema, verb)
+                if stage.into is not None:
+                    self.con.execute("PRAGMA shrink_memory")  # (no page cached from before ADBC's write is read)
+                    self.con.execute("BEGIN IMMEDIATE")
             if packed:
                 rtree.bulk_load(self.con, schema.name, np.concatenate([p[0] for p in packed]),
                                 np.concatenate([p[1] for p in packed]))
@@ -646,13 +685,20 @@ class _GpkgTransaction(Transaction):
             f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f"COALESCE((SELECT MAX(fid) FROM {_q(table)}), 0)) + 1", (table,)).fetchone()[0])
 
-    def _stage(self, rows: int) -> _Stage | None:
+    def _stage(self, rows: int, table: str | None = None) -> _Stage | None:
         """A scratch file for a bulk insert of ``rows`` rows (see :class:`_Stage`), or None for the plain
         ``executemany`` (a small insert, no ADBC SQLite driver, SQLite's limit of attached files reached, or no
-        scratch file can be made beside the store)."""
-        free = self.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - len(self.stages)
-        if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None or free <= 0 or \
-                (free <= _STAGE_RESERVED and rows < _STAGE_RESERVED_MIN_ROWS):
+        scratch file can be made beside the store). Into a file :func:`write_new` writes, a plain ``INSERT`` into
+        ``table`` is written by ADBC straight into the file (no scratch file, no limit)."""
+        if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None:
+            return None
+        if self.store._unjournaled and table is not None:
+            stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages),
+                           into=(self.store.path, table))
+            self.stages.append(stage)
+            return stage
+        free = self.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - sum(1 for st in self.stages if st.into is None)
+        if free <= 0 or (free <= _STAGE_RESERVED and rows < _STAGE_RESERVED_MIN_ROWS):
             return None
         try:
             stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages))
@@ -842,9 +888,11 @@ def _refuse_network_filesystem(path: Path) -> None:
 class GeoPackageStore(Store):
     """The embedded default store: one GeoPackage file."""
 
-    def __init__(self, path: Path, *, create: bool = True):
+    def __init__(self, path: Path, *, create: bool = True, _unjournaled: bool = False):
         self.path = Path(path)
         self.url = str(self.path)
+        #: a file nobody else can see yet, written whole by :func:`write_new`: no journal, no fsync
+        self._unjournaled = _unjournaled
         if not self.path.exists() and not create:
             raise StoreError(f"存储文件不存在：{self.path} (store file not found: {self.path})")
         _refuse_network_filesystem(self.path)
@@ -861,7 +909,11 @@ class GeoPackageStore(Store):
             raise StoreError(f"无法打开存储 {self.path}：{exc} (cannot open store {self.path}: {exc})") from exc
         try:
             con.execute("PRAGMA foreign_keys = OFF")
-            con.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoint, never corrupt
+            if self._unjournaled:  # (write_new: a failed write deletes the file, so nothing is kept to undo)
+                con.execute("PRAGMA journal_mode = OFF").fetchone()
+                con.execute("PRAGMA synchronous = OFF")
+            else:
+                con.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoint, never corrupt
             rtree.register_functions(con)  # what the R-tree triggers call
         except sqlite3.DatabaseError as exc:
             con.close()
@@ -872,7 +924,10 @@ class GeoPackageStore(Store):
         return con
 
     def _ensure_wal(self, con: sqlite3.Connection) -> None:
-        """Put the file in WAL mode (kept in the file; a no-op when it already is)."""
+        """Put the file in WAL mode (kept in the file; a no-op when it already is). Not while :func:`write_new`
+        writes it, which puts it in WAL mode at the end."""
+        if self._unjournaled:
+            return
         if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and \
                 con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StoreError(f"无法把存储 {self.path} 切换到 WAL 模式 (cannot put the store {self.path} in WAL mode)")
@@ -1150,7 +1205,8 @@ class GeoPackageStore(Store):
                     _touch(con, tx.touched, tx.changed)
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                if con.in_transaction:  # (not between a direct bulk write's two halves: write_new drops the file)
+                    con.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             if _is_busy(exc):
@@ -1161,6 +1217,59 @@ class GeoPackageStore(Store):
             con.close()
             for stage in tx.stages if tx is not None else ():
                 stage.remove()
+
+
+def write_new(path: Path, write: Any) -> GeoPackageStore:
+    """A new GeoPackage at ``path`` (which must not exist yet), written whole by ``write(store)``; the open store.
+
+    A file nobody can see needs no journal: ``write`` works on a hidden file beside ``path`` with SQLite's
+    journal off and no fsync, so a big first write (the demo city: 15 M rows, 2.8 GB) is written once, not once
+    into the WAL and again by the checkpoint at its commit (about a third of that write). At the end the file is
+    put in WAL mode, synced, and linked into place, which fails rather than replace a file that appeared at
+    ``path`` meanwhile. If anything fails, the hidden file is deleted and ``path`` never existed: the write is
+    all or nothing as a transaction is."""
+    import tempfile
+
+    path = Path(path)
+    if path.exists():
+        raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})")
+    _refuse_network_filesystem(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.new-", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # (SQLite makes the file: an empty one it would take for a database without a header)
+    try:
+        write(GeoPackageStore(tmp, _unjournaled=True))
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            if con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+                raise StoreError(f"无法把存储 {path} 切换到 WAL 模式 (cannot put the store {path} in WAL mode)")
+        finally:
+            con.close()
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)   # never replaces: a file that appeared at path meanwhile stays as it is
+        except FileExistsError as exc:
+            raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})") from exc
+        except OSError:   # a filesystem without hard links: a rename, checked just before
+            if path.exists():
+                raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})") from None
+            os.rename(tmp, path)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    finally:
+        for p in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm"),
+                  tmp.with_name(tmp.name + "-journal")):
+            p.unlink(missing_ok=True)
+    return GeoPackageStore(path, create=False)
 
 
 def _frame_from_rows(schema: Layer, cols: list[str], want_geom: bool,
