@@ -264,19 +264,20 @@ def test_a_new_store_written_whole_holds_what_a_transaction_writes(tmp_path, mon
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     made = []   # the stages each write made (watched, not replaced): straight into the file, or scratch files
-    init = gpkg_store._Stage.__init__
+    stage = gpkg_store._GpkgTransaction._stage
 
     def watch(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        made.append(self.into)
+        made.append(stage(self, *args, **kwargs))
+        return made[-1]
 
-    monkeypatch.setattr(gpkg_store._Stage, "__init__", watch)
+    monkeypatch.setattr(gpkg_store._GpkgTransaction, "_stage", watch)
     new = gpkg_store.write_new(tmp_path / "a" / "city.gpkg", write)
-    assert len(made) == 3 and all(into is not None and into[1] in frames for into in made)
+    assert len(made) == 3 and all(st.direct and st.table in frames and st.path.parent == new.path.parent and
+                                  st.path.name.startswith(".city.gpkg.new-") for st in made)
     made.clear()
     old = open_store(tmp_path / "b" / "city.gpkg")
     write(old)
-    assert made == [None, None, None]
+    assert len(made) == 3 and not any(st.direct for st in made)
     for name in frames:
         assert _raw(new.path, name) == _raw(old.path, name), name
         assert _indexes(new.path, name) == _indexes(old.path, name)

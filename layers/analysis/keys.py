@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["KeyIndex"]
+__all__ = ["KeyIndex", "is_arrow_text"]
 
 #: rows converted and hashed at a time (bounds the fixed-width copies of a query)
 CHUNK = 1 << 18
@@ -51,11 +51,17 @@ def _objects(values: Any) -> tuple[np.ndarray, bool]:
     return np.asarray(values, dtype=object), False
 
 
+def is_arrow_text(values: Any) -> bool:
+    """Whether ``values`` is a pandas Series, Index or array of Arrow-backed text (pandas' ``str`` dtype with
+    pyarrow storage, as ``Store.read`` gives text columns)."""
+    return isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray) and \
+        isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
 def _arrow_text(values: Any) -> Any:
-    """The values as one Arrow (large) string array when they are a pandas Series or Index of Arrow-backed text
-    (pandas' ``str`` dtype with pyarrow storage, or such a column's array), else None. No copy for a column in one chunk."""
-    if not isinstance(values, pd.Series | pd.Index | pd.api.extensions.ExtensionArray) or \
-            not isinstance(values.dtype, pd.StringDtype) or values.dtype.storage != "pyarrow":
+    """The values as one Arrow (large) string array when they are Arrow-backed text (:func:`is_arrow_text`),
+    else None. No copy for a column in one chunk."""
+    if not is_arrow_text(values):
         return None
     import pyarrow as pa
 

@@ -434,7 +434,7 @@ def _adbc_sqlite() -> Any:
     return adbc
 
 
-def _duplicate(schema: Layer, exc: sqlite3.IntegrityError) -> StoreError:
+def _duplicate(schema: Layer, exc: Exception) -> StoreError:
     return StoreError(f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} "
                       f"(writing layer {schema.name} violates a unique constraint, a duplicate id: {exc})")
 
@@ -451,20 +451,13 @@ class _Stage:
     failed or rejected write leaves the store as it was; the scratch file is removed when the transaction ends).
     The file lies beside the store (the same filesystem, which the write needs room on anyway), hidden."""
 
-    def __init__(self, con: sqlite3.Connection, folder: Path, store_name: str, number: int, *,
-                 into: tuple[Path, str] | None = None):
-        import tempfile
+    #: the rows go straight into the layer's table (:class:`_DirectStage`), not into a scratch file
+    direct = False
+
+    def __init__(self, con: sqlite3.Connection, path: Path, number: int = 0):
         from concurrent.futures import ThreadPoolExecutor
 
-        #: (file, table): ADBC writes the rows straight into that table of the store's own file, which nobody
-        #: else can see yet (:func:`write_new`), while the transaction's connection holds no lock; no scratch file
-        self.into = into
-        if into is None:
-            fd, name = tempfile.mkstemp(prefix=f".{store_name}.bulk-", suffix=".sqlite", dir=folder)
-            os.close(fd)
-            self.path = Path(name)
-        else:
-            self.path = into[0]
+        self.path = path
         self.con = con
         self.alias = f"riskmap_bulk_{number}"
         self.names: list[str] | None = None
@@ -475,27 +468,40 @@ class _Stage:
         #: the fid the next staged chunk starts at (0: ask the table), where the insert gives fids itself
         self.next_fid = 0
 
+    @classmethod
+    def beside(cls, con: sqlite3.Connection, store: Path, number: int) -> _Stage:
+        """A stage in a new hidden scratch file beside the store (OSError when none can be made)."""
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix=f".{store.name}.bulk-", suffix=".sqlite", dir=store.parent)
+        os.close(fd)
+        return cls(con, Path(name), number)
+
     def __enter__(self) -> _Stage:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._finish(wait=exc[0] is None)
 
+    # -- what a direct stage does otherwise ------------------------------------------------------
+    def _open(self) -> Any:  # on the helper thread
+        return _adbc_sqlite().connect(str(self.path))  # one transaction: one fsync at the end
+
+    def _columns(self, names: list[str]) -> list[str]:
+        return [f"c{i}" for i in range(len(names))]
+
+    def _write(self, cur: Any, table: Any) -> None:  # on the helper thread
+        cur.adbc_ingest("rows", table, mode="create_append")
+
+    def _commit(self, con: Any) -> None:  # on the helper thread
+        con.commit()
+
+    # --------------------------------------------------------------------------------------------------
     def _ingest(self, table: Any) -> None:  # on the helper thread
-        if self._adbc is None and self.into is None:
-            self._adbc = _adbc_sqlite().connect(str(self.path))  # one transaction: one fsync at the end
-        elif self._adbc is None:   # as the store's own connection writes that file (write_new): no journal,
-            self._adbc = _adbc_sqlite().connect(str(self.path), autocommit=True)  # (pragmas: outside a transaction)
-            with self._adbc.cursor() as cur:
-                cur.execute("PRAGMA journal_mode = OFF")
-                cur.fetchall()
-                cur.execute("PRAGMA synchronous = OFF")
-                cur.execute("BEGIN IMMEDIATE")   # one transaction, committed by _close
+        if self._adbc is None:
+            self._adbc = self._open()
         with self._adbc.cursor() as cur:
-            if self.into is None:
-                cur.adbc_ingest("rows", table, mode="create_append")
-            else:
-                cur.adbc_ingest(self.into[1], table, mode="append")
+            self._write(cur, table)
 
     def add(self, names: list[str], arrays: list[Any]) -> None:
         """Stage one chunk: an Arrow array per column of ``names``."""
@@ -505,7 +511,7 @@ class _Stage:
             self.names = names
         elif names != self.names:
             raise StoreError(f"bulk insert: the chunks' columns differ ({names} / {self.names})")
-        table = pa.table(arrays, names=names if self.into is not None else [f"c{i}" for i in range(len(names))])
+        table = pa.table(arrays, names=self._columns(names))
         if self._pending is not None:
             self._pending.result()  # one chunk written while the next is converted: bounded memory
         self._pending = self._pool.submit(self._ingest, table)
@@ -532,26 +538,13 @@ class _Stage:
         if self._adbc is not None:
             con, self._adbc = self._adbc, None
             try:
-                if commit and self.into is not None:
-                    with con.cursor() as cur:
-                        cur.execute("COMMIT")
-                elif commit:
-                    con.commit()
+                if commit:
+                    self._commit(con)
             finally:
                 con.close()
 
     def copy_into(self, schema: Layer, verb: str) -> None:
         """The staged rows into ``schema``'s table (in the transaction of ``self.con``)."""
-        if self.into is not None:   # the rows are in the table already, once ADBC has committed them
-            try:
-                self._finish(wait=True)
-            except Exception as exc:
-                if "UNIQUE" in str(exc).upper():
-                    raise StoreError(f"写入图层 {schema.name} 违反唯一约束（编号重复）：{exc} (writing layer "
-                                     f"{schema.name} violates a unique constraint, a duplicate id: {exc})") from exc
-                raise StoreError(f"写入图层 {schema.name} 失败：{exc} (writing layer {schema.name} failed: {exc})"
-                                 ) from exc
-            return
         self._finish(wait=True)
         if self.names is None:
             return
@@ -566,10 +559,53 @@ class _Stage:
 
     def remove(self) -> None:
         """The scratch file gone (after the transaction's connection, which attached it, is closed)."""
-        if self.into is not None:
-            return
         for p in (self.path, self.path.with_name(self.path.name + "-journal")):
             p.unlink(missing_ok=True)
+
+
+class _DirectStage(_Stage):
+    """A bulk ``INSERT`` that ADBC's SQLite driver writes straight into ``table`` of the store's own file, a file
+    nobody else can see yet (:func:`write_new`): no scratch file, no copy. The transaction's connection commits
+    before and holds no lock while ADBC writes (see :meth:`_GpkgTransaction._insert`); ADBC writes as that
+    connection does, with no journal, in one transaction of its own."""
+
+    direct = True
+
+    def __init__(self, con: sqlite3.Connection, path: Path, table: str):
+        super().__init__(con, path)
+        self.table = table
+
+    def _open(self) -> Any:  # on the helper thread; (pragmas outside a transaction, then one transaction)
+        con = _adbc_sqlite().connect(str(self.path), autocommit=True)
+        with con.cursor() as cur:
+            cur.execute("PRAGMA journal_mode = OFF")
+            cur.fetchall()
+            cur.execute("PRAGMA synchronous = OFF")
+            cur.execute("BEGIN IMMEDIATE")   # committed by _commit
+        return con
+
+    def _columns(self, names: list[str]) -> list[str]:
+        return names
+
+    def _write(self, cur: Any, table: Any) -> None:
+        cur.adbc_ingest(self.table, table, mode="append")
+
+    def _commit(self, con: Any) -> None:
+        with con.cursor() as cur:
+            cur.execute("COMMIT")
+
+    def copy_into(self, schema: Layer, verb: str) -> None:
+        """Nothing to copy: the rows are in the table once ADBC has committed them."""
+        try:
+            self._finish(wait=True)
+        except Exception as exc:
+            if "UNIQUE" in str(exc).upper():
+                raise _duplicate(schema, exc) from exc
+            raise StoreError(f"写入图层 {schema.name} 失败：{exc} (writing layer {schema.name} failed: {exc})"
+                             ) from exc
+
+    def remove(self) -> None:
+        """Nothing to remove (the rows are in the store's own file)."""
 
 
 class _GpkgTransaction(Transaction):
@@ -642,7 +678,7 @@ class _GpkgTransaction(Transaction):
         with rtree.triggers_off(self.con, schema.name, "insert") if indexed else nullcontext(), \
                 self._indexes_after(schema, len(frame)), _no_cycle_collection(len(frame) >= _INDEX_AFTER_ROWS), \
                 stage if stage is not None else nullcontext():
-            if stage is not None and stage.into is not None:
+            if stage is not None and stage.direct:
                 # (the file's own connection lets go of it: the table, its R-tree triggers and indexes dropped,
                 # as it is; ADBC's connection writes the rows into it and commits; then this one goes on)
                 self.con.execute("COMMIT")
@@ -651,7 +687,7 @@ class _GpkgTransaction(Transaction):
                                         packed=packed, stage=stage)
             if stage is not None:
                 stage.copy_into(schema, verb)
-                if stage.into is not None:
+                if stage.direct:
                     self.con.execute("PRAGMA shrink_memory")  # (no page cached from before ADBC's write is read)
                     self.con.execute("BEGIN IMMEDIATE")
             if packed:
@@ -693,15 +729,14 @@ class _GpkgTransaction(Transaction):
         if rows < STAGE_MIN_ROWS or _adbc_sqlite() is None:
             return None
         if self.store._unjournaled and table is not None:
-            stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages),
-                           into=(self.store.path, table))
+            stage: _Stage = _DirectStage(self.con, self.store.path, table)
             self.stages.append(stage)
             return stage
-        free = self.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - sum(1 for st in self.stages if st.into is None)
+        free = self.con.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - sum(not st.direct for st in self.stages)
         if free <= 0 or (free <= _STAGE_RESERVED and rows < _STAGE_RESERVED_MIN_ROWS):
             return None
         try:
-            stage = _Stage(self.con, self.store.path.parent, self.store.path.name, len(self.stages))
+            stage = _Stage.beside(self.con, self.store.path, len(self.stages))
         except OSError as exc:
             log.info("bulk insert without a scratch file (%s): rows bound one by one", exc)
             return None
@@ -1231,8 +1266,9 @@ def write_new(path: Path, write: Any) -> GeoPackageStore:
     import tempfile
 
     path = Path(path)
+    exists = StoreError(f"存储文件已存在：{path} (the store file already exists: {path})")
     if path.exists():
-        raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})")
+        raise exists
     _refuse_network_filesystem(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.new-", suffix=".gpkg", dir=path.parent)
@@ -1240,13 +1276,11 @@ def write_new(path: Path, write: Any) -> GeoPackageStore:
     tmp = Path(name)
     tmp.unlink()  # (SQLite makes the file: an empty one it would take for a database without a header)
     try:
-        write(GeoPackageStore(tmp, _unjournaled=True))
-        con = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            if con.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
-                raise StoreError(f"无法把存储 {path} 切换到 WAL 模式 (cannot put the store {path} in WAL mode)")
-        finally:
-            con.close()
+        store = GeoPackageStore(tmp, _unjournaled=True)
+        write(store)
+        store._unjournaled = False   # written: from now on a store like any other, in WAL mode
+        with store._con() as con:
+            store._ensure_wal(con)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -1255,10 +1289,10 @@ def write_new(path: Path, write: Any) -> GeoPackageStore:
         try:
             os.link(tmp, path)   # never replaces: a file that appeared at path meanwhile stays as it is
         except FileExistsError as exc:
-            raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})") from exc
+            raise exists from exc
         except OSError:   # a filesystem without hard links: a rename, checked just before
             if path.exists():
-                raise StoreError(f"存储文件已存在：{path} (the store file already exists: {path})") from None
+                raise exists from None
             os.rename(tmp, path)
         dfd = os.open(path.parent, os.O_RDONLY)
         try:

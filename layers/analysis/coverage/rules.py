@@ -40,7 +40,7 @@ import pandas as pd
 
 from geo import coverage as gcov
 from layers.analysis.coverage.arrays import combo_codes, days, lookup, points, text_col
-from layers.analysis.keys import KeyIndex
+from layers.analysis.keys import KeyIndex, is_arrow_text
 from layers.schema import GRADE_ORDER, PRESSURE_CLASSES, VENUE_KINDS
 from layers.settings import Settings
 
@@ -169,9 +169,7 @@ def _text(frame: pd.DataFrame, col: str, n: int) -> Any:
     if col not in frame.columns or n == 0:
         return np.full(n, None, dtype=object)
     s = frame[col]
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        return s.array
-    return s.to_numpy(dtype=object)
+    return s.array if is_arrow_text(s) else s.to_numpy(dtype=object)
 
 
 def _concat(parts: list[Any]) -> Any:
