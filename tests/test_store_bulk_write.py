@@ -13,6 +13,7 @@ import shapely
 from test_store_rtree import assert_index_matches
 
 from layers.errors import StoreError
+from layers.schema import LAYERS
 from layers.store import gpkg as gpkg_store
 from layers.store import open_store, rtree
 
@@ -286,7 +287,6 @@ def test_a_new_store_written_whole_holds_what_a_transaction_writes(tmp_path, mon
     frames = _every_kind_of_value(2_500)
     frames = {k: v for k, v in frames.items() if k in ("hazards", "roads", "drills")}
     for k, f in frames.items():
-        from layers.schema import LAYERS
         frames[k] = f[[c for c in f.columns if c in LAYERS[k].names or c == "geometry"]]
 
     def write(store) -> None:

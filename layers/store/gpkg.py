@@ -1276,6 +1276,15 @@ class GeoPackageStore(Store):
                 stage.remove()
 
 
+def _fsync(path: Path) -> None:
+    """What the file or folder at ``path`` holds written to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_new(path: Path, write: Any) -> GeoPackageStore:
     """A new GeoPackage at ``path`` (which must not exist yet), written whole by ``write(store)``; the open store.
 
@@ -1303,11 +1312,7 @@ def write_new(path: Path, write: Any) -> GeoPackageStore:
         store._unjournaled = False   # written: from now on a store like any other, in WAL mode
         with store._con() as con:
             store._ensure_wal(con)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync(tmp)
         try:
             os.link(tmp, path)   # never replaces: a file that appeared at path meanwhile stays as it is
         except FileExistsError as exc:
@@ -1316,11 +1321,7 @@ def write_new(path: Path, write: Any) -> GeoPackageStore:
             if path.exists():
                 raise exists from None
             os.rename(tmp, path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        _fsync(path.parent)   # the new name is on disk too
     finally:
         for p in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm"),
                   tmp.with_name(tmp.name + "-journal")):
